@@ -1,0 +1,142 @@
+//! `AppError`: the one error type that crosses the wire between server and browser.
+
+use leptos::server_fn::{codec::JsonEncoding, error::FromServerFnError, error::ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Everything a server function or REST handler can report to a client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The input was rejected; nothing was written.
+    #[error("{0}")]
+    Invalid(Invalid),
+    /// The named thing does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A server-side failure; details are in the server log under `request_id`.
+    #[error("something went wrong on the server (request {request_id})")]
+    Internal { request_id: String },
+    /// The request never reached our code, or its answer could not be read.
+    #[error("{0}")]
+    Transport(String),
+}
+
+/// Field-level validation errors, plus the submitted values so a form re-rendered
+/// without JavaScript can show what the user typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invalid {
+    /// field name → what is wrong with it
+    pub fields: BTreeMap<String, String>,
+    /// field name → the value as submitted (omitted when too large to echo)
+    pub input: BTreeMap<String, String>,
+}
+
+/// Values longer than this are not echoed back: the no-JavaScript path carries
+/// them in a redirect URL.
+const ECHO_MAX_BYTES: usize = 8 * 1024;
+
+impl Invalid {
+    /// Records a problem with `field`.
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.fields.insert(field.to_owned(), message.into());
+    }
+
+    /// Records what was submitted for `field`, so it can be shown again.
+    pub fn echo(&mut self, field: &str, value: &str) {
+        if value.len() <= ECHO_MAX_BYTES {
+            self.input.insert(field.to_owned(), value.to_owned());
+        }
+    }
+
+    /// The problem with `field`, if any.
+    pub fn field(&self, field: &str) -> Option<&str> {
+        self.fields.get(field).map(String::as_str)
+    }
+
+    /// The submitted value of `field`, if it was echoed.
+    pub fn input(&self, field: &str) -> Option<&str> {
+        self.input.get(field).map(String::as_str)
+    }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("invalid input")?;
+        for (i, (field, message)) in self.fields.iter().enumerate() {
+            f.write_str(if i == 0 { ": " } else { "; " })?;
+            write!(f, "{field}: {message}")?;
+        }
+        Ok(())
+    }
+}
+
+impl AppError {
+    /// The validation details when this is a validation error.
+    pub fn invalid(&self) -> Option<&Invalid> {
+        match self {
+            AppError::Invalid(invalid) => Some(invalid),
+            _ => None,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// Logs an internal failure with context and returns the short error users see.
+    pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
+        let request_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+        tracing::error!(%request_id, "{context}: {err}");
+        AppError::Internal { request_id }
+    }
+
+    /// The HTTP status this error maps to.
+    pub fn status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Transport(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        AppError::internal("database", err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_display_names_every_field() {
+        let mut invalid = Invalid::default();
+        invalid.add("title", "is required");
+        invalid.add("severity", "must be P1, P2 or P3");
+        assert_eq!(
+            invalid.to_string(),
+            "invalid input: severity: must be P1, P2 or P3; title: is required"
+        );
+    }
+
+    #[test]
+    fn large_values_are_not_echoed() {
+        let mut invalid = Invalid::default();
+        invalid.echo("small", "abc");
+        invalid.echo("big", &"x".repeat(ECHO_MAX_BYTES + 1));
+        assert_eq!(invalid.input("small"), Some("abc"));
+        assert_eq!(invalid.input("big"), None);
+    }
+}

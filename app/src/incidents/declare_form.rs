@@ -1,0 +1,105 @@
+//! The engineer's form for declaring an incident.
+
+use super::api::DeclareIncident;
+use super::model::{Severity, DESCRIPTION_MAX_BYTES, TITLE_MAX_CHARS};
+use crate::error::Invalid;
+use crate::ui::FieldError;
+use leptos::html::Form;
+use leptos::prelude::*;
+
+/// Declare form. Works as a plain HTML form without JavaScript; when hydrated it
+/// submits in place and keeps what was typed when the server rejects it.
+#[component]
+pub fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
+    let form = NodeRef::<Form>::new();
+    let invalid = Memo::new(move |_| {
+        action
+            .value()
+            .get()
+            .and_then(|result| result.err())
+            .and_then(|err| err.invalid().cloned())
+    });
+    let failure = move || match action.value().get() {
+        Some(Err(err)) if err.invalid().is_none() => Some(err.to_string()),
+        _ => None,
+    };
+    let error = move |field: &'static str| {
+        Signal::derive(move || invalid.with(|i| i.as_ref().and_then(|i| i.field(field)).map(str::to_owned)))
+    };
+    // Without JavaScript the page is rendered afresh, so the typed values come back
+    // from the server inside the validation error.
+    let typed = move |field: &'static str| {
+        move || invalid.with(|i| i.as_ref().and_then(|i: &Invalid| i.input(field)).unwrap_or_default().to_owned())
+    };
+    let typed_severity = typed("severity");
+
+    // A successful declaration clears the form for the next one.
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(form)) = (action.value().get(), form.get()) {
+            form.reset();
+        }
+    });
+
+    view! {
+        <ActionForm action node_ref=form attr:class="card declare-form" attr:id="declare-form">
+            <h2>"Declare an incident"</h2>
+            <div class="field">
+                <label for="declare-title">"Title"</label>
+                <input
+                    id="declare-title"
+                    name="title"
+                    type="text"
+                    maxlength=TITLE_MAX_CHARS
+                    autocomplete="off"
+                    placeholder="Checkout returns 500 for EU customers"
+                    value=typed("title")
+                    aria-invalid=move || error("title").get().is_some().to_string()
+                    aria-describedby="declare-title-error"
+                />
+                <FieldError id="declare-title-error" message=error("title")/>
+            </div>
+            <div class="field">
+                <label for="declare-severity">"Severity"</label>
+                <select
+                    id="declare-severity"
+                    name="severity"
+                    aria-invalid=move || error("severity").get().is_some().to_string()
+                    aria-describedby="declare-severity-error"
+                >
+                    <option value="">"Choose a severity…"</option>
+                    {Severity::ALL
+                        .into_iter()
+                        .map(|severity| {
+                            let code = severity.as_str();
+                            view! {
+                                <option value=code selected=move || typed_severity() == code>
+                                    {format!("{code} — {}", severity.definition())}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+                <FieldError id="declare-severity-error" message=error("severity")/>
+            </div>
+            <div class="field">
+                <label for="declare-description">"Description"</label>
+                <textarea
+                    id="declare-description"
+                    name="description"
+                    rows="5"
+                    placeholder="What is broken, for whom, since when (Markdown)"
+                    aria-invalid=move || error("description").get().is_some().to_string()
+                    aria-describedby="declare-description-error"
+                >
+                    {typed("description")}
+                </textarea>
+                <p class="hint">{format!("Up to {} KB.", DESCRIPTION_MAX_BYTES / 1024)}</p>
+                <FieldError id="declare-description-error" message=error("description")/>
+            </div>
+            <p class="form-error" role="alert">{failure}</p>
+            <button type="submit" class="primary" disabled=move || action.pending().get()>
+                {move || if action.pending().get() { "Declaring…" } else { "Declare incident" }}
+            </button>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,14 @@
+//! Incidents: declaring them, listing them, showing one.
+
+pub mod api;
+mod declare_form;
+mod list_page;
+pub mod model;
+mod incident_page;
+#[cfg(feature = "ssr")]
+pub mod repo;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+pub use incident_page::IncidentPage;
+pub use list_page::IncidentListPage;

@@ -1,0 +1,68 @@
+//! The Sitrep app: pages, components, shared types and server functions.
+//!
+//! Built twice: with `ssr` into the server, with `hydrate` into the browser bundle.
+
+pub mod error;
+pub mod incidents;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod clock;
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::{path, SsrMode};
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The root component: layout and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Lets end-to-end tests (and curious people) tell a hydrated page from plain HTML.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="sitrep" href="/pkg/sitrep.css"/>
+        <Title text="Sitrep"/>
+        <Router>
+            <header class="topbar">
+                <A href="/" attr:class="brand">"Sitrep"</A>
+            </header>
+            <main>
+                // Async: pages arrive complete, so they work with JavaScript off.
+                <Routes fallback=|| view! { <p class="card">"Page not found."</p> }>
+                    <Route path=path!("/") view=incidents::IncidentListPage ssr=SsrMode::Async/>
+                    <Route path=path!("/incidents/:key") view=incidents::IncidentPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

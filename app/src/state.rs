@@ -1,0 +1,30 @@
+//! What every request handler and server function can reach.
+
+use crate::clock::SharedClock;
+use crate::db::Db;
+use crate::error::AppError;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use leptos::prelude::use_context;
+
+/// Shared server state; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub clock: SharedClock,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl AppState {
+    /// The state leptos_axum provides to server functions as context.
+    pub fn from_context() -> Result<Self, AppError> {
+        use_context::<AppState>()
+            .ok_or_else(|| AppError::internal("server function", "AppState missing from context"))
+    }
+}

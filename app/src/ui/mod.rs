@@ -1,0 +1,39 @@
+//! Presentational pieces shared by features.
+
+use crate::incidents::model::{IncidentStatus, Severity};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+
+/// A validation message under a form field; empty (and silent) when there is none.
+#[component]
+pub fn FieldError(#[prop(into)] id: String, message: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <p class="field-error" id=id role="alert">
+            {move || message.get()}
+        </p>
+    }
+}
+
+/// A coloured P1/P2/P3 label.
+#[component]
+pub fn SeverityBadge(severity: Severity) -> impl IntoView {
+    view! {
+        <span class=format!("badge severity-{}", severity.as_str().to_lowercase()) title=severity.definition()>
+            {severity.as_str()}
+        </span>
+    }
+}
+
+/// The incident's lifecycle status.
+#[component]
+pub fn StatusBadge(status: IncidentStatus) -> impl IntoView {
+    view! { <span class=format!("badge status status-{status}")>{status.as_str()}</span> }
+}
+
+/// An instant, machine-readable in `datetime` and shown in UTC.
+#[component]
+pub fn Timestamp(at: DateTime<Utc>) -> impl IntoView {
+    view! {
+        <time datetime=at.to_rfc3339()>{at.format("%Y-%m-%d %H:%M UTC").to_string()}</time>
+    }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs every tool the build and the tests need, skipping what is already present.
+# Only package registries are used (crates.io, npm, Debian apt): nothing downloads a
+# prebuilt binary from elsewhere, which these machines cannot reach.
+#
+# Usage: scripts/bootstrap.sh [run|test]
+#   run   what `make run` needs: wasm target, wasm-bindgen-cli, wasm-opt
+#   test  additionally Chromium, PostgreSQL server binaries and the Playwright packages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+want="${1:-test}"
+
+# The CLI must match the wasm-bindgen crate version exactly; Cargo.toml pins it.
+WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' Cargo.toml)"
+[ -n "$WASM_BINDGEN_VERSION" ] || die "could not read the pinned wasm-bindgen version from Cargo.toml"
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  step "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (compiles for ~9 min on 2 cores)"
+  # Not --locked: that lock file names a crate version the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+# wasm-opt (binaryen) and Playwright come from npm; one package.json for both.
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/@playwright/test ] \
+   || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "installing npm packages (binaryen, @playwright/test)"
+  npm ci --no-audit --no-fund
+fi
+
+apt_install() {
+  step "installing Debian packages: $*"
+  if [ -z "${SITREP_APT_UPDATED:-}" ]; then apt-get update -qq; export SITREP_APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if [ "$want" = test ]; then
+  [ -x /usr/bin/chromium ] || apt_install chromium
+  [ -x "$(pg_bindir)/initdb" ] || apt_install postgresql
+fi
+step "toolchain ready"

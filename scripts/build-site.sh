@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the server binary and the browser bundle into target/site, the layout
+# cargo-leptos produces, by calling cargo and wasm-bindgen directly (see README:
+# installing cargo-leptos costs ~26 min of compiling on a 2-core machine).
+#
+# Usage: scripts/build-site.sh [release|dev]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+mode="${1:-release}"
+site=target/site
+pkg="$site/pkg"
+
+case "$mode" in
+  release) server_flags=(--release); wasm_profile=wasm-release; wasm_dir=wasm-release ;;
+  dev)     server_flags=();          wasm_profile=dev;          wasm_dir=debug ;;
+  *) die "unknown build mode '$mode' (use release or dev)" ;;
+esac
+
+step "building the server ($mode)"
+cargo build -p server --bin sitrep "${server_flags[@]}"
+
+step "building the browser bundle ($mode)"
+cargo build -p frontend --lib --target wasm32-unknown-unknown --profile "$wasm_profile"
+
+rm -rf "$site"
+mkdir -p "$pkg"
+wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name sitrep \
+  "target/wasm32-unknown-unknown/$wasm_dir/frontend.wasm"
+if [ "$mode" = release ]; then
+  step "optimising the WASM for size (wasm-opt)"
+  node_modules/.bin/wasm-opt -Oz --all-features "$pkg/sitrep_bg.wasm" -o "$pkg/sitrep_bg.wasm"
+fi
+cp style/main.css "$pkg/sitrep.css"
+cp -r public/. "$site/"
+step "site built in $site ($(du -sh "$pkg/sitrep_bg.wasm" | cut -f1) of WASM)"

@@ -1,0 +1,74 @@
+//! Server configuration: one struct, every option a flag and an environment variable.
+
+use clap::{Parser, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Sitrep incident-coordination server.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "sitrep", version, about)]
+pub struct Config {
+    /// Address and port to listen on.
+    #[arg(long, env = "SITREP_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// Folder for the embedded database and other local state; created if missing.
+    #[arg(long, env = "SITREP_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Database to use: `postgres://…` for several replicas; default is the embedded
+    /// SQLite file `<data-dir>/sitrep.db`.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Folder with the built browser bundle and static files (JS, WASM, CSS).
+    #[arg(long, env = "SITREP_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// Log output: readable text, or JSON lines for log collectors.
+    #[arg(long, env = "SITREP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Config {
+    /// The database URL in effect: the configured one, or the embedded SQLite file.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("sitrep.db").display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_to_embedded_sqlite_in_the_data_dir() {
+        let config = Config::try_parse_from(["sitrep", "--data-dir", "/tmp/x"]).unwrap();
+        assert_eq!(config.effective_database_url(), "sqlite:///tmp/x/sitrep.db?mode=rwc");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn database_url_overrides_the_default() {
+        let config =
+            Config::try_parse_from(["sitrep", "--database-url", "postgres://db/sitrep"]).unwrap();
+        assert_eq!(config.effective_database_url(), "postgres://db/sitrep");
+    }
+
+    #[test]
+    fn bad_listen_address_is_rejected_by_name() {
+        let err = Config::try_parse_from(["sitrep", "--listen", "nowhere"]).unwrap_err();
+        assert!(err.to_string().contains("--listen"), "{err}");
+    }
+}

@@ -1,0 +1,164 @@
+//! The Sitrep server as a library, so tests can start the real router on port 0.
+
+pub mod config;
+mod health;
+pub mod telemetry;
+
+use anyhow::Context;
+use app::clock::{SharedClock, SystemClock};
+use app::db::Db;
+use app::state::AppState;
+use app::{shell, App};
+use axum::Router;
+use config::Config;
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+/// Largest request body accepted. Above any field limit, so an oversized field
+/// still reaches validation and gets a field-level error.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Builds the whole HTTP surface from state.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let leptos_options = state.leptos_options.clone();
+    Router::new()
+        .merge(health::routes())
+        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Leptos rendering options for a site served from `site_root`.
+pub fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("sitrep")
+        .site_root(site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build()
+}
+
+/// Opens the database and applies migrations.
+pub async fn open_database(url: &str) -> anyhow::Result<Db> {
+    let db = Db::connect(url)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(url)))?;
+    db.migrate()
+        .await
+        .with_context(|| format!("cannot apply migrations to {}", redact(url)))?;
+    Ok(db)
+}
+
+/// A bound, not yet serving, server.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+    db: Db,
+}
+
+impl Server {
+    /// Prepares everything that can fail at start-up: data dir, database, port.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        ensure_writable_dir(&config.data_dir)?;
+        let db = open_database(&config.effective_database_url()).await?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        let state = AppState {
+            leptos_options: leptos_options(&config.site_root, addr),
+            db: db.clone(),
+            clock: Arc::new(SystemClock) as SharedClock,
+        };
+        Ok(Server { listener, router: router(state), db })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| ([127, 0, 0, 1], 0).into())
+    }
+
+    /// The database backend in use.
+    pub fn backend(&self) -> &'static str {
+        self.db.backend().name()
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("server error")?;
+        self.db.close().await;
+        Ok(())
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+fn ensure_writable_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create data dir {}", dir.display()))?;
+    let probe = dir.join(".sitrep-write-check");
+    std::fs::write(&probe, b"ok")
+        .with_context(|| format!("data dir {} is not writable", dir.display()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+/// Hides the password in a database URL before it is logged.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redact_hides_only_the_password() {
+        assert_eq!(redact("postgres://me:s3cret@db:5432/x"), "postgres://me:***@db:5432/x");
+        assert_eq!(redact("postgres://me@db/x"), "postgres://me@db/x");
+        assert_eq!(redact("sqlite://./data/sitrep.db"), "sqlite://./data/sitrep.db");
+    }
+}

@@ -1,0 +1,29 @@
+//! `sitrep`: starts the server. Everything of substance lives in the library.
+
+use clap::Parser;
+use server::config::Config;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = Config::parse();
+    server::telemetry::init(config.log_format);
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line that says what failed and why.
+            eprintln!("sitrep: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config) -> anyhow::Result<()> {
+    let server = server::Server::build(&config).await?;
+    tracing::info!(
+        database = server.backend(),
+        "Sitrep is listening on http://{} — open it in a browser",
+        server.local_addr()
+    );
+    server.serve(server::shutdown_signal()).await
+}
