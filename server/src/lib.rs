@@ -9,6 +9,7 @@ use app::clock::{SharedClock, SystemClock};
 use app::db::Db;
 use app::state::AppState;
 use app::{shell, App};
+use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use config::Config;
 use leptos::config::LeptosOptions;
@@ -33,6 +34,9 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Both: the layer refuses oversized bodies outright; DefaultBodyLimit raises
+        // axum's 2 MB extractor default, which server functions read through.
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -79,6 +79,7 @@ impl FromStr for Severity {
 
 /// Where an incident is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum IncidentStatus {
     Investigating,
     Identified,
