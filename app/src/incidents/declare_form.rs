@@ -3,7 +3,7 @@
 use super::api::DeclareIncident;
 use super::model::{Severity, DESCRIPTION_MAX_BYTES, TITLE_MAX_CHARS};
 use crate::error::Invalid;
-use crate::ui::FieldError;
+use crate::ui::{textarea_text, FieldError};
 use leptos::html::Form;
 use leptos::prelude::*;
 
@@ -32,6 +32,7 @@ pub fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
         move || invalid.with(|i| i.as_ref().and_then(|i: &Invalid| i.input(field)).unwrap_or_default().to_owned())
     };
     let typed_severity = typed("severity");
+    let typed_description = typed("description");
 
     // A successful declaration clears the form for the next one.
     Effect::new(move |_| {
@@ -91,7 +92,7 @@ pub fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
                     aria-invalid=move || error("description").get().is_some().to_string()
                     aria-describedby="declare-description-error"
                 >
-                    {typed("description")}
+                    {move || textarea_text(&typed_description())}
                 </textarea>
                 <p class="hint">{format!("Up to {} KB.", DESCRIPTION_MAX_BYTES / 1024)}</p>
                 <FieldError id="declare-description-error" message=error("description")/>

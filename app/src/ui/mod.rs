@@ -37,3 +37,19 @@ pub fn Timestamp(at: DateTime<Utc>) -> impl IntoView {
         <time datetime=at.to_rfc3339()>{at.format("%Y-%m-%d %H:%M UTC").to_string()}</time>
     }
 }
+
+/// Text to put inside a `<textarea>`.
+///
+/// Leptos renders textarea children unescaped on the server (it treats them as raw
+/// text), so a value containing `</textarea>` would break out into the page. Escape
+/// it there; in the browser the text goes into the DOM as-is.
+pub fn textarea_text(text: &str) -> String {
+    #[cfg(feature = "ssr")]
+    {
+        html_escape::encode_text(text).into_owned()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        text.to_owned()
+    }
+}
