@@ -5,7 +5,7 @@
 #
 # Usage: scripts/bootstrap.sh [run|test]
 #   run   what `make run` needs: wasm target, wasm-bindgen-cli, wasm-opt
-#   test  additionally Chromium, PostgreSQL server binaries and the Playwright packages
+#   test  additionally Chromium, PostgreSQL server binaries and Playwright (npm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -27,12 +27,17 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
-# wasm-opt (binaryen) and Playwright come from npm; one package.json for both.
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/@playwright/test ] \
-   || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  step "installing npm packages (binaryen, @playwright/test)"
-  npm ci --no-audit --no-fund
-fi
+# npm ci in a folder unless its node_modules matches its lock file already.
+npm_ci_in() {
+  local dir="$1"
+  # npm rewrites node_modules/.package-lock.json on every install.
+  if [ ! "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+    step "installing npm packages in ${dir}"
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  fi
+}
+# wasm-opt for release builds comes from npm's binaryen package.
+npm_ci_in .
 
 apt_install() {
   step "installing Debian packages: $*"
@@ -43,5 +48,6 @@ apt_install() {
 if [ "$want" = test ]; then
   [ -x /usr/bin/chromium ] || apt_install chromium
   [ -x "$(pg_bindir)/initdb" ] || apt_install postgresql
+  npm_ci_in end2end
 fi
 step "toolchain ready"

@@ -42,7 +42,10 @@ impl Config {
     pub fn effective_database_url(&self) -> String {
         match &self.database_url {
             Some(url) => url.clone(),
-            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("sitrep.db").display()),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("sitrep.db").display()
+            ),
         }
     }
 }
@@ -54,7 +57,10 @@ mod tests {
     #[test]
     fn defaults_to_embedded_sqlite_in_the_data_dir() {
         let config = Config::try_parse_from(["sitrep", "--data-dir", "/tmp/x"]).unwrap();
-        assert_eq!(config.effective_database_url(), "sqlite:///tmp/x/sitrep.db?mode=rwc");
+        assert_eq!(
+            config.effective_database_url(),
+            "sqlite:///tmp/x/sitrep.db?mode=rwc"
+        );
         assert_eq!(config.listen.to_string(), "127.0.0.1:3000");
         assert_eq!(config.log_format, LogFormat::Text);
     }

@@ -22,12 +22,17 @@ async fn healthz() -> Json<Value> {
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let database = state.db.backend().name();
     match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready", "database": database }))),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "database": database })),
+        ),
         Err(err) => {
             tracing::warn!("readiness check failed: {err}");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "database": database, "error": "database unreachable" })),
+                Json(
+                    json!({ "status": "unavailable", "database": database, "error": "database unreachable" }),
+                ),
             )
         }
     }

@@ -84,12 +84,18 @@ impl Server {
             db: db.clone(),
             clock: Arc::new(SystemClock) as SharedClock,
         };
-        Ok(Server { listener, router: router(state), db })
+        Ok(Server {
+            listener,
+            router: router(state),
+            db,
+        })
     }
 
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or_else(|_| ([127, 0, 0, 1], 0).into())
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| ([127, 0, 0, 1], 0).into())
     }
 
     /// The database backend in use.
@@ -98,7 +104,10 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish.
-    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
@@ -161,8 +170,14 @@ mod tests {
 
     #[test]
     fn redact_hides_only_the_password() {
-        assert_eq!(redact("postgres://me:s3cret@db:5432/x"), "postgres://me:***@db:5432/x");
+        assert_eq!(
+            redact("postgres://me:s3cret@db:5432/x"),
+            "postgres://me:***@db:5432/x"
+        );
         assert_eq!(redact("postgres://me@db/x"), "postgres://me@db/x");
-        assert_eq!(redact("sqlite://./data/sitrep.db"), "sqlite://./data/sitrep.db");
+        assert_eq!(
+            redact("sqlite://./data/sitrep.db"),
+            "sqlite://./data/sitrep.db"
+        );
     }
 }

@@ -21,7 +21,11 @@ async fn declare(app: &TestApp, title: &str, severity: &str, description: &str) 
     let response = app
         .call(
             "declare_incident",
-            &[("title", title), ("severity", severity), ("description", description)],
+            &[
+                ("title", title),
+                ("severity", severity),
+                ("description", description),
+            ],
         )
         .await;
     assert_eq!(response.status(), 200, "declare {title:?}");
@@ -36,7 +40,15 @@ async fn list(app: &TestApp) -> Vec<Value> {
 
 async fn health_and_readiness_report_the_backend(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let health: Value = app.client.get(app.url("/healthz")).send().await.unwrap().json().await.unwrap();
+    let health: Value = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["status"], "ok");
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
@@ -65,7 +77,10 @@ async fn declared_incident_is_returned_listed_and_shown(backend: Backend) {
 
     let missing = app.call("get_incident", &[("key", "INC-999999")]).await;
     assert_eq!(missing.status(), 404);
-    assert_eq!(missing.json::<Value>().await.unwrap()["NotFound"], "INC-999999");
+    assert_eq!(
+        missing.json::<Value>().await.unwrap()["NotFound"],
+        "INC-999999"
+    );
 }
 
 async fn list_is_newest_first(backend: Backend) {
@@ -83,11 +98,25 @@ async fn list_is_newest_first(backend: Backend) {
 
 async fn bad_input_names_the_field_and_writes_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let cases: [(&[(&str, &str)], &str, &str); 4] = [
-        (&[("title", ""), ("severity", "P1"), ("description", "")], "title", "Title is required"),
-        (&[("title", "   "), ("severity", "P1"), ("description", "")], "title", "Title is required"),
+    // (form, field that must be named, message)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: [Case; 4] = [
         (
-            &[("title", "API down"), ("severity", "P9"), ("description", "")],
+            &[("title", ""), ("severity", "P1"), ("description", "")],
+            "title",
+            "Title is required",
+        ),
+        (
+            &[("title", "   "), ("severity", "P1"), ("description", "")],
+            "title",
+            "Title is required",
+        ),
+        (
+            &[
+                ("title", "API down"),
+                ("severity", "P9"),
+                ("description", ""),
+            ],
             "severity",
             "unknown severity \"P9\": choose P1, P2 or P3",
         ),
@@ -120,7 +149,11 @@ async fn oversized_description_gets_a_field_error(backend: Backend) {
     let response = app
         .call(
             "declare_incident",
-            &[("title", "Huge paste"), ("severity", "P2"), ("description", &ten_mb)],
+            &[
+                ("title", "Huge paste"),
+                ("severity", "P2"),
+                ("description", &ten_mb),
+            ],
         )
         .await;
     assert_eq!(response.status(), 422);
@@ -130,7 +163,10 @@ async fn oversized_description_gets_a_field_error(backend: Backend) {
         "Description is too long: 10240 KB, at most 64 KB"
     );
     assert_eq!(body["Invalid"]["input"]["title"], "Huge paste");
-    assert!(body["Invalid"]["input"].get("description").is_none(), "10 MB is not echoed");
+    assert!(
+        body["Invalid"]["input"].get("description").is_none(),
+        "10 MB is not echoed"
+    );
     assert!(list(&app).await.is_empty());
 }
 
@@ -166,7 +202,10 @@ async fn plain_form_post_redirects_back_and_keeps_what_was_typed(backend: Backen
         .form(&[
             ("title", ""),
             ("severity", "P2"),
-            ("description", "typed <b>text</b> & </textarea><script>alert(1)</script>"),
+            (
+                "description",
+                "typed <b>text</b> & </textarea><script>alert(1)</script>",
+            ),
         ])
         .send()
         .await
@@ -177,7 +216,10 @@ async fn plain_form_post_redirects_back_and_keeps_what_was_typed(backend: Backen
 
     let (status, html) = app.page(location.trim_start_matches(&app.url(""))).await;
     assert_eq!(status, 200);
-    assert!(html.contains("Title is required"), "error shown next to the field");
+    assert!(
+        html.contains("Title is required"),
+        "error shown next to the field"
+    );
     assert!(html.contains("aria-invalid=\"true\""));
     // The description comes back inside the textarea, escaped so it cannot close it.
     assert!(
@@ -185,7 +227,10 @@ async fn plain_form_post_redirects_back_and_keeps_what_was_typed(backend: Backen
         "typed text kept, inert"
     );
     assert!(!html.contains("<script>alert(1)"));
-    assert!(html.contains("<option value=\"P2\" selected"), "severity kept");
+    assert!(
+        html.contains("<option value=\"P2\" selected"),
+        "severity kept"
+    );
     assert!(list(&app).await.is_empty());
 }
 
@@ -196,13 +241,20 @@ async fn plain_form_post_success_redirects_to_the_list(backend: Backend) {
         .post(app.url("/api/fn/declare_incident"))
         .header("Accept", "text/html")
         .header("Referer", app.url("/"))
-        .form(&[("title", "Login broken"), ("severity", "P1"), ("description", "")])
+        .form(&[
+            ("title", "Login broken"),
+            ("severity", "P1"),
+            ("description", ""),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 302);
     let location = response.headers()["location"].to_str().unwrap();
-    assert!(location.starts_with(&app.url("/")) && !location.contains("__err"), "{location}");
+    assert!(
+        location.starts_with(&app.url("/")) && !location.contains("__err"),
+        "{location}"
+    );
     let (_, html) = app.page("/").await;
     assert!(html.contains("Login broken"));
 }
@@ -215,9 +267,14 @@ async fn pages_render_without_javascript(backend: Backend) {
     let (status, html) = app.page("/").await;
     assert_eq!(status, 200);
     assert!(html.contains("Declare an incident"));
-    assert!(!html.contains("<script>alert(1)</script>"), "titles are escaped");
+    assert!(
+        !html.contains("<script>alert(1)</script>"),
+        "titles are escaped"
+    );
     let newer_at = html.find("Newer incident").expect("newer listed");
-    let older_at = html.find("Older &lt;script&gt;").expect("older listed, escaped");
+    let older_at = html
+        .find("Older &lt;script&gt;")
+        .expect("older listed, escaped");
     assert!(newer_at < older_at, "newest first");
 
     let key = format!("INC-{}", newer["id"]);

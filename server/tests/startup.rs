@@ -13,7 +13,10 @@ fn sitrep() -> Command {
 /// Runs the binary to completion and returns (exit code, stderr).
 fn run_to_exit(command: &mut Command) -> (Option<i32>, String) {
     let output = command.output().expect("binary runs");
-    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -48,8 +51,14 @@ fn bad_database_url_fails_with_one_clear_line() {
     );
     assert_eq!(code, Some(1));
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("cannot open the database at mysql://nope"), "{stderr}");
-    assert!(stderr.contains("must start with sqlite: or postgres:"), "{stderr}");
+    assert!(
+        stderr.contains("cannot open the database at mysql://nope"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("must start with sqlite: or postgres:"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -62,11 +71,17 @@ fn unreachable_postgres_fails_without_hanging_and_hides_the_password() {
             .arg("--data-dir")
             .arg(dir.path())
             .arg("--listen=127.0.0.1:0")
-            .env("DATABASE_URL", "postgres://sitrep:hunter2@127.0.0.1:9/sitrep"),
+            .env(
+                "DATABASE_URL",
+                "postgres://sitrep:hunter2@127.0.0.1:9/sitrep",
+            ),
     );
     assert_eq!(code, Some(1));
     assert!(started.elapsed() < Duration::from_secs(30));
-    assert!(stderr.contains("cannot open the database at postgres://sitrep:***@127.0.0.1:9/sitrep"), "{stderr}");
+    assert!(
+        stderr.contains("cannot open the database at postgres://sitrep:***@127.0.0.1:9/sitrep"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("hunter2"));
 }
 
@@ -75,10 +90,18 @@ fn taken_port_fails_with_one_clear_line() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (code, stderr) = run_to_exit(sitrep().arg("--data-dir").arg(dir.path()).arg(format!("--listen={addr}")));
+    let (code, stderr) = run_to_exit(
+        sitrep()
+            .arg("--data-dir")
+            .arg(dir.path())
+            .arg(format!("--listen={addr}")),
+    );
     assert_eq!(code, Some(1));
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    assert!(stderr.contains(&format!("cannot listen on {addr}")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -86,16 +109,28 @@ fn unusable_data_dir_fails_with_one_clear_line() {
     // A path below a regular file can never become a directory, even for root.
     let file = tempfile::NamedTempFile::new().unwrap();
     let data_dir = file.path().join("data");
-    let (code, stderr) = run_to_exit(sitrep().arg("--data-dir").arg(&data_dir).arg("--listen=127.0.0.1:0"));
+    let (code, stderr) = run_to_exit(
+        sitrep()
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .arg("--listen=127.0.0.1:0"),
+    );
     assert_eq!(code, Some(1));
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    assert!(stderr.contains(&format!("cannot create data dir {}", data_dir.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot create data dir {}", data_dir.display())),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn sigterm_stops_the_server_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = sitrep()
         .arg("--data-dir")
         .arg(dir.path())
@@ -111,14 +146,29 @@ fn sigterm_stops_the_server_cleanly() {
         assert!(Instant::now() < deadline, "server did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(dir.path().join("sitrep.db").exists(), "embedded database created in the data dir");
+    assert!(
+        dir.path().join("sitrep.db").exists(),
+        "embedded database created in the data dir"
+    );
 
-    let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     assert!(status.success());
     let exit = child.wait().unwrap();
     assert_eq!(exit.code(), Some(0));
     let mut log = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut log).unwrap();
-    assert!(log.contains(&format!("listening on http://127.0.0.1:{port}")), "{log}");
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(
+        log.contains(&format!("listening on http://127.0.0.1:{port}")),
+        "{log}"
+    );
     assert!(log.contains("shutting down"), "{log}");
 }

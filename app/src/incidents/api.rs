@@ -49,7 +49,10 @@ fn set_error_status(err: &AppError) {
         .and_then(|parts| parts.headers.get(ACCEPT).cloned())
         .and_then(|accept| accept.to_str().map(|a| a.contains("text/html")).ok())
         .unwrap_or(false);
-    if let (false, Some(response)) = (plain_form_post, use_context::<leptos_axum::ResponseOptions>()) {
+    if let (false, Some(response)) = (
+        plain_form_post,
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
         response.set_status(err.status());
     }
 }

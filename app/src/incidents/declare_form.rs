@@ -24,12 +24,21 @@ pub fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
         _ => None,
     };
     let error = move |field: &'static str| {
-        Signal::derive(move || invalid.with(|i| i.as_ref().and_then(|i| i.field(field)).map(str::to_owned)))
+        Signal::derive(move || {
+            invalid.with(|i| i.as_ref().and_then(|i| i.field(field)).map(str::to_owned))
+        })
     };
     // Without JavaScript the page is rendered afresh, so the typed values come back
     // from the server inside the validation error.
     let typed = move |field: &'static str| {
-        move || invalid.with(|i| i.as_ref().and_then(|i: &Invalid| i.input(field)).unwrap_or_default().to_owned())
+        move || {
+            invalid.with(|i| {
+                i.as_ref()
+                    .and_then(|i: &Invalid| i.input(field))
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+        }
     };
     let typed_severity = typed("severity");
     let typed_description = typed("description");

@@ -2,9 +2,9 @@
 
 pub mod api;
 mod declare_form;
+mod incident_page;
 mod list_page;
 pub mod model;
-mod incident_page;
 #[cfg(feature = "ssr")]
 pub mod repo;
 #[cfg(feature = "ssr")]

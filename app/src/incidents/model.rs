@@ -214,7 +214,10 @@ mod tests {
     fn severity_parses_known_codes_only() {
         assert_eq!("p1".parse::<Severity>(), Ok(Severity::P1));
         assert_eq!(" P3 ".parse::<Severity>(), Ok(Severity::P3));
-        assert!("P4".parse::<Severity>().unwrap_err().contains("P1, P2 or P3"));
+        assert!("P4"
+            .parse::<Severity>()
+            .unwrap_err()
+            .contains("P1, P2 or P3"));
     }
 
     #[test]

@@ -9,7 +9,11 @@ use sqlx::Row;
 const COLUMNS: &str = "id, title, severity, status, description, declared_at";
 
 /// Inserts a declared incident and returns its id.
-pub async fn insert(db: &Db, d: &Declaration, declared_at: DateTime<Utc>) -> Result<IncidentId, sqlx::Error> {
+pub async fn insert(
+    db: &Db,
+    d: &Declaration,
+    declared_at: DateTime<Utc>,
+) -> Result<IncidentId, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO incidents (title, severity, description, declared_at) \
          VALUES ($1, $2, $3, $4) RETURNING id",
@@ -25,7 +29,8 @@ pub async fn insert(db: &Db, d: &Declaration, declared_at: DateTime<Utc>) -> Res
 
 /// The newest incidents first, at most `limit`.
 pub async fn list_newest(db: &Db, limit: i64) -> Result<Vec<Incident>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM incidents ORDER BY declared_at DESC, id DESC LIMIT $1");
+    let sql =
+        format!("SELECT {COLUMNS} FROM incidents ORDER BY declared_at DESC, id DESC LIMIT $1");
     sqlx::query(&sql)
         .bind(limit)
         .fetch_all(db.pool())

@@ -60,7 +60,13 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        TestApp { addr, client, backend, shutdown: Some(tx), _data_dir: data_dir }
+        TestApp {
+            addr,
+            client,
+            backend,
+            shutdown: Some(tx),
+            _data_dir: data_dir,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -120,7 +126,12 @@ fn uuid_like() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    format!("{}_{}_{}", std::process::id(), nanos, COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        nanos,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Runs each named `async fn(Backend)` once per backend, as `sqlite::name` and

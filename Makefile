@@ -1,0 +1,26 @@
+# Sitrep: the two commands most people need are `make run` and `make test`.
+.PHONY: run test dev site bootstrap clean
+
+## run: install what is missing, build (release), serve http://127.0.0.1:3000 on ./data/sitrep.db
+run:
+	scripts/run.sh
+
+## test: fmt, clippy, unit, integration (SQLite + PostgreSQL), wasm tree, site build, Playwright
+test:
+	scripts/test.sh
+
+## dev: cargo leptos watch (installs cargo-leptos on first use)
+dev:
+	scripts/dev.sh
+
+## site: release build of server and browser bundle into target/site
+site:
+	scripts/build-site.sh release
+
+## bootstrap: install the toolchain only
+bootstrap:
+	scripts/bootstrap.sh test
+
+clean:
+	cargo clean
+	rm -rf node_modules end2end/node_modules
