@@ -1,4 +1,7 @@
 # Shared helpers for the project's scripts (sourced, not run).
+
+# Tools installed with `cargo install` land here; a fresh shell may not have it on PATH.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf '\n\033[31mFAILED: %s\033[0m\n' "$*" >&2; exit 1; }
 # Directory of the PostgreSQL server binaries (Debian puts them outside PATH).
