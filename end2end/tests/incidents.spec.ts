@@ -83,6 +83,7 @@ test("a missing severity is named next to the severity field", async ({ page, ja
 });
 
 test("a 10 MB description is refused with a field error", async ({ page, javaScriptEnabled }) => {
+  test.setTimeout(120_000); // typing and posting 10 MB takes ~20 s on 2 cores
   await openList(page, javaScriptEnabled);
   const title = uniqueTitle("Huge paste");
   const huge = "x".repeat(10 * 1024 * 1024);
