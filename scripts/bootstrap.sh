@@ -22,7 +22,7 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
-  step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (compiles for ~9 min on 2 cores)"
+  step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (compiles for ~4 min on 2 cores)"
   # Not --locked: that lock file names a crate version the registry no longer serves.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi

@@ -107,3 +107,22 @@ impl Db {
         self.pool.close().await;
     }
 }
+
+/// How times are stored: UTC epoch milliseconds, the same on both backends.
+pub fn millis(at: chrono::DateTime<chrono::Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+/// Reads a stored time back, naming the column if it is out of range.
+pub fn from_millis(column: &str, ms: i64) -> Result<chrono::DateTime<chrono::Utc>, sqlx::Error> {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| decode_error(column, format!("{ms} is out of range")))
+}
+
+/// A stored value that does not parse into its domain type.
+pub fn decode_error(column: &str, message: String) -> sqlx::Error {
+    sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: message.into(),
+    }
+}

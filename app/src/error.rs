@@ -13,6 +13,10 @@ pub enum AppError {
     /// The named thing does not exist.
     #[error("{0} not found")]
     NotFound(String),
+    /// The request contradicts what is stored (e.g. an idempotency key reused for
+    /// different content).
+    #[error("{0}")]
+    Conflict(String),
     /// A server-side failure; details are in the server log under `request_id`.
     #[error("something went wrong on the server (request {request_id})")]
     Internal { request_id: String },
@@ -103,6 +107,7 @@ impl AppError {
         match self {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Transport(_) => StatusCode::BAD_REQUEST,
         }

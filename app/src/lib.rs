@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod incidents;
+pub mod timeline;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

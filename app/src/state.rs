@@ -22,6 +22,13 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 impl AppState {
+    /// Now, at the millisecond precision times are stored with, so what a write
+    /// returns equals what a later read returns.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        let now = self.clock.now();
+        chrono::DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+    }
+
     /// The state leptos_axum provides to server functions as context.
     pub fn from_context() -> Result<Self, AppError> {
         use_context::<AppState>()

@@ -1,5 +1,6 @@
 //! The Sitrep server as a library, so tests can start the real router on port 0.
 
+pub mod api;
 pub mod config;
 mod health;
 pub mod telemetry;
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     Router::new()
         .merge(health::routes())
+        .merge(api::routes())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Both: the layer refuses oversized bodies outright; DefaultBodyLimit raises

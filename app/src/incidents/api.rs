@@ -2,6 +2,7 @@
 
 use super::model::Incident;
 use crate::error::AppError;
+use crate::timeline::model::TimelineEntry;
 use leptos::prelude::*;
 
 /// Declares an incident. Without JavaScript the browser is redirected back to the
@@ -12,10 +13,15 @@ pub async fn declare_incident(
     severity: String,
     description: String,
 ) -> Result<Incident, AppError> {
-    use super::service;
-    use crate::state::AppState;
-    let state = AppState::from_context()?;
-    service::declare_incident(&state, &title, &severity, &description)
+    use super::model::DeclareInput;
+    let state = crate::state::AppState::from_context()?;
+    let input = DeclareInput {
+        title,
+        severity,
+        description,
+        ..Default::default()
+    };
+    super::service::declare_incident(&state, &input)
         .await
         .inspect_err(set_error_status)
 }
@@ -23,21 +29,93 @@ pub async fn declare_incident(
 /// The newest incidents first.
 #[server(prefix = "/api/fn", endpoint = "list_incidents")]
 pub async fn list_incidents() -> Result<Vec<Incident>, AppError> {
-    use crate::state::AppState;
-    let state = AppState::from_context()?;
-    super::service::list_incidents(&state).await
+    let state = crate::state::AppState::from_context()?;
+    super::service::list_incidents(&state, &Default::default()).await
 }
 
 /// One incident by its key (`INC-42`).
 #[server(prefix = "/api/fn", endpoint = "get_incident")]
 pub async fn get_incident(key: String) -> Result<Incident, AppError> {
-    use super::model::IncidentId;
-    use crate::state::AppState;
-    let state = AppState::from_context()?;
-    let id = IncidentId::from_key(&key).ok_or_else(|| AppError::NotFound(key.clone()))?;
+    let state = crate::state::AppState::from_context()?;
+    let id = incident_id(&key)?;
     super::service::get_incident(&state, id)
         .await
         .inspect_err(set_error_status)
+}
+
+/// The incident's whole timeline, in seq order.
+#[server(prefix = "/api/fn", endpoint = "get_timeline")]
+pub async fn get_timeline(key: String) -> Result<Vec<TimelineEntry>, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let id = incident_id(&key)?;
+    crate::timeline::service::list_entries(&state, id, 0)
+        .await
+        .inspect_err(set_error_status)
+}
+
+/// Posts a timeline entry from the war-room form.
+#[server(prefix = "/api/fn", endpoint = "post_timeline_entry")]
+pub async fn post_timeline_entry(
+    key: String,
+    body: String,
+    kind: Option<String>,
+    outcome: Option<String>,
+    root_cause: Option<String>,
+    author: Option<String>,
+    idempotency_key: Option<String>,
+) -> Result<TimelineEntry, AppError> {
+    use crate::timeline::model::PostEntry;
+    let state = crate::state::AppState::from_context()?;
+    let id = incident_id(&key)?;
+    let is_action = kind.as_deref() == Some("action");
+    let input = PostEntry {
+        body,
+        kind,
+        // The form always sends an outcome select and a root-cause checkbox; they
+        // only mean something for actions and findings.
+        outcome: outcome.filter(|_| is_action),
+        root_cause: root_cause
+            .map(|v| v == "on" || v == "true")
+            .filter(|&checked| checked),
+        author,
+        idempotency_key,
+        ..Default::default()
+    };
+    crate::timeline::service::post_entry(&state, id, &input)
+        .await
+        .map(|posted| posted.entry)
+        .inspect_err(set_error_status)
+}
+
+/// Moves an incident's status from the war-room form.
+#[server(prefix = "/api/fn", endpoint = "change_status")]
+pub async fn change_status(
+    key: String,
+    status: String,
+    reason: Option<String>,
+    author: Option<String>,
+) -> Result<Incident, AppError> {
+    use super::model::ChangeInput;
+    let state = crate::state::AppState::from_context()?;
+    let id = incident_id(&key)?;
+    let input = ChangeInput {
+        status: Some(status),
+        reason,
+        author,
+        ..Default::default()
+    };
+    super::service::change_incident(&state, id, &input)
+        .await
+        .inspect_err(set_error_status)
+}
+
+#[cfg(feature = "ssr")]
+fn incident_id(key: &str) -> Result<super::model::IncidentId, AppError> {
+    super::model::IncidentId::from_key(key).ok_or_else(|| {
+        let err = AppError::NotFound(key.to_owned());
+        set_error_status(&err);
+        err
+    })
 }
 
 /// Gives an error response its proper status code, except for plain form posts:

@@ -2,8 +2,7 @@
 
 use super::api::DeclareIncident;
 use super::model::{Severity, DESCRIPTION_MAX_BYTES, TITLE_MAX_CHARS};
-use crate::error::Invalid;
-use crate::ui::{textarea_text, FieldError};
+use crate::ui::{field_message, refusal_of, textarea_text, typed_value, FieldError};
 use leptos::html::Form;
 use leptos::prelude::*;
 
@@ -12,34 +11,15 @@ use leptos::prelude::*;
 #[component]
 pub fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
     let form = NodeRef::<Form>::new();
-    let invalid = Memo::new(move |_| {
-        action
-            .value()
-            .get()
-            .and_then(|result| result.err())
-            .and_then(|err| err.invalid().cloned())
-    });
+    let refusal = refusal_of(move || action.value().get());
     let failure = move || match action.value().get() {
         Some(Err(err)) if err.invalid().is_none() => Some(err.to_string()),
         _ => None,
     };
-    let error = move |field: &'static str| {
-        Signal::derive(move || {
-            invalid.with(|i| i.as_ref().and_then(|i| i.field(field)).map(str::to_owned))
-        })
-    };
+    let error = move |field| field_message(refusal, field);
     // Without JavaScript the page is rendered afresh, so the typed values come back
     // from the server inside the validation error.
-    let typed = move |field: &'static str| {
-        move || {
-            invalid.with(|i| {
-                i.as_ref()
-                    .and_then(|i: &Invalid| i.input(field))
-                    .unwrap_or_default()
-                    .to_owned()
-            })
-        }
-    };
+    let typed = move |field| typed_value(refusal, field);
     let typed_severity = typed("severity");
     let typed_description = typed("description");
 
@@ -82,7 +62,7 @@ pub fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
                         .map(|severity| {
                             let code = severity.as_str();
                             view! {
-                                <option value=code selected=move || typed_severity() == code>
+                                <option value=code selected=move || typed_severity.get() == code>
                                     {format!("{code} — {}", severity.definition())}
                                 </option>
                             }
@@ -101,7 +81,7 @@ pub fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
                     aria-invalid=move || error("description").get().is_some().to_string()
                     aria-describedby="declare-description-error"
                 >
-                    {move || textarea_text(&typed_description())}
+                    {move || textarea_text(&typed_description.get())}
                 </textarea>
                 <p class="hint">{format!("Up to {} KB.", DESCRIPTION_MAX_BYTES / 1024)}</p>
                 <FieldError id="declare-description-error" message=error("description")/>

@@ -1,7 +1,13 @@
-//! One incident.
+//! The war room: one incident, its timeline, and the forms to move it along.
 
-use super::api::get_incident;
-use crate::ui::{SeverityBadge, StatusBadge, Timestamp};
+use super::api::{get_incident, get_timeline, ChangeStatus, PostTimelineEntry};
+use super::model::{Incident, IncidentStatus};
+use crate::timeline::model::{ActionOutcome, EntryKind, TimelineEntry};
+use crate::ui::{
+    field_message, refusal_of, textarea_text, typed_value, FieldError, SeverityBadge, StatusBadge,
+    Timestamp,
+};
+use leptos::html::Form;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -12,52 +18,215 @@ use leptos_router::hooks::use_params_map;
 pub fn IncidentPage() -> impl IntoView {
     let params = use_params_map();
     let key = move || params.read().get("key").unwrap_or_default();
-    let incident = Resource::new(key, get_incident);
+    let post = ServerAction::<PostTimelineEntry>::new();
+    let change = ServerAction::<ChangeStatus>::new();
+    // Reload after a successful post or move only: a refused one changed nothing.
+    let changes = RwSignal::new(0_u32);
+    Effect::new(move |_| {
+        if matches!(post.value().get(), Some(Ok(_))) {
+            changes.update(|n| *n += 1);
+        }
+    });
+    Effect::new(move |_| {
+        if matches!(change.value().get(), Some(Ok(_))) {
+            changes.update(|n| *n += 1);
+        }
+    });
+    let incident = Resource::new(move || (key(), changes.get()), |(key, _)| get_incident(key));
+    let timeline = Resource::new(move || (key(), changes.get()), |(key, _)| get_timeline(key));
 
     view! {
-        <p><A href="/">"← All incidents"</A></p>
-        <Suspense fallback=|| view! { <p class="muted">"Loading incident…"</p> }>
-            {move || Suspend::new(async move {
-                match incident.await {
-                    Ok(incident) => {
-                        let key = incident.id.key();
-                        let data_key = key.clone();
-                        let title = format!("{key} {} · Sitrep", incident.title);
-                        view! {
-                            <Title text=title/>
-                            <article class="card incident" data-key=data_key>
-                                <header>
-                                    <p class="key">{key}</p>
-                                    <h1>{incident.title}</h1>
-                                    <p class="badges">
-                                        <SeverityBadge severity=incident.severity/>
-                                        <StatusBadge status=incident.status/>
-                                        " declared " <Timestamp at=incident.declared_at/>
-                                    </p>
-                                </header>
-                                <section>
-                                    <h2>"Description"</h2>
-                                    <p class="description">
-                                        {if incident.description.is_empty() {
-                                            "No description.".to_owned()
-                                        } else {
-                                            incident.description
-                                        }}
-                                    </p>
-                                </section>
-                            </article>
+        <p class="back"><A href="/">"← All incidents"</A></p>
+        <div class="war-room">
+            // Transition keeps the current view on screen while it reloads.
+            <Transition fallback=|| view! { <p class="muted">"Loading incident…"</p> }>
+                {move || Suspend::new(async move {
+                    match (incident.await, timeline.await) {
+                        (Ok(incident), Ok(entries)) => view! { <IncidentView incident entries/> }.into_any(),
+                        (Err(err), _) | (_, Err(err)) => {
+                            view! {
+                                <Title text="Incident not found · Sitrep"/>
+                                <p class="card form-error">{err.to_string()}</p>
+                            }
+                                .into_any()
                         }
-                            .into_any()
                     }
-                    Err(err) => {
-                        view! {
-                            <Title text="Incident not found · Sitrep"/>
-                            <p class="card form-error">{err.to_string()}</p>
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Suspense>
+                })}
+            </Transition>
+            // Outside the reloading part, so the forms keep what was typed.
+            <PostForm key=Signal::derive(key) action=post/>
+            <StatusForm key=Signal::derive(key) action=change/>
+        </div>
+    }
+}
+
+#[component]
+fn IncidentView(incident: Incident, entries: Vec<TimelineEntry>) -> impl IntoView {
+    let title = format!("{} {} · Sitrep", incident.key, incident.title);
+    view! {
+        <Title text=title/>
+        <article class="card incident" data-key=incident.key.clone()>
+            <p class="key">{incident.key.clone()}</p>
+            <h1>{incident.title.clone()}</h1>
+            <p class="badges">
+                <SeverityBadge severity=incident.severity/>
+                <StatusBadge status=incident.status/>
+                " declared " <Timestamp at=incident.lifecycle.declared_at/>
+            </p>
+            {(!incident.description.is_empty())
+                .then(|| view! { <p class="description">{incident.description.clone()}</p> })}
+        </article>
+        <section class="card timeline-card" aria-labelledby="timeline-heading">
+            <h2 id="timeline-heading">"Timeline"</h2>
+            <ol class="timeline" id="timeline">
+                {entries.into_iter().map(|entry| view! { <EntryView entry/> }).collect_view()}
+            </ol>
+        </section>
+    }
+}
+
+#[component]
+fn EntryView(entry: TimelineEntry) -> impl IntoView {
+    let (label, class) = kind_label(&entry.kind);
+    view! {
+        <li class=format!("entry entry-{}", entry.kind.name()) data-seq=entry.seq>
+            <p class="entry-meta">
+                <span class="entry-kind">{label}</span>
+                " · "
+                <span class="entry-author">{entry.author}</span>
+                " · "
+                <Timestamp at=entry.recorded_at/>
+                {(entry.revision > 1).then(|| view! { <span class="muted">" · edited"</span> })}
+            </p>
+            {(!class.is_empty()).then(|| view! { <p class=class>{detail_text(&entry.kind)}</p> })}
+            {(!entry.body.is_empty()).then(|| view! { <p class="entry-body">{entry.body}</p> })}
+        </li>
+    }
+}
+
+fn kind_label(kind: &EntryKind) -> (&'static str, &'static str) {
+    match kind {
+        EntryKind::Declared { .. } => ("Declared", "entry-detail"),
+        EntryKind::Update => ("Update", ""),
+        EntryKind::Note => ("Note", ""),
+        EntryKind::Action { .. } => ("Action", "entry-detail"),
+        EntryKind::Finding { .. } => ("Finding", "entry-detail"),
+        EntryKind::StatusChange { .. } => ("Status", "entry-detail"),
+        EntryKind::SeverityChange { .. } => ("Severity", "entry-detail"),
+    }
+}
+
+fn detail_text(kind: &EntryKind) -> String {
+    match kind {
+        EntryKind::Declared { severity } => format!("Declared as {severity}"),
+        EntryKind::Action { outcome } => match outcome {
+            ActionOutcome::Worked => "Worked".into(),
+            ActionOutcome::DidNotWork => "Did not work".into(),
+            ActionOutcome::Unknown => "Outcome unknown".into(),
+        },
+        EntryKind::Finding { root_cause: true } => "Root cause".into(),
+        EntryKind::Finding { root_cause: false } => "Contributing finding".into(),
+        EntryKind::StatusChange { from, to, .. } => format!("{from} → {to}"),
+        EntryKind::SeverityChange { from, to, .. } => format!("{from} → {to}"),
+        EntryKind::Update | EntryKind::Note => String::new(),
+    }
+}
+
+#[component]
+fn PostForm(key: Signal<String>, action: ServerAction<PostTimelineEntry>) -> impl IntoView {
+    let form = NodeRef::<Form>::new();
+    let refusal = refusal_of(move || action.value().get());
+    let error = move |field| field_message(refusal, field);
+    let typed_body = typed_value(refusal, "body");
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(form)) = (action.value().get(), form.get()) {
+            form.reset();
+        }
+    });
+    view! {
+        <ActionForm action node_ref=form attr:class="card post-form" attr:id="post-form">
+            <h2>"Post to the timeline"</h2>
+            <input type="hidden" name="key" value=key/>
+            <div class="field-row">
+                <div class="field">
+                    <label for="post-kind">"Kind"</label>
+                    <select id="post-kind" name="kind">
+                        <option value="update">"Update"</option>
+                        <option value="action">"Action tried"</option>
+                        <option value="finding">"Finding"</option>
+                        <option value="note">"Note"</option>
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="post-outcome">"Outcome (actions)"</label>
+                    <select id="post-outcome" name="outcome">
+                        <option value="unknown">"Unknown yet"</option>
+                        <option value="worked">"Worked"</option>
+                        <option value="did_not_work">"Did not work"</option>
+                    </select>
+                </div>
+            </div>
+            <label class="check">
+                <input type="checkbox" name="root_cause" value="true"/>
+                " Root cause (findings)"
+            </label>
+            <div class="field">
+                <label for="post-body">"What happened"</label>
+                <textarea id="post-body" name="body" rows="3"
+                    aria-invalid=move || error("body").get().is_some().to_string()
+                    aria-describedby="post-body-error">
+                    {move || textarea_text(&typed_body.get())}
+                </textarea>
+                <FieldError id="post-body-error" message=error("body")/>
+                <FieldError id="post-root-cause-error" message=error("root_cause")/>
+            </div>
+            <div class="field">
+                <label for="post-author">"Your name"</label>
+                <input id="post-author" name="author" type="text" autocomplete="name"/>
+                <FieldError id="post-author-error" message=error("author")/>
+            </div>
+            <button type="submit" class="primary" disabled=move || action.pending().get()>"Post"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn StatusForm(key: Signal<String>, action: ServerAction<ChangeStatus>) -> impl IntoView {
+    let form = NodeRef::<Form>::new();
+    let refusal = refusal_of(move || action.value().get());
+    let error = move |field| field_message(refusal, field);
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(form)) = (action.value().get(), form.get()) {
+            form.reset();
+        }
+    });
+    view! {
+        <ActionForm action node_ref=form attr:class="card status-form" attr:id="status-form">
+            <h2>"Move the status"</h2>
+            <input type="hidden" name="key" value=key/>
+            <div class="field">
+                <label for="status-to">"New status"</label>
+                <select id="status-to" name="status"
+                    aria-invalid=move || error("status").get().is_some().to_string()>
+                    <option value="">"Choose a status…"</option>
+                    {IncidentStatus::ALL
+                        .into_iter()
+                        .map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> })
+                        .collect_view()}
+                </select>
+                <FieldError id="status-to-error" message=error("status")/>
+            </div>
+            <div class="field">
+                <label for="status-reason">"Reason (required to move back)"</label>
+                <input id="status-reason" name="reason" type="text"
+                    aria-invalid=move || error("reason").get().is_some().to_string()/>
+                <FieldError id="status-reason-error" message=error("reason")/>
+            </div>
+            <div class="field">
+                <label for="status-author">"Your name"</label>
+                <input id="status-author" name="author" type="text" autocomplete="name"/>
+            </div>
+            <button type="submit" class="primary" disabled=move || action.pending().get()>"Move status"</button>
+        </ActionForm>
     }
 }

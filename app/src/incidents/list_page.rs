@@ -21,7 +21,7 @@ pub fn IncidentListPage() -> impl IntoView {
             <DeclareForm action=declare/>
             <section class="card" aria-labelledby="incidents-heading">
                 <h2 id="incidents-heading">"Incidents"</h2>
-                <Suspense fallback=|| view! { <p class="muted">"Loading incidents…"</p> }>
+                <Transition fallback=|| view! { <p class="muted">"Loading incidents…"</p> }>
                     {move || Suspend::new(async move {
                         match incidents.await {
                             Ok(list) if list.is_empty() => {
@@ -31,7 +31,7 @@ pub fn IncidentListPage() -> impl IntoView {
                             Err(err) => view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
                         }
                     })}
-                </Suspense>
+                </Transition>
             </section>
         </div>
     }
@@ -56,7 +56,7 @@ fn IncidentTable(incidents: Vec<Incident>) -> impl IntoView {
                                 {incident.title}
                             </A>
                             <StatusBadge status=incident.status/>
-                            <Timestamp at=incident.declared_at/>
+                            <Timestamp at=incident.lifecycle.declared_at/>
                         </li>
                     }
                 })

@@ -1,6 +1,7 @@
 //! Incident types shared by server and browser, and the rules for declaring one.
 
 use crate::error::{AppError, Invalid};
+use crate::timeline::model::{check_author, check_not_future};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -101,6 +102,34 @@ impl IncidentStatus {
     }
 }
 
+impl IncidentStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [IncidentStatus; 5] = [
+        IncidentStatus::Investigating,
+        IncidentStatus::Identified,
+        IncidentStatus::Fixing,
+        IncidentStatus::Monitoring,
+        IncidentStatus::Resolved,
+    ];
+
+    fn rank(self) -> usize {
+        self as usize
+    }
+
+    /// Checks a move to `to`. Forward moves may skip steps; moving back (reopening
+    /// included) needs a reason, which the timeline keeps.
+    pub fn check_move(self, to: IncidentStatus, reason: Option<&str>) -> Result<(), String> {
+        if to == self {
+            return Err(format!("The incident is already {self}"));
+        }
+        let has_reason = reason.is_some_and(|r| !r.trim().is_empty());
+        if to.rank() < self.rank() && !has_reason {
+            return Err(format!("Moving back from {self} to {to} needs a reason"));
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for IncidentStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -126,11 +155,69 @@ impl FromStr for IncidentStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Incident {
     pub id: IncidentId,
+    /// `INC-<id>`, repeated here for API clients.
+    pub key: String,
     pub title: String,
     pub severity: Severity,
     pub status: IncidentStatus,
     pub description: String,
+    #[serde(flatten)]
+    pub lifecycle: Lifecycle,
+    /// Highest event seq so far: a client that has seen it is up to date.
+    pub last_seq: i64,
+}
+
+/// When the incident passed each milestone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lifecycle {
+    /// When the problem began; may be earlier than the declaration.
+    pub started_at: DateTime<Utc>,
     pub declared_at: DateTime<Utc>,
+    /// First status change or first engineering timeline entry.
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// Entered monitoring (or resolved without it); cleared when moved back before it.
+    pub mitigated_at: Option<DateTime<Utc>>,
+    /// Cleared on reopen.
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+impl Lifecycle {
+    /// The milestones after the status moves to `to` at `now`.
+    pub fn after_move(&self, to: IncidentStatus, now: DateTime<Utc>) -> Lifecycle {
+        let mut next = self.clone();
+        next.acknowledged_at.get_or_insert(now);
+        match to {
+            IncidentStatus::Resolved => {
+                next.mitigated_at.get_or_insert(now);
+                next.resolved_at = Some(now);
+            }
+            IncidentStatus::Monitoring => {
+                next.mitigated_at.get_or_insert(now);
+                next.resolved_at = None;
+            }
+            _ => {
+                next.mitigated_at = None;
+                next.resolved_at = None;
+            }
+        }
+        next
+    }
+}
+
+/// Raw input for declaring an incident (form or API).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclareInput {
+    pub title: String,
+    pub severity: String,
+    #[serde(default)]
+    pub description: String,
+    /// When the problem began, if earlier than now (backdating).
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    /// Who declares it (until sign-in exists).
+    #[serde(default)]
+    pub author: Option<String>,
 }
 
 /// A validated request to declare an incident.
@@ -139,6 +226,90 @@ pub struct Declaration {
     pub title: String,
     pub severity: Severity,
     pub description: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub author: String,
+}
+
+/// Raw input for changing an incident's status and/or severity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeInput {
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub severity: Option<String>,
+    /// Why; required when moving the status back.
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub author: Option<String>,
+}
+
+/// Longest accepted change reason, in characters.
+pub const REASON_MAX_CHARS: usize = 2000;
+
+/// A validated change; the checks that need the current state happen in the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub status: Option<IncidentStatus>,
+    pub severity: Option<Severity>,
+    pub reason: Option<String>,
+    pub author: String,
+}
+
+impl Change {
+    /// Parses the raw input, naming every field that is wrong.
+    pub fn parse(input: &ChangeInput) -> Result<Change, AppError> {
+        let mut invalid = Invalid::default();
+        // An empty value (a form's "choose…" option) means "not given".
+        let given = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
+        let (status_input, severity_input) = (given(&input.status), given(&input.severity));
+        let status = status_input
+            .as_deref()
+            .map(|s| {
+                s.parse::<IncidentStatus>()
+                    .map_err(|e| invalid.add("status", e))
+            })
+            .transpose()
+            .ok()
+            .flatten();
+        let severity = severity_input
+            .as_deref()
+            .map(|s| {
+                s.parse::<Severity>()
+                    .map_err(|e| invalid.add("severity", e))
+            })
+            .transpose()
+            .ok()
+            .flatten();
+        if status_input.is_none() && severity_input.is_none() {
+            invalid.add(
+                "status",
+                "Nothing to change: give a status and/or a severity",
+            );
+        }
+        let reason = input
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty());
+        if reason.is_some_and(|r| r.chars().count() > REASON_MAX_CHARS) {
+            invalid.add(
+                "reason",
+                format!("Reason is too long: at most {REASON_MAX_CHARS} characters"),
+            );
+        }
+        let author = check_author(input.author.as_deref(), &mut invalid);
+        if !invalid.fields.is_empty() {
+            return Err(AppError::Invalid(invalid));
+        }
+        Ok(Change {
+            status,
+            severity,
+            reason: reason.map(str::to_owned),
+            author,
+        })
+    }
 }
 
 /// Longest accepted title, in characters.
@@ -148,7 +319,8 @@ pub const DESCRIPTION_MAX_BYTES: usize = 64 * 1024;
 
 impl Declaration {
     /// Checks the raw form or API input, naming every field that is wrong.
-    pub fn parse(title: &str, severity: &str, description: &str) -> Result<Self, AppError> {
+    pub fn parse(input: &DeclareInput, now: DateTime<Utc>) -> Result<Self, AppError> {
+        let (title, severity, description) = (&input.title, &input.severity, &input.description);
         let mut invalid = Invalid::default();
         invalid.echo("title", title);
         invalid.echo("severity", severity);
@@ -167,6 +339,8 @@ impl Declaration {
             .parse::<Severity>()
             .map_err(|message| invalid.add("severity", message))
             .ok();
+        check_not_future("started_at", input.started_at, now, &mut invalid);
+        let author = check_author(input.author.as_deref(), &mut invalid);
         if description.len() > DESCRIPTION_MAX_BYTES {
             invalid.add(
                 "description",
@@ -182,6 +356,8 @@ impl Declaration {
                 title: title.to_owned(),
                 severity,
                 description: description.trim_end().to_owned(),
+                started_at: input.started_at,
+                author,
             }),
             _ => Err(AppError::Invalid(invalid)),
         }
@@ -191,6 +367,16 @@ impl Declaration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn declare(title: &str, severity: &str, description: &str) -> Result<Declaration, AppError> {
+        let input = DeclareInput {
+            title: title.into(),
+            severity: severity.into(),
+            description: description.into(),
+            ..Default::default()
+        };
+        Declaration::parse(&input, DateTime::from_timestamp(1_800_000_000, 0).unwrap())
+    }
 
     fn field_error(err: AppError, field: &str) -> String {
         err.invalid()
@@ -222,20 +408,87 @@ mod tests {
 
     #[test]
     fn status_round_trips() {
-        for status in [
-            IncidentStatus::Investigating,
-            IncidentStatus::Identified,
-            IncidentStatus::Fixing,
-            IncidentStatus::Monitoring,
-            IncidentStatus::Resolved,
-        ] {
+        for status in IncidentStatus::ALL {
             assert_eq!(status.as_str().parse::<IncidentStatus>(), Ok(status));
         }
     }
 
     #[test]
+    fn forward_moves_need_no_reason_and_may_skip() {
+        use IncidentStatus::*;
+        for (i, from) in IncidentStatus::ALL.into_iter().enumerate() {
+            for to in IncidentStatus::ALL.into_iter().skip(i + 1) {
+                assert_eq!(from.check_move(to, None), Ok(()), "{from} → {to}");
+            }
+        }
+        assert_eq!(Investigating.check_move(Resolved, None), Ok(()));
+    }
+
+    #[test]
+    fn moving_back_needs_a_reason() {
+        use IncidentStatus::*;
+        assert_eq!(
+            Resolved.check_move(Investigating, None),
+            Err("Moving back from resolved to investigating needs a reason".into())
+        );
+        assert!(Resolved.check_move(Fixing, Some("  ")).is_err());
+        assert_eq!(Resolved.check_move(Fixing, Some("errors are back")), Ok(()));
+        assert_eq!(
+            Monitoring.check_move(Monitoring, Some("x")),
+            Err("The incident is already monitoring".into())
+        );
+    }
+
+    fn at(minute: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + minute * 60, 0).unwrap()
+    }
+
+    #[test]
+    fn lifecycle_follows_the_status() {
+        use IncidentStatus::*;
+        let start = Lifecycle {
+            started_at: at(0),
+            declared_at: at(1),
+            acknowledged_at: None,
+            mitigated_at: None,
+            resolved_at: None,
+        };
+        let identified = start.after_move(Identified, at(5));
+        assert_eq!(identified.acknowledged_at, Some(at(5)));
+        assert_eq!(identified.mitigated_at, None);
+
+        let monitoring = identified.after_move(Monitoring, at(30));
+        assert_eq!(monitoring.mitigated_at, Some(at(30)));
+        let resolved = monitoring.after_move(Resolved, at(60));
+        assert_eq!(
+            (resolved.mitigated_at, resolved.resolved_at),
+            (Some(at(30)), Some(at(60)))
+        );
+        assert_eq!(
+            resolved.acknowledged_at,
+            Some(at(5)),
+            "acknowledgement is kept"
+        );
+
+        let reopened = resolved.after_move(Fixing, at(90));
+        assert_eq!((reopened.mitigated_at, reopened.resolved_at), (None, None));
+        let back_to_monitoring = resolved.after_move(Monitoring, at(95));
+        assert_eq!(
+            (
+                back_to_monitoring.mitigated_at,
+                back_to_monitoring.resolved_at
+            ),
+            (Some(at(30)), None)
+        );
+
+        let straight_to_resolved = start.after_move(Resolved, at(10));
+        assert_eq!(straight_to_resolved.mitigated_at, Some(at(10)));
+        assert_eq!(straight_to_resolved.resolved_at, Some(at(10)));
+    }
+
+    #[test]
     fn valid_declaration_is_trimmed() {
-        let d = Declaration::parse("  Checkout 500s  ", "P2", "Since 14:00\n\n").unwrap();
+        let d = declare("  Checkout 500s  ", "P2", "Since 14:00\n\n").unwrap();
         assert_eq!(d.title, "Checkout 500s");
         assert_eq!(d.severity, Severity::P2);
         assert_eq!(d.description, "Since 14:00");
@@ -243,7 +496,7 @@ mod tests {
 
     #[test]
     fn empty_title_is_rejected_and_input_echoed() {
-        let err = Declaration::parse("   ", "P1", "what I typed").unwrap_err();
+        let err = declare("   ", "P1", "what I typed").unwrap_err();
         assert_eq!(field_error(err.clone(), "title"), "Title is required");
         let invalid = err.invalid().unwrap();
         assert_eq!(invalid.input("description"), Some("what I typed"));
@@ -252,13 +505,13 @@ mod tests {
 
     #[test]
     fn unknown_severity_is_rejected() {
-        let err = Declaration::parse("API down", "P9", "").unwrap_err();
+        let err = declare("API down", "P9", "").unwrap_err();
         assert!(field_error(err, "severity").contains("unknown severity \"P9\""));
     }
 
     #[test]
     fn oversized_description_is_rejected() {
-        let err = Declaration::parse("API down", "P1", &"x".repeat(10 * 1024 * 1024)).unwrap_err();
+        let err = declare("API down", "P1", &"x".repeat(10 * 1024 * 1024)).unwrap_err();
         assert_eq!(
             field_error(err, "description"),
             "Description is too long: 10240 KB, at most 64 KB"
@@ -267,15 +520,58 @@ mod tests {
 
     #[test]
     fn every_problem_is_reported_at_once() {
-        let err = Declaration::parse("", "", &"x".repeat(DESCRIPTION_MAX_BYTES + 1)).unwrap_err();
+        let err = declare("", "", &"x".repeat(DESCRIPTION_MAX_BYTES + 1)).unwrap_err();
         let invalid = err.invalid().unwrap();
         assert_eq!(invalid.fields.len(), 3);
     }
 
     #[test]
+    fn future_start_is_rejected_and_backdating_allowed() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let mut input = DeclareInput {
+            title: "t".into(),
+            severity: "P1".into(),
+            ..Default::default()
+        };
+        input.started_at = Some(now - chrono::Duration::hours(3));
+        assert_eq!(
+            Declaration::parse(&input, now).unwrap().started_at,
+            input.started_at
+        );
+        input.started_at = Some(now + chrono::Duration::hours(1));
+        let err = Declaration::parse(&input, now).unwrap_err();
+        assert_eq!(field_error(err, "started_at"), "Cannot be in the future");
+    }
+
+    #[test]
+    fn change_needs_something_to_change_and_known_values() {
+        let nothing = Change::parse(&ChangeInput::default()).unwrap_err();
+        assert!(field_error(nothing, "status").starts_with("Nothing to change"));
+        let bad = Change::parse(&ChangeInput {
+            status: Some("done".into()),
+            severity: Some("P0".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(
+            field_error(bad.clone(), "status"),
+            "unknown status \"done\""
+        );
+        assert!(field_error(bad, "severity").contains("unknown severity"));
+        let ok = Change::parse(&ChangeInput {
+            status: Some("resolved".into()),
+            reason: Some("  ".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(ok.status, Some(IncidentStatus::Resolved));
+        assert_eq!(ok.reason, None, "a blank reason is no reason");
+    }
+
+    #[test]
     fn overlong_title_is_rejected() {
-        let err = Declaration::parse(&"t".repeat(TITLE_MAX_CHARS + 1), "P3", "").unwrap_err();
+        let err = declare(&"t".repeat(TITLE_MAX_CHARS + 1), "P3", "").unwrap_err();
         assert!(field_error(err, "title").contains("at most 200"));
-        assert!(Declaration::parse(&"t".repeat(TITLE_MAX_CHARS), "P3", "").is_ok());
+        assert!(declare(&"t".repeat(TITLE_MAX_CHARS), "P3", "").is_ok());
     }
 }

@@ -1,39 +1,57 @@
 //! SQL for incidents.
 
-use super::model::{Declaration, Incident, IncidentId};
-use crate::db::Db;
+use super::model::{Declaration, Incident, IncidentId, IncidentStatus, Lifecycle, Severity};
+use crate::db::{from_millis, millis};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{Any, AnyConnection, Executor, Row};
 
-const COLUMNS: &str = "id, title, severity, status, description, declared_at";
+const COLUMNS: &str = "id, title, severity, status, description, started_at, declared_at, \
+                       acknowledged_at, mitigated_at, resolved_at, last_seq";
+
+/// Which incidents a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    pub status: Option<IncidentStatus>,
+    pub severity: Option<Severity>,
+}
 
 /// Inserts a declared incident and returns its id.
 pub async fn insert(
-    db: &Db,
+    conn: &mut AnyConnection,
     d: &Declaration,
     declared_at: DateTime<Utc>,
 ) -> Result<IncidentId, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO incidents (title, severity, description, declared_at) \
-         VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO incidents (title, severity, description, started_at, declared_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(&d.title)
     .bind(d.severity.as_str())
     .bind(&d.description)
-    .bind(declared_at.timestamp_millis())
-    .fetch_one(db.pool())
+    .bind(millis(d.started_at.unwrap_or(declared_at)))
+    .bind(millis(declared_at))
+    .fetch_one(conn)
     .await?;
     Ok(IncidentId(id))
 }
 
-/// The newest incidents first, at most `limit`.
-pub async fn list_newest(db: &Db, limit: i64) -> Result<Vec<Incident>, sqlx::Error> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM incidents ORDER BY declared_at DESC, id DESC LIMIT $1");
+/// The newest incidents matching `filter`, at most `limit`.
+pub async fn list_newest(
+    ex: impl Executor<'_, Database = Any>,
+    filter: &IncidentFilter,
+    limit: i64,
+) -> Result<Vec<Incident>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM incidents \
+         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR severity = $2) \
+         ORDER BY declared_at DESC, id DESC LIMIT $3"
+    );
     sqlx::query(&sql)
+        .bind(filter.status.map(IncidentStatus::as_str))
+        .bind(filter.severity.map(Severity::as_str))
         .bind(limit)
-        .fetch_all(db.pool())
+        .fetch_all(ex)
         .await?
         .iter()
         .map(incident_from_row)
@@ -41,36 +59,137 @@ pub async fn list_newest(db: &Db, limit: i64) -> Result<Vec<Incident>, sqlx::Err
 }
 
 /// One incident by id.
-pub async fn find(db: &Db, id: IncidentId) -> Result<Option<Incident>, sqlx::Error> {
+pub async fn find(
+    ex: impl Executor<'_, Database = Any>,
+    id: IncidentId,
+) -> Result<Option<Incident>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM incidents WHERE id = $1");
     sqlx::query(&sql)
         .bind(id.0)
-        .fetch_optional(db.pool())
+        .fetch_optional(ex)
         .await?
         .as_ref()
         .map(incident_from_row)
         .transpose()
 }
 
+/// Stores a new status with the milestones it implies.
+pub async fn set_status(
+    conn: &mut AnyConnection,
+    id: IncidentId,
+    status: IncidentStatus,
+    lifecycle: &Lifecycle,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE incidents SET status = $2, acknowledged_at = $3, mitigated_at = $4, resolved_at = $5 \
+         WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(status.as_str())
+    .bind(lifecycle.acknowledged_at.map(millis))
+    .bind(lifecycle.mitigated_at.map(millis))
+    .bind(lifecycle.resolved_at.map(millis))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Stores a new severity.
+pub async fn set_severity(
+    conn: &mut AnyConnection,
+    id: IncidentId,
+    severity: Severity,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE incidents SET severity = $2 WHERE id = $1")
+        .bind(id.0)
+        .bind(severity.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records the first acknowledgement; later ones change nothing.
+pub async fn mark_acknowledged(
+    conn: &mut AnyConnection,
+    id: IncidentId,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE incidents SET acknowledged_at = $2 WHERE id = $1 AND acknowledged_at IS NULL",
+    )
+    .bind(id.0)
+    .bind(millis(at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Hands out the incident's next event seq, or `None` if there is no such incident.
+///
+/// Call it first in a writing transaction: the row lock (PostgreSQL) or write lock
+/// (SQLite) it takes serialises writers, so seqs are gap-free and in commit order,
+/// and a rolled-back transaction gives its seq back.
+pub async fn next_seq(
+    conn: &mut AnyConnection,
+    id: IncidentId,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE incidents SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
+    )
+    .bind(id.0)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Appends to the incident's event log, in the transaction that made the change.
+pub async fn record_event(
+    conn: &mut AnyConnection,
+    id: IncidentId,
+    seq: i64,
+    kind: &str,
+    payload: &serde_json::Value,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO incident_events (incident_id, seq, kind, payload, recorded_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id.0)
+        .bind(seq)
+        .bind(kind)
+        .bind(payload.to_string())
+        .bind(millis(at))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 fn incident_from_row(row: &AnyRow) -> Result<Incident, sqlx::Error> {
-    let decode = |column: &str, err: String| sqlx::Error::ColumnDecode {
-        index: column.to_owned(),
-        source: err.into(),
+    let parsed = |column: &str| -> Result<String, sqlx::Error> { row.try_get::<String, _>(column) };
+    let time = |column: &str| -> Result<DateTime<Utc>, sqlx::Error> {
+        from_millis(column, row.try_get(column)?)
     };
-    let declared_at: i64 = row.try_get("declared_at")?;
+    let optional_time = |column: &str| -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+        row.try_get::<Option<i64>, _>(column)?
+            .map(|ms| from_millis(column, ms))
+            .transpose()
+    };
+    let id = IncidentId(row.try_get("id")?);
     Ok(Incident {
-        id: IncidentId(row.try_get("id")?),
+        id,
+        key: id.key(),
         title: row.try_get("title")?,
-        severity: row
-            .try_get::<String, _>("severity")?
+        severity: parsed("severity")?
             .parse()
-            .map_err(|e| decode("severity", e))?,
-        status: row
-            .try_get::<String, _>("status")?
+            .map_err(|e: String| crate::db::decode_error("severity", e))?,
+        status: parsed("status")?
             .parse()
-            .map_err(|e| decode("status", e))?,
+            .map_err(|e: String| crate::db::decode_error("status", e))?,
         description: row.try_get("description")?,
-        declared_at: DateTime::from_timestamp_millis(declared_at)
-            .ok_or_else(|| decode("declared_at", format!("{declared_at} is out of range")))?,
+        lifecycle: Lifecycle {
+            started_at: time("started_at")?,
+            declared_at: time("declared_at")?,
+            acknowledged_at: optional_time("acknowledged_at")?,
+            mitigated_at: optional_time("mitigated_at")?,
+            resolved_at: optional_time("resolved_at")?,
+        },
+        last_seq: row.try_get("last_seq")?,
     })
 }

@@ -1,5 +1,6 @@
 //! Presentational pieces shared by features.
 
+use crate::error::{AppError, Invalid};
 use crate::incidents::model::{IncidentStatus, Severity};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -52,4 +53,37 @@ pub fn textarea_text(text: &str) -> String {
     {
         text.to_owned()
     }
+}
+
+/// The validation errors in an action's latest result, if it was refused.
+pub fn refusal_of<T: 'static>(
+    latest: impl Fn() -> Option<Result<T, AppError>> + Send + Sync + 'static,
+) -> Memo<Option<Invalid>> {
+    Memo::new(move |_| {
+        latest()
+            .and_then(|result| result.err())
+            .and_then(|err| err.invalid().cloned())
+    })
+}
+
+/// The message for one field of a refusal.
+pub fn field_message(
+    refusal: Memo<Option<Invalid>>,
+    field: &'static str,
+) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        refusal.with(|r| r.as_ref().and_then(|r| r.field(field)).map(str::to_owned))
+    })
+}
+
+/// What was typed into one field of a refused form (for re-rendering without JavaScript).
+pub fn typed_value(refusal: Memo<Option<Invalid>>, field: &'static str) -> Signal<String> {
+    Signal::derive(move || {
+        refusal.with(|r| {
+            r.as_ref()
+                .and_then(|r| r.input(field))
+                .unwrap_or_default()
+                .to_owned()
+        })
+    })
 }

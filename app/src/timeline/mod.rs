@@ -1,0 +1,7 @@
+//! The timeline: the append-only record of everything that happened in an incident.
+
+pub mod model;
+#[cfg(feature = "ssr")]
+pub mod repo;
+#[cfg(feature = "ssr")]
+pub mod service;

@@ -1,0 +1,94 @@
+import { expect, test, type Page } from "@playwright/test";
+
+// The war room on a phone: post updates, move the incident to resolved, and see
+// every step with its author in the timeline. Runs hydrated and without JavaScript.
+test.use({ viewport: { width: 360, height: 740 } });
+
+async function declare(page: Page, title: string, javaScriptEnabled: boolean) {
+  await page.goto("/");
+  if (javaScriptEnabled) {
+    await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  }
+  await page.getByLabel("Title").fill(title);
+  await page.getByLabel("Severity").selectOption("P1");
+  await page.getByRole("button", { name: "Declare incident" }).click();
+  await page.locator(".incident-row", { hasText: title }).getByRole("link").click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(title);
+  if (javaScriptEnabled) {
+    await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  }
+}
+
+test("an engineer works an incident from a 360 px phone", async ({ page, javaScriptEnabled }) => {
+  const title = `Checkout down ${Date.now().toString(36)}`;
+  await declare(page, title, javaScriptEnabled);
+  const timeline = page.locator("#timeline .entry");
+  await expect(timeline).toHaveCount(1);
+  await expect(timeline.first()).toContainText("Declared as P1");
+
+  // Nothing overflows sideways on a phone.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+
+  const post = page.locator("#post-form");
+  await post.getByLabel("Your name").fill("Sam Okafor");
+  await post.getByLabel("What happened").fill("Error rate 40% on /pay since 14:02");
+  await post.getByRole("button", { name: "Post" }).click();
+  await expect(timeline).toHaveCount(2);
+  await expect(timeline.nth(1)).toContainText("Update");
+  await expect(timeline.nth(1)).toContainText("Sam Okafor");
+  await expect(timeline.nth(1)).toContainText("Error rate 40% on /pay since 14:02");
+
+  await post.getByLabel("Kind").selectOption("action");
+  await post.getByLabel("Outcome (actions)").selectOption("worked");
+  await post.getByLabel("Your name").fill("Sam Okafor");
+  await post.getByLabel("What happened").fill("Rolled back payments-api to 1.41");
+  await post.getByRole("button", { name: "Post" }).click();
+  await expect(timeline).toHaveCount(3);
+  await expect(timeline.nth(2)).toContainText("Worked");
+
+  const status = page.locator("#status-form");
+  for (const [to, count] of [
+    ["identified", 4],
+    ["monitoring", 5],
+    ["resolved", 6],
+  ] as const) {
+    await status.getByLabel("New status").selectOption(to);
+    await status.getByLabel("Your name").fill("Dana Lee");
+    await status.getByRole("button", { name: "Move status" }).click();
+    await expect(timeline).toHaveCount(count);
+    await expect(timeline.nth(count - 1)).toContainText(`→ ${to}`);
+    await expect(timeline.nth(count - 1)).toContainText("Dana Lee");
+  }
+  await expect(page.locator("article.incident .status")).toHaveText("resolved");
+
+  // Every step is there, in order, with its author.
+  const authors = await page.locator("#timeline .entry-author").allInnerTexts();
+  expect(authors).toEqual(["anonymous", "Sam Okafor", "Sam Okafor", "Dana Lee", "Dana Lee", "Dana Lee"]);
+});
+
+test("reopening without a reason is refused next to the field", async ({ page, javaScriptEnabled }) => {
+  await declare(page, `Reopen ${Date.now().toString(36)}`, javaScriptEnabled);
+  const status = page.locator("#status-form");
+  await status.getByLabel("New status").selectOption("resolved");
+  await status.getByRole("button", { name: "Move status" }).click();
+  await expect(page.locator("#timeline .entry")).toHaveCount(2);
+
+  await status.getByLabel("New status").selectOption("fixing");
+  await status.getByRole("button", { name: "Move status" }).click();
+  await expect(page.locator("#status-reason-error")).toHaveText("Moving back from resolved to fixing needs a reason");
+  await expect(page.locator("#timeline .entry")).toHaveCount(2);
+
+  await status.getByLabel("New status").selectOption("fixing");
+  await status.getByLabel("Reason (required to move back)").fill("errors are back");
+  await status.getByRole("button", { name: "Move status" }).click();
+  await expect(page.locator("#timeline .entry")).toHaveCount(3);
+  await expect(page.locator("#timeline .entry").nth(2)).toContainText("errors are back");
+});
+
+test("an empty post is refused and nothing is added", async ({ page, javaScriptEnabled }) => {
+  await declare(page, `Empty post ${Date.now().toString(36)}`, javaScriptEnabled);
+  await page.locator("#post-form").getByRole("button", { name: "Post" }).click();
+  await expect(page.locator("#post-body-error")).toHaveText("Write what happened");
+  await expect(page.locator("#timeline .entry")).toHaveCount(1);
+});
