@@ -2,8 +2,10 @@
 //!
 //! Built twice: with `ssr` into the server, with `hydrate` into the browser bundle.
 
+pub mod catalog;
 pub mod error;
 pub mod incidents;
+pub mod notify;
 pub mod timeline;
 pub mod ui;
 

@@ -13,6 +13,10 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub clock: SharedClock,
+    /// Where people reach this server, for links in notifications.
+    pub public_url: String,
+    /// Wakes the delivery worker when new deliveries are queued.
+    pub outbox: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -25,6 +25,28 @@ pub struct Config {
     #[arg(long, env = "SITREP_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
 
+    /// The URL people use to reach Sitrep, for links in notifications
+    /// (default: http://<listen>).
+    #[arg(long, env = "SITREP_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// SMTP server for email notifications: smtp://host:port (plain),
+    /// smtp://host?tls=required (STARTTLS) or smtps://user:pass@host (TLS).
+    #[arg(long, env = "SITREP_SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// Sender address of notification emails.
+    #[arg(
+        long,
+        env = "SITREP_SMTP_FROM",
+        default_value = "Sitrep <sitrep@localhost>"
+    )]
+    pub smtp_from: String,
+
+    /// Wait after a failed delivery before retrying, in milliseconds; doubles per failure.
+    #[arg(long, env = "SITREP_RETRY_BASE_MS", default_value_t = 5000)]
+    pub retry_base_ms: u64,
+
     /// Log output: readable text, or JSON lines for log collectors.
     #[arg(long, env = "SITREP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod config;
 mod health;
+pub mod outbox;
 pub mod telemetry;
 
 use anyhow::Context;
@@ -70,6 +71,7 @@ pub struct Server {
     listener: TcpListener,
     router: Router,
     db: Db,
+    outbox: outbox::Outbox,
 }
 
 impl Server {
@@ -81,15 +83,36 @@ impl Server {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
+        let mailer = config
+            .smtp_url
+            .as_deref()
+            .map(|url| outbox::Mailer::new(url, &config.smtp_from))
+            .transpose()?;
+        let clock = Arc::new(SystemClock) as SharedClock;
+        let wake = Arc::new(tokio::sync::Notify::new());
         let state = AppState {
             leptos_options: leptos_options(&config.site_root, addr),
             db: db.clone(),
-            clock: Arc::new(SystemClock) as SharedClock,
+            clock: clock.clone(),
+            public_url: config
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{addr}")),
+            outbox: wake.clone(),
+        };
+        let outbox = outbox::Outbox {
+            db: db.clone(),
+            clock,
+            wake,
+            mailer,
+            http: reqwest::Client::new(),
+            retry_base: std::time::Duration::from_millis(config.retry_base_ms.max(1)),
         };
         Ok(Server {
             listener,
             router: router(state),
             db,
+            outbox,
         })
     }
 
@@ -106,16 +129,24 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// The delivery worker stops with the server.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
+        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(self.outbox.run(async move {
+            let _ = stop_rx.wait_for(|stop| *stop).await;
+        }));
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
-            .context("server error")?;
+            .context("server error");
+        // Requests have drained; the worker finishes its current pass, then stops.
+        let _ = stop_tx.send(true);
+        let _ = worker.await;
         self.db.close().await;
-        Ok(())
+        served
     }
 }
 

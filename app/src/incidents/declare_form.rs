@@ -2,6 +2,7 @@
 
 use super::api::DeclareIncident;
 use super::model::{Severity, DESCRIPTION_MAX_BYTES, TITLE_MAX_CHARS};
+use crate::catalog::api::list_systems;
 use crate::ui::{field_message, refusal_of, textarea_text, typed_value, FieldError};
 use leptos::html::Form;
 use leptos::prelude::*;
@@ -22,6 +23,8 @@ pub fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
     let typed = move |field| typed_value(refusal, field);
     let typed_severity = typed("severity");
     let typed_description = typed("description");
+    let typed_system = typed("system");
+    let systems = Resource::new(|| (), |_| list_systems());
 
     // A successful declaration clears the form for the next one.
     Effect::new(move |_| {
@@ -70,6 +73,34 @@ pub fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
                         .collect_view()}
                 </select>
                 <FieldError id="declare-severity-error" message=error("severity")/>
+            </div>
+            <div class="field">
+                <label for="declare-system">"Affected system"</label>
+                <select id="declare-system" name="system"
+                    aria-invalid=move || error("systems").get().is_some().to_string()
+                    aria-describedby="declare-system-error">
+                    <option value="">"Not sure yet"</option>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            systems
+                                .await
+                                .unwrap_or_default()
+                                .into_iter()
+                                .map(|system| {
+                                    let slug = system.slug.clone();
+                                    let chosen = slug.clone();
+                                    view! {
+                                        <option value=slug selected=move || typed_system.get() == chosen>
+                                            {system.name}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()
+                        })}
+                    </Transition>
+                </select>
+                <p class="hint">"Its owning team's lead is notified at once."</p>
+                <FieldError id="declare-system-error" message=error("systems")/>
             </div>
             <div class="field">
                 <label for="declare-description">"Description"</label>

@@ -2,6 +2,8 @@
 
 use super::api::{get_incident, get_timeline, ChangeStatus, PostTimelineEntry};
 use super::model::{Incident, IncidentStatus};
+use crate::notify::api::get_notifications;
+use crate::notify::model::{DeliveryStatus, IncidentNotifications};
 use crate::timeline::model::{ActionOutcome, EntryKind, TimelineEntry};
 use crate::ui::{
     field_message, refusal_of, textarea_text, typed_value, FieldError, SeverityBadge, StatusBadge,
@@ -34,6 +36,10 @@ pub fn IncidentPage() -> impl IntoView {
     });
     let incident = Resource::new(move || (key(), changes.get()), |(key, _)| get_incident(key));
     let timeline = Resource::new(move || (key(), changes.get()), |(key, _)| get_timeline(key));
+    let notifications = Resource::new(
+        move || (key(), changes.get()),
+        |(key, _)| get_notifications(key),
+    );
 
     view! {
         <p class="back"><A href="/">"← All incidents"</A></p>
@@ -51,6 +57,11 @@ pub fn IncidentPage() -> impl IntoView {
                                 .into_any()
                         }
                     }
+                })}
+            </Transition>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    notifications.await.ok().map(|notifications| view! { <NotificationsView notifications/> })
                 })}
             </Transition>
             // Outside the reloading part, so the forms keep what was typed.
@@ -73,6 +84,8 @@ fn IncidentView(incident: Incident, entries: Vec<TimelineEntry>) -> impl IntoVie
                 <StatusBadge status=incident.status/>
                 " declared " <Timestamp at=incident.lifecycle.declared_at/>
             </p>
+            {(!incident.systems.is_empty())
+                .then(|| view! { <p class="systems">"Affected: " {incident.systems.join(", ")}</p> })}
             {(!incident.description.is_empty())
                 .then(|| view! { <p class="description">{incident.description.clone()}</p> })}
         </article>
@@ -81,6 +94,53 @@ fn IncidentView(incident: Incident, entries: Vec<TimelineEntry>) -> impl IntoVie
             <ol class="timeline" id="timeline">
                 {entries.into_iter().map(|entry| view! { <EntryView entry/> }).collect_view()}
             </ol>
+        </section>
+    }
+}
+
+#[component]
+fn NotificationsView(notifications: IncidentNotifications) -> impl IntoView {
+    let IncidentNotifications {
+        notifications,
+        unowned_systems,
+    } = notifications;
+    let nobody = notifications.is_empty() && unowned_systems.is_empty();
+    view! {
+        <section class="card notifications" id="notifications" aria-labelledby="notified-heading">
+            <h2 id="notified-heading">"Notified"</h2>
+            {(!unowned_systems.is_empty()).then(|| view! {
+                <p class="warning" role="status">
+                    {format!("No owner for {}: only admins were told.", unowned_systems.join(", "))}
+                </p>
+            })}
+            {nobody.then(|| view! { <p class="muted">"Nobody yet: no affected system is named."</p> })}
+            <ul class="notification-list">
+                {notifications
+                    .into_iter()
+                    .flat_map(|n| {
+                        let (recipient, reason) = (n.recipient, n.reason);
+                        n.deliveries.into_iter().map(move |d| {
+                            let at = d.delivered_at.map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default();
+                            let outcome = match d.status {
+                                DeliveryStatus::Delivered => "delivered".to_owned(),
+                                DeliveryStatus::Pending if d.attempts == 0 => "queued".to_owned(),
+                                DeliveryStatus::Pending => format!("retrying ({} attempts)", d.attempts),
+                                DeliveryStatus::Failed => "failed".to_owned(),
+                            };
+                            let line = format!(
+                                "Notified {recipient} ({reason}) by {} {at} — {outcome}",
+                                d.channel.as_str()
+                            );
+                            view! {
+                                <li class=format!("delivery delivery-{}", outcome.split(' ').next().unwrap_or_default())
+                                    title=d.last_error.unwrap_or_default()>
+                                    {line}
+                                </li>
+                            }
+                        })
+                    })
+                    .collect_view()}
+            </ul>
         </section>
     }
 }

@@ -163,6 +163,8 @@ pub struct Incident {
     pub description: String,
     #[serde(flatten)]
     pub lifecycle: Lifecycle,
+    /// Slugs of the affected systems.
+    pub systems: Vec<String>,
     /// Highest event seq so far: a client that has seen it is up to date.
     pub last_seq: i64,
 }
@@ -218,7 +220,13 @@ pub struct DeclareInput {
     /// Who declares it (until sign-in exists).
     #[serde(default)]
     pub author: Option<String>,
+    /// Slugs of the affected systems; their owners are notified.
+    #[serde(default)]
+    pub systems: Vec<String>,
 }
+
+/// Most systems one incident can name.
+pub const SYSTEMS_MAX: usize = 20;
 
 /// A validated request to declare an incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,6 +236,8 @@ pub struct Declaration {
     pub description: String,
     pub started_at: Option<DateTime<Utc>>,
     pub author: String,
+    /// Affected system slugs, without duplicates, in the order given.
+    pub systems: Vec<String>,
 }
 
 /// Raw input for changing an incident's status and/or severity.
@@ -325,6 +335,9 @@ impl Declaration {
         invalid.echo("title", title);
         invalid.echo("severity", severity);
         invalid.echo("description", description);
+        if let Some(first) = input.systems.first() {
+            invalid.echo("system", first);
+        }
 
         let title = title.trim();
         if title.is_empty() {
@@ -341,6 +354,20 @@ impl Declaration {
             .ok();
         check_not_future("started_at", input.started_at, now, &mut invalid);
         let author = check_author(input.author.as_deref(), &mut invalid);
+        let mut systems: Vec<String> = Vec::new();
+        for slug in input
+            .systems
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+        {
+            if !systems.iter().any(|known| known == slug) {
+                systems.push(slug.to_owned());
+            }
+        }
+        if systems.len() > SYSTEMS_MAX {
+            invalid.add("systems", format!("At most {SYSTEMS_MAX} systems"));
+        }
         if description.len() > DESCRIPTION_MAX_BYTES {
             invalid.add(
                 "description",
@@ -358,6 +385,7 @@ impl Declaration {
                 description: description.trim_end().to_owned(),
                 started_at: input.started_at,
                 author,
+                systems,
             }),
             _ => Err(AppError::Invalid(invalid)),
         }

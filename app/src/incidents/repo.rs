@@ -36,9 +36,72 @@ pub async fn insert(
     Ok(IncidentId(id))
 }
 
+/// Records that the incident affects these systems.
+pub async fn add_systems(
+    conn: &mut AnyConnection,
+    id: IncidentId,
+    systems: &[crate::catalog::model::System],
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    for system in systems {
+        sqlx::query(
+            "INSERT INTO incident_systems (incident_id, system_id, added_at) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(id.0)
+        .bind(system.id.0)
+        .bind(millis(at))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Names of the incident's affected systems that have no owning team lead.
+pub async fn unowned_systems(
+    ex: impl Executor<'_, Database = Any>,
+    id: IncidentId,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT s.name FROM incident_systems i JOIN systems s ON s.id = i.system_id \
+         LEFT JOIN teams t ON t.id = s.team_id \
+         WHERE i.incident_id = $1 AND t.lead_user_id IS NULL ORDER BY s.name",
+    )
+    .bind(id.0)
+    .fetch_all(ex)
+    .await
+}
+
+/// Fills in each incident's affected systems with one query.
+async fn with_systems(
+    ex: impl Executor<'_, Database = Any>,
+    mut incidents: Vec<Incident>,
+) -> Result<Vec<Incident>, sqlx::Error> {
+    if incidents.is_empty() {
+        return Ok(incidents);
+    }
+    let placeholders: Vec<String> = (1..=incidents.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT i.incident_id, s.slug FROM incident_systems i JOIN systems s ON s.id = i.system_id \
+         WHERE i.incident_id IN ({}) ORDER BY i.added_at, s.slug",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for incident in &incidents {
+        query = query.bind(incident.id.0);
+    }
+    for row in query.fetch_all(ex).await? {
+        let incident_id: i64 = row.try_get("incident_id")?;
+        if let Some(incident) = incidents.iter_mut().find(|i| i.id.0 == incident_id) {
+            incident.systems.push(row.try_get("slug")?);
+        }
+    }
+    Ok(incidents)
+}
+
 /// The newest incidents matching `filter`, at most `limit`.
 pub async fn list_newest(
-    ex: impl Executor<'_, Database = Any>,
+    ex: impl Executor<'_, Database = Any> + Copy,
     filter: &IncidentFilter,
     limit: i64,
 ) -> Result<Vec<Incident>, sqlx::Error> {
@@ -47,7 +110,7 @@ pub async fn list_newest(
          WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR severity = $2) \
          ORDER BY declared_at DESC, id DESC LIMIT $3"
     );
-    sqlx::query(&sql)
+    let incidents = sqlx::query(&sql)
         .bind(filter.status.map(IncidentStatus::as_str))
         .bind(filter.severity.map(Severity::as_str))
         .bind(limit)
@@ -55,22 +118,25 @@ pub async fn list_newest(
         .await?
         .iter()
         .map(incident_from_row)
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    with_systems(ex, incidents).await
 }
 
 /// One incident by id.
 pub async fn find(
-    ex: impl Executor<'_, Database = Any>,
+    conn: &mut AnyConnection,
     id: IncidentId,
 ) -> Result<Option<Incident>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM incidents WHERE id = $1");
-    sqlx::query(&sql)
+    let Some(row) = sqlx::query(&sql)
         .bind(id.0)
-        .fetch_optional(ex)
+        .fetch_optional(&mut *conn)
         .await?
-        .as_ref()
-        .map(incident_from_row)
-        .transpose()
+    else {
+        return Ok(None);
+    };
+    let incident = incident_from_row(&row)?;
+    Ok(with_systems(conn, vec![incident]).await?.pop())
 }
 
 /// Stores a new status with the milestones it implies.
@@ -191,5 +257,6 @@ fn incident_from_row(row: &AnyRow) -> Result<Incident, sqlx::Error> {
             resolved_at: optional_time("resolved_at")?,
         },
         last_seq: row.try_get("last_seq")?,
+        systems: Vec::new(),
     })
 }

@@ -5,7 +5,9 @@
 
 use super::model::{Change, ChangeInput, Declaration, DeclareInput, Incident, IncidentId};
 use super::repo::{self, IncidentFilter};
+use crate::catalog::repo as catalog_repo;
 use crate::error::{AppError, Invalid};
+use crate::notify::service as notify_service;
 use crate::state::AppState;
 use crate::timeline::model::{EntryKind, NewEntry, TimelineEntry};
 use crate::timeline::repo as timeline_repo;
@@ -24,7 +26,20 @@ pub async fn declare_incident(
     let now = state.now();
     let declaration = Declaration::parse(input, now)?;
     let mut tx = state.db.pool().begin().await?;
+    let systems = catalog_repo::find_systems(&mut tx, &declaration.systems).await?;
+    if systems.len() < declaration.systems.len() {
+        let unknown: Vec<&str> = declaration
+            .systems
+            .iter()
+            .filter(|slug| !systems.iter().any(|s| &s.slug == *slug))
+            .map(String::as_str)
+            .collect();
+        let mut invalid = Invalid::default();
+        invalid.add("systems", format!("unknown system {}", unknown.join(", ")));
+        return Err(AppError::Invalid(invalid));
+    }
     let id = repo::insert(&mut tx, &declaration, now).await?;
+    repo::add_systems(&mut tx, id, &systems, now).await?;
     let entry = NewEntry {
         kind: EntryKind::Declared {
             severity: declaration.severity,
@@ -36,7 +51,9 @@ pub async fn declare_incident(
         idempotency_key: None,
     };
     let (incident, _) = write_entry(&mut tx, id, entry, now, "incident.declared").await?;
+    notify_service::notify_owners(&mut tx, &state.public_url, &incident, &systems, now).await?;
     tx.commit().await?;
+    state.outbox.notify_one();
     tracing::info!(incident = %incident.key, severity = %incident.severity, "incident declared");
     Ok(incident)
 }
@@ -52,7 +69,7 @@ pub async fn change_incident(
     let mut tx = state.db.pool().begin().await?;
     // Lock the incident before reading it, so the checks see the latest state.
     lock(&mut tx, id).await?;
-    let current = repo::find(&mut *tx, id)
+    let current = repo::find(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::NotFound(id.key()))?;
 
@@ -118,7 +135,8 @@ pub async fn list_incidents(
 
 /// One incident, or `NotFound` naming its key.
 pub async fn get_incident(state: &AppState, id: IncidentId) -> Result<Incident, AppError> {
-    repo::find(state.db.pool(), id)
+    let mut conn = state.db.pool().acquire().await?;
+    repo::find(&mut conn, id)
         .await?
         .ok_or_else(|| AppError::NotFound(id.key()))
 }

@@ -76,13 +76,11 @@ pub async fn list_entries(
     incident: IncidentId,
     after_seq: i64,
 ) -> Result<Vec<TimelineEntry>, AppError> {
-    if incident_repo::find(state.db.pool(), incident)
-        .await?
-        .is_none()
-    {
+    let mut conn = state.db.pool().acquire().await?;
+    if incident_repo::find(&mut conn, incident).await?.is_none() {
         return Err(AppError::NotFound(incident.key()));
     }
-    Ok(repo::list_after(state.db.pool(), incident, after_seq).await?)
+    Ok(repo::list_after(&mut *conn, incident, after_seq).await?)
 }
 
 /// Corrects an entry's text as a new revision; the earlier text stays in its history.

@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
+pub mod peers;
+
 /// Which database a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -26,17 +28,40 @@ impl Backend {
 /// Names the server cluster the PostgreSQL tests create their databases in.
 pub const POSTGRES_URL_VAR: &str = "SITREP_TEST_POSTGRES_URL";
 
+/// Settings a test may change.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub smtp_url: Option<String>,
+    /// First retry wait; small so retry tests finish quickly.
+    pub retry_base_ms: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            smtp_url: None,
+            retry_base_ms: 50,
+        }
+    }
+}
+
 /// A running server with its own database, stopped when dropped.
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub backend: Backend,
     shutdown: Option<oneshot::Sender<()>>,
-    _data_dir: TempDir,
+    serving: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    config: Config,
+    data_dir: std::sync::Arc<TempDir>,
 }
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, Options::default()).await
+    }
+
+    pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let database_url = match backend {
             Backend::Sqlite => None,
@@ -47,13 +72,21 @@ impl TestApp {
             data_dir: data_dir.path().to_path_buf(),
             database_url,
             site_root: data_dir.path().join("site"),
+            public_url: Some("https://sitrep.example.com".into()),
+            smtp_url: options.smtp_url,
+            smtp_from: "Sitrep <sitrep@example.com>".into(),
+            retry_base_ms: options.retry_base_ms,
             log_format: LogFormat::Text,
         };
+        Self::start(backend, config, std::sync::Arc::new(data_dir)).await
+    }
+
+    async fn start(backend: Backend, config: Config, data_dir: std::sync::Arc<TempDir>) -> TestApp {
         let server = server::Server::build(&config).await.expect("server starts");
         assert_eq!(server.backend(), backend.name());
         let addr = server.local_addr();
         let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(server.serve(async {
+        let serving = tokio::spawn(server.serve(async {
             let _ = rx.await;
         }));
         let client = reqwest::Client::builder()
@@ -65,8 +98,29 @@ impl TestApp {
             client,
             backend,
             shutdown: Some(tx),
-            _data_dir: data_dir,
+            serving: Some(serving),
+            config,
+            data_dir,
         }
+    }
+
+    /// Stops the server (as on SIGTERM) and starts a new one on the same database.
+    pub async fn restart(mut self) -> TestApp {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(serving) = self.serving.take() {
+            serving
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+        Self::start(self.backend, self.config.clone(), self.data_dir.clone()).await
+    }
+
+    /// The database this server uses (for set-up the API cannot do yet).
+    pub fn database_url(&self) -> String {
+        self.config.effective_database_url()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,343 @@
+//! Catalog types shared by server and browser, and their input rules.
+
+use crate::error::{AppError, Invalid};
+use serde::{Deserialize, Serialize};
+
+/// Database id of a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UserId(pub i64);
+/// Database id of a team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TeamId(pub i64);
+/// Database id of a system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SystemId(pub i64);
+
+/// Someone who can be notified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+}
+
+/// A team, its engineering lead and where it wants to be told about incidents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    pub id: TeamId,
+    pub slug: String,
+    pub name: String,
+    pub lead: Option<Person>,
+    pub notify_email: Option<String>,
+    pub notify_webhook_url: Option<String>,
+}
+
+/// A system incidents can affect, and the team that owns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct System {
+    pub id: SystemId,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    /// Slug of the owning team, if any.
+    pub team: Option<String>,
+}
+
+/// Raw input for creating a team.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTeam {
+    pub slug: String,
+    pub name: String,
+    /// The engineering lead's email; the person is created if new.
+    #[serde(default)]
+    pub lead_email: Option<String>,
+    #[serde(default)]
+    pub lead_name: Option<String>,
+    /// Team mailbox; the lead's own address is used when absent.
+    #[serde(default)]
+    pub notify_email: Option<String>,
+    /// Slack-compatible incoming webhook.
+    #[serde(default)]
+    pub notify_webhook_url: Option<String>,
+}
+
+/// Raw input for creating a system.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSystem {
+    pub slug: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Slug of the owning team.
+    #[serde(default)]
+    pub team: Option<String>,
+}
+
+/// Longest slug, in characters.
+pub const SLUG_MAX_CHARS: usize = 64;
+/// Longest name, in characters.
+pub const NAME_MAX_CHARS: usize = 120;
+
+/// Checks a slug: lower-case letters, digits and dashes, starting with a letter or digit.
+pub fn check_slug(field: &str, slug: &str, invalid: &mut Invalid) -> String {
+    let slug = slug.trim();
+    let valid_chars = slug
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if slug.is_empty() {
+        invalid.add(field, "Required");
+    } else if slug.chars().count() > SLUG_MAX_CHARS {
+        invalid.add(field, format!("At most {SLUG_MAX_CHARS} characters"));
+    } else if !valid_chars || slug.starts_with('-') {
+        invalid.add(
+            field,
+            "Use lower-case letters, digits and dashes, e.g. payments-api",
+        );
+    }
+    slug.to_owned()
+}
+
+/// Checks a display name: present and not too long.
+pub fn check_name(field: &str, name: &str, invalid: &mut Invalid) -> String {
+    let name = name.trim();
+    if name.is_empty() {
+        invalid.add(field, "Required");
+    } else if name.chars().count() > NAME_MAX_CHARS {
+        invalid.add(field, format!("At most {NAME_MAX_CHARS} characters"));
+    }
+    name.to_owned()
+}
+
+/// Checks an email address (shape only: one `@`, no spaces, a dot in the domain).
+pub fn check_email(field: &str, email: &str, invalid: &mut Invalid) -> String {
+    let email = email.trim();
+    let well_formed = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        }
+        None => false,
+    };
+    if !well_formed || email.len() > 254 || email.chars().any(char::is_whitespace) {
+        invalid.add(field, format!("{email:?} is not an email address"));
+    }
+    email.to_lowercase()
+}
+
+/// Checks a webhook URL: http(s), a host, no spaces.
+pub fn check_webhook_url(field: &str, url: &str, invalid: &mut Invalid) -> String {
+    let url = url.trim();
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let has_host = rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/'));
+    if !has_host || url.chars().any(char::is_whitespace) || url.len() > 2000 {
+        invalid.add(field, "Must be an http:// or https:// URL");
+    }
+    url.to_owned()
+}
+
+/// A validated team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamDraft {
+    pub slug: String,
+    pub name: String,
+    /// (email, display name) of the lead.
+    pub lead: Option<(String, String)>,
+    pub notify_email: Option<String>,
+    pub notify_webhook_url: Option<String>,
+}
+
+impl TeamDraft {
+    /// Validates team input, naming every wrong field.
+    pub fn parse(input: &NewTeam) -> Result<TeamDraft, AppError> {
+        let mut invalid = Invalid::default();
+        let slug = check_slug("slug", &input.slug, &mut invalid);
+        let name = check_name("name", &input.name, &mut invalid);
+        let present = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let lead = present(&input.lead_email).map(|email| {
+            let email = check_email("lead_email", &email, &mut invalid);
+            let name = present(&input.lead_name)
+                .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
+            (email, check_name("lead_name", &name, &mut invalid))
+        });
+        if lead.is_none() && present(&input.lead_name).is_some() {
+            invalid.add(
+                "lead_email",
+                "Give the lead's email too: it is how they are notified",
+            );
+        }
+        let notify_email =
+            present(&input.notify_email).map(|e| check_email("notify_email", &e, &mut invalid));
+        let notify_webhook_url = present(&input.notify_webhook_url)
+            .map(|u| check_webhook_url("notify_webhook_url", &u, &mut invalid));
+        if !invalid.fields.is_empty() {
+            return Err(AppError::Invalid(invalid));
+        }
+        Ok(TeamDraft {
+            slug,
+            name,
+            lead,
+            notify_email,
+            notify_webhook_url,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(f: impl FnOnce(&mut Invalid), field: &str) -> Option<String> {
+        let mut invalid = Invalid::default();
+        f(&mut invalid);
+        invalid.field(field).map(str::to_owned)
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(
+            message(
+                |i| {
+                    check_slug("s", "payments-api", i);
+                },
+                "s"
+            ),
+            None
+        );
+        assert_eq!(
+            message(
+                |i| {
+                    check_slug("s", "", i);
+                },
+                "s"
+            )
+            .as_deref(),
+            Some("Required")
+        );
+        assert!(message(
+            |i| {
+                check_slug("s", "Payments API", i);
+            },
+            "s"
+        )
+        .is_some());
+        assert!(message(
+            |i| {
+                check_slug("s", "-x", i);
+            },
+            "s"
+        )
+        .is_some());
+        assert!(message(
+            |i| {
+                check_slug("s", &"a".repeat(65), i);
+            },
+            "s"
+        )
+        .is_some());
+    }
+
+    #[test]
+    fn emails() {
+        let mut invalid = Invalid::default();
+        assert_eq!(
+            check_email("e", " Dana@Example.com ", &mut invalid),
+            "dana@example.com"
+        );
+        assert!(invalid.fields.is_empty());
+        for bad in [
+            "dana",
+            "dana@",
+            "@example.com",
+            "dana@example",
+            "da na@example.com",
+            "a@b@c.com",
+            "dana@.com",
+        ] {
+            assert!(
+                message(
+                    |i| {
+                        check_email("e", bad, i);
+                    },
+                    "e"
+                )
+                .is_some(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn webhook_urls() {
+        assert_eq!(
+            message(
+                |i| {
+                    check_webhook_url("u", "https://hooks.example.com/T1/B2", i);
+                },
+                "u"
+            ),
+            None
+        );
+        assert_eq!(
+            message(
+                |i| {
+                    check_webhook_url("u", "http://127.0.0.1:9000/hook", i);
+                },
+                "u"
+            ),
+            None
+        );
+        for bad in [
+            "ftp://x",
+            "https://",
+            "https:///path",
+            "javascript:alert(1)",
+            "https://a b",
+        ] {
+            assert!(
+                message(
+                    |i| {
+                        check_webhook_url("u", bad, i);
+                    },
+                    "u"
+                )
+                .is_some(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn team_lead_name_defaults_and_needs_an_email() {
+        let team = TeamDraft::parse(&NewTeam {
+            slug: "payments".into(),
+            name: "Payments".into(),
+            lead_email: Some("dana.lee@example.com".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(
+            team.lead,
+            Some(("dana.lee@example.com".into(), "dana.lee".into()))
+        );
+        let err = TeamDraft::parse(&NewTeam {
+            slug: "payments".into(),
+            name: "Payments".into(),
+            lead_name: Some("Dana".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(err.invalid().unwrap().field("lead_email").is_some());
+    }
+}

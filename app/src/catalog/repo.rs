@@ -1,0 +1,183 @@
+//! SQL for people, teams and systems.
+
+use super::model::{Person, System, SystemId, Team, TeamDraft, TeamId, UserId};
+use crate::db::millis;
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection, Executor, Row};
+
+/// Creates the person or updates their display name; returns their id.
+pub async fn upsert_user(
+    conn: &mut AnyConnection,
+    email: &str,
+    display_name: &str,
+    at: DateTime<Utc>,
+) -> Result<UserId, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO users (email, display_name, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (email) DO UPDATE SET display_name = excluded.display_name RETURNING id",
+    )
+    .bind(email)
+    .bind(display_name)
+    .bind(millis(at))
+    .fetch_one(conn)
+    .await
+    .map(UserId)
+}
+
+/// Inserts a team; `None` when the slug is taken.
+pub async fn insert_team(
+    conn: &mut AnyConnection,
+    team: &TeamDraft,
+    lead: Option<UserId>,
+    at: DateTime<Utc>,
+) -> Result<Option<TeamId>, sqlx::Error> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO teams (slug, name, lead_user_id, notify_email, notify_webhook_url, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (slug) DO NOTHING RETURNING id",
+    )
+    .bind(&team.slug)
+    .bind(&team.name)
+    .bind(lead.map(|u| u.0))
+    .bind(team.notify_email.as_deref())
+    .bind(team.notify_webhook_url.as_deref())
+    .bind(millis(at))
+    .fetch_optional(conn)
+    .await?;
+    Ok(id.map(TeamId))
+}
+
+const TEAM_SELECT: &str = "SELECT t.id, t.slug, t.name, t.notify_email, t.notify_webhook_url, \
+     u.id AS lead_id, u.email AS lead_email, u.display_name AS lead_name \
+     FROM teams t LEFT JOIN users u ON u.id = t.lead_user_id";
+
+/// Every team, by name.
+pub async fn list_teams(ex: impl Executor<'_, Database = Any>) -> Result<Vec<Team>, sqlx::Error> {
+    let sql = format!("{TEAM_SELECT} ORDER BY t.name, t.id");
+    sqlx::query(&sql)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(team_from_row)
+        .collect()
+}
+
+/// One team by slug.
+pub async fn find_team(
+    ex: impl Executor<'_, Database = Any>,
+    slug: &str,
+) -> Result<Option<Team>, sqlx::Error> {
+    let sql = format!("{TEAM_SELECT} WHERE t.slug = $1");
+    sqlx::query(&sql)
+        .bind(slug)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(team_from_row)
+        .transpose()
+}
+
+/// Inserts a system; `None` when the slug is taken.
+pub async fn insert_system(
+    conn: &mut AnyConnection,
+    slug: &str,
+    name: &str,
+    description: &str,
+    team: Option<TeamId>,
+    at: DateTime<Utc>,
+) -> Result<Option<SystemId>, sqlx::Error> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO systems (slug, name, description, team_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (slug) DO NOTHING RETURNING id",
+    )
+    .bind(slug)
+    .bind(name)
+    .bind(description)
+    .bind(team.map(|t| t.0))
+    .bind(millis(at))
+    .fetch_optional(conn)
+    .await?;
+    Ok(id.map(SystemId))
+}
+
+const SYSTEM_SELECT: &str = "SELECT s.id, s.slug, s.name, s.description, t.slug AS team_slug \
+     FROM systems s LEFT JOIN teams t ON t.id = s.team_id";
+
+/// Every system, by name.
+pub async fn list_systems(
+    ex: impl Executor<'_, Database = Any>,
+) -> Result<Vec<System>, sqlx::Error> {
+    let sql = format!("{SYSTEM_SELECT} ORDER BY s.name, s.id");
+    sqlx::query(&sql)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(system_from_row)
+        .collect()
+}
+
+/// The systems with these slugs (unknown slugs are simply absent).
+pub async fn find_systems(
+    conn: &mut AnyConnection,
+    slugs: &[String],
+) -> Result<Vec<System>, sqlx::Error> {
+    let mut found = Vec::with_capacity(slugs.len());
+    for slug in slugs {
+        let sql = format!("{SYSTEM_SELECT} WHERE s.slug = $1");
+        if let Some(row) = sqlx::query(&sql)
+            .bind(slug)
+            .fetch_optional(&mut *conn)
+            .await?
+        {
+            found.push(system_from_row(&row)?);
+        }
+    }
+    Ok(found)
+}
+
+/// People with the admin role: they hear about systems nobody owns.
+pub async fn list_admins(
+    ex: impl Executor<'_, Database = Any>,
+) -> Result<Vec<Person>, sqlx::Error> {
+    sqlx::query("SELECT id, email, display_name FROM users WHERE role = 'admin' ORDER BY id")
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(Person {
+                id: UserId(row.try_get("id")?),
+                email: row.try_get("email")?,
+                display_name: row.try_get("display_name")?,
+            })
+        })
+        .collect()
+}
+
+fn team_from_row(row: &AnyRow) -> Result<Team, sqlx::Error> {
+    let lead = match row.try_get::<Option<i64>, _>("lead_id")? {
+        Some(id) => Some(Person {
+            id: UserId(id),
+            email: row.try_get("lead_email")?,
+            display_name: row.try_get("lead_name")?,
+        }),
+        None => None,
+    };
+    Ok(Team {
+        id: TeamId(row.try_get("id")?),
+        slug: row.try_get("slug")?,
+        name: row.try_get("name")?,
+        lead,
+        notify_email: row.try_get("notify_email")?,
+        notify_webhook_url: row.try_get("notify_webhook_url")?,
+    })
+}
+
+fn system_from_row(row: &AnyRow) -> Result<System, sqlx::Error> {
+    Ok(System {
+        id: SystemId(row.try_get("id")?),
+        slug: row.try_get("slug")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        team: row.try_get("team_slug")?,
+    })
+}

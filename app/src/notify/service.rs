@@ -1,0 +1,120 @@
+//! Who to tell about an incident: the owning teams' engineering leads, or the admins
+//! when a system has no owner. Queued in the transaction that made the change.
+
+use super::model::{Channel, IncidentNotifications};
+use super::repo;
+use crate::catalog::model::{System, UserId};
+use crate::catalog::repo as catalog_repo;
+use crate::error::AppError;
+use crate::incidents::model::{Incident, IncidentId};
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
+use std::collections::HashSet;
+
+/// Queues notifications for the owners of `systems`, newly affected by `incident`.
+/// Each person is told once, however many of their systems are affected.
+pub async fn notify_owners(
+    conn: &mut AnyConnection,
+    public_url: &str,
+    incident: &Incident,
+    systems: &[System],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let link = format!(
+        "{}/incidents/{}",
+        public_url.trim_end_matches('/'),
+        incident.key
+    );
+    let mut told: HashSet<UserId> = HashSet::new();
+    for system in systems {
+        let team = match &system.team {
+            Some(slug) => catalog_repo::find_team(&mut *conn, slug).await?,
+            None => None,
+        };
+        match team
+            .as_ref()
+            .and_then(|t| t.lead.clone().map(|lead| (t, lead)))
+        {
+            Some((team, lead)) => {
+                if !told.insert(lead.id) {
+                    continue;
+                }
+                let reason = format!("lead, {}", team.name);
+                let message = message(
+                    incident,
+                    &format!("you lead {}, which owns {}", team.name, system.name),
+                    &link,
+                );
+                let id = repo::insert_notification(
+                    conn,
+                    incident.id,
+                    Some(lead.id),
+                    &lead.display_name,
+                    &reason,
+                    &message,
+                    now,
+                )
+                .await?;
+                let email = team.notify_email.clone().unwrap_or(lead.email.clone());
+                repo::enqueue_delivery(conn, id, Channel::Email, &email, now).await?;
+                if let Some(url) = &team.notify_webhook_url {
+                    repo::enqueue_delivery(conn, id, Channel::Webhook, url, now).await?;
+                }
+            }
+            None => {
+                let reason = format!("admin: {} has no owner", system.name);
+                let message = message(
+                    incident,
+                    &format!("{} has no owning team lead", system.name),
+                    &link,
+                );
+                for admin in catalog_repo::list_admins(&mut *conn).await? {
+                    if !told.insert(admin.id) {
+                        continue;
+                    }
+                    let id = repo::insert_notification(
+                        conn,
+                        incident.id,
+                        Some(admin.id),
+                        &admin.display_name,
+                        &reason,
+                        &message,
+                        now,
+                    )
+                    .await?;
+                    repo::enqueue_delivery(conn, id, Channel::Email, &admin.email, now).await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The text sent by email (first line is the subject) and to webhooks.
+fn message(incident: &Incident, why: &str, link: &str) -> String {
+    format!(
+        "[{}] {} {}\nDeclared {}; you are told because {why}.\nStatus: {}\nWar room: {link}\n",
+        incident.severity,
+        incident.key,
+        incident.title,
+        incident
+            .lifecycle
+            .declared_at
+            .format("%Y-%m-%d %H:%M:%S UTC"),
+        incident.status,
+    )
+}
+
+/// Who was told about the incident, how it went, and which systems have no owner.
+pub async fn incident_notifications(
+    state: &AppState,
+    id: IncidentId,
+) -> Result<IncidentNotifications, AppError> {
+    let notifications = repo::list_for_incident(state.db.pool(), id).await?;
+    let unowned_systems = crate::incidents::repo::unowned_systems(state.db.pool(), id).await?;
+    Ok(IncidentNotifications {
+        notifications,
+        unowned_systems,
+    })
+}

@@ -1,0 +1,308 @@
+//! Owner notification: the catalog routes an incident to the owning team's lead, and
+//! the outbox delivers by email (to a real SMTP sink) and webhook (to a real HTTP
+//! receiver), with retries that survive a restart. Against SQLite and PostgreSQL.
+
+mod common;
+
+use common::peers::{SmtpSink, WebhookReceiver};
+use common::{Backend, Options, TestApp};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+for_each_backend!(
+    declaring_notifies_the_owning_lead_by_email_and_webhook,
+    a_receiver_failing_twice_is_retried_across_a_restart,
+    a_system_without_owner_notifies_admins_and_warns,
+    bad_catalog_and_system_input_is_refused,
+);
+
+async fn post(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1{path}")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn get(app: &TestApp, path: &str) -> (u16, Value) {
+    let response = app
+        .client
+        .get(app.url(&format!("/api/v1{path}")))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+/// Polls `notifications` until every delivery has settled (or 20 s pass).
+async fn settled_notifications(app: &TestApp, key: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, body) = get(app, &format!("/incidents/{key}/notifications")).await;
+        assert_eq!(status, 200, "{body}");
+        let pending = body["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|n| n["deliveries"].as_array().unwrap().iter())
+            .any(|d| d["status"] == "pending");
+        if !pending {
+            return body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "deliveries still pending: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn payments_catalog(app: &TestApp, webhook: &str) {
+    let (status, team) = post(
+        app,
+        "/teams",
+        json!({"slug": "payments", "name": "Payments", "lead_email": "Dana.Lee@example.com",
+               "lead_name": "Dana Lee", "notify_webhook_url": webhook}),
+    )
+    .await;
+    assert_eq!(status, 201, "{team}");
+    assert_eq!(team["lead"]["email"], "dana.lee@example.com");
+    let (status, system) = post(
+        app,
+        "/systems",
+        json!({"slug": "payments-api", "name": "Payments API", "team": "payments"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{system}");
+    assert_eq!(system["team"], "payments");
+}
+
+async fn declaring_notifies_the_owning_lead_by_email_and_webhook(backend: Backend) {
+    let smtp = SmtpSink::start().await;
+    let receiver = WebhookReceiver::start(0).await;
+    let app = TestApp::spawn_with(
+        backend,
+        Options {
+            smtp_url: Some(smtp.url()),
+            ..Options::default()
+        },
+    )
+    .await;
+    payments_catalog(&app, &receiver.url()).await;
+
+    let (status, incident) = post(
+        &app,
+        "/incidents",
+        json!({"title": "Card payments failing", "severity": "P1", "systems": ["payments-api", "payments-api"]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{incident}");
+    assert_eq!(incident["systems"], json!(["payments-api"]));
+    let key = incident["key"].as_str().unwrap();
+
+    let body = settled_notifications(&app, key).await;
+    assert_eq!(body["unowned_systems"], json!([]));
+    let notifications = body["notifications"].as_array().unwrap();
+    assert_eq!(notifications.len(), 1, "{body}");
+    assert_eq!(notifications[0]["recipient"], "Dana Lee");
+    assert_eq!(notifications[0]["reason"], "lead, Payments");
+    let deliveries = notifications[0]["deliveries"].as_array().unwrap();
+    assert_eq!(deliveries.len(), 2);
+    assert_eq!(deliveries[0]["channel"], "email");
+    assert_eq!(deliveries[0]["target"], "dana.lee@example.com");
+    assert_eq!(deliveries[1]["channel"], "webhook");
+    for delivery in deliveries {
+        assert_eq!(delivery["status"], "delivered", "{delivery}");
+        assert_eq!(delivery["attempts"], 1);
+        assert!(delivery["delivered_at"].is_string());
+    }
+
+    let mails = smtp.received();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, ["<dana.lee@example.com>"]);
+    assert!(mails[0].from.contains("sitrep@example.com"));
+    assert!(
+        mails[0]
+            .data
+            .contains(&format!("Subject: [P1] {key} Card payments failing")),
+        "{}",
+        mails[0].data
+    );
+    assert!(mails[0]
+        .data
+        .contains(&format!("https://sitrep.example.com/incidents/{key}")));
+
+    let hooks = receiver.accepted();
+    assert_eq!(hooks.len(), 1);
+    let text = hooks[0]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with(&format!("[P1] {key} Card payments failing")),
+        "{text}"
+    );
+    assert!(text.contains("you lead Payments, which owns Payments API"));
+}
+
+async fn a_receiver_failing_twice_is_retried_across_a_restart(backend: Backend) {
+    let smtp = SmtpSink::start().await;
+    let receiver = WebhookReceiver::start(2).await;
+    let app = TestApp::spawn_with(
+        backend,
+        Options {
+            smtp_url: Some(smtp.url()),
+            retry_base_ms: 400,
+        },
+    )
+    .await;
+    payments_catalog(&app, &receiver.url()).await;
+    let (_, incident) = post(
+        &app,
+        "/incidents",
+        json!({"title": "Refunds stuck", "severity": "P2", "systems": ["payments-api"]}),
+    )
+    .await;
+    let key = incident["key"].as_str().unwrap().to_owned();
+
+    // Restart once the first attempt has failed: the retry state is in the database.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while receiver.attempts() < 1 {
+        assert!(Instant::now() < deadline, "no first attempt");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let app = app.restart().await;
+
+    let body = settled_notifications(&app, &key).await;
+    let deliveries = body["notifications"][0]["deliveries"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let webhook = deliveries
+        .iter()
+        .find(|d| d["channel"] == "webhook")
+        .unwrap();
+    assert_eq!(webhook["status"], "delivered", "{webhook}");
+    assert_eq!(webhook["attempts"], 3, "two failures, then success");
+    assert_eq!(receiver.attempts(), 3);
+    assert_eq!(receiver.accepted().len(), 1, "delivered exactly once");
+    let email = deliveries.iter().find(|d| d["channel"] == "email").unwrap();
+    assert_eq!(email["status"], "delivered");
+    assert_eq!(
+        smtp.received().len(),
+        1,
+        "the restart sent no duplicate email"
+    );
+}
+
+async fn a_system_without_owner_notifies_admins_and_warns(backend: Backend) {
+    let smtp = SmtpSink::start().await;
+    let app = TestApp::spawn_with(
+        backend,
+        Options {
+            smtp_url: Some(smtp.url()),
+            ..Options::default()
+        },
+    )
+    .await;
+    // Until the identity issue brings user management, add the admin directly.
+    let db = app::db::Db::connect(&app.database_url()).await.unwrap();
+    sqlx::query(
+        "INSERT INTO users (email, display_name, role, created_at) VALUES ($1, $2, 'admin', 0)",
+    )
+    .bind("ops@example.com")
+    .bind("Ops Admin")
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let (status, _) = post(
+        &app,
+        "/systems",
+        json!({"slug": "checkout", "name": "Checkout"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+
+    let (_, incident) = post(
+        &app,
+        "/incidents",
+        json!({"title": "Cart empty", "severity": "P2", "systems": ["checkout"]}),
+    )
+    .await;
+    let key = incident["key"].as_str().unwrap();
+    let body = settled_notifications(&app, key).await;
+    assert_eq!(body["unowned_systems"], json!(["Checkout"]));
+    let notification = &body["notifications"][0];
+    assert_eq!(notification["recipient"], "Ops Admin");
+    assert_eq!(notification["reason"], "admin: Checkout has no owner");
+    assert_eq!(notification["deliveries"][0]["status"], "delivered");
+    assert_eq!(smtp.received()[0].to, ["<ops@example.com>"]);
+}
+
+async fn bad_catalog_and_system_input_is_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (status, body) = post(
+        &app,
+        "/teams",
+        json!({"slug": "Pay ments", "name": "", "lead_email": "dana"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    for field in ["slug", "name", "lead_email"] {
+        assert!(
+            body["error"]["fields"][field].is_string(),
+            "{field}: {body}"
+        );
+    }
+    let (status, body) = post(
+        &app,
+        "/teams",
+        json!({"slug": "ok", "name": "Ok", "notify_webhook_url": "javascript:alert(1)"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        body["error"]["fields"]["notify_webhook_url"],
+        "Must be an http:// or https:// URL"
+    );
+    let (status, body) = post(
+        &app,
+        "/systems",
+        json!({"slug": "api", "name": "API", "team": "nobody"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["fields"]["team"], "unknown team \"nobody\"");
+
+    let (status, _) = post(&app, "/systems", json!({"slug": "api", "name": "API"})).await;
+    assert_eq!(status, 201);
+    let (status, body) = post(
+        &app,
+        "/systems",
+        json!({"slug": "api", "name": "API again"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        body["error"]["fields"]["slug"],
+        "A system \"api\" exists already"
+    );
+
+    let (status, body) = post(
+        &app,
+        "/incidents",
+        json!({"title": "x", "severity": "P1", "systems": ["api", "ghost", "phantom"]}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        body["error"]["fields"]["systems"],
+        "unknown system ghost, phantom"
+    );
+    let (_, list) = get(&app, "/incidents").await;
+    assert_eq!(list, json!([]), "nothing written");
+    let (_, teams) = get(&app, "/teams").await;
+    assert_eq!(teams, json!([]));
+    let (_, systems) = get(&app, "/systems").await;
+    assert_eq!(systems.as_array().unwrap().len(), 1);
+}
