@@ -1,9 +1,13 @@
 # Sitrep: the two commands most people need are `make run` and `make test`.
-.PHONY: run test dev site bootstrap clean
+.PHONY: run demo test dev site bootstrap clean
 
 ## run: install what is missing, build (release), serve http://127.0.0.1:3000 on ./data/sitrep.db
 run:
 	scripts/run.sh
+
+## demo: like run, with demo teams, systems and incidents in an empty database
+demo:
+	scripts/run.sh --demo
 
 ## test: fmt, clippy, unit, integration (SQLite + PostgreSQL), wasm tree, site build, Playwright
 test:

@@ -46,7 +46,7 @@ export default defineConfig({
       SITREP_LISTEN: `127.0.0.1:${port}`,
       SITREP_DATA_DIR: dataDir,
       SITREP_SITE_ROOT: process.env.SITREP_SITE_ROOT ?? "../target/site",
-      RUST_LOG: "warn",
+      RUST_LOG: "error",
     },
   },
 });

@@ -3,7 +3,11 @@
 # cargo-leptos produces, by calling cargo and wasm-bindgen directly (see README:
 # installing cargo-leptos costs ~26 min of compiling on a 2-core machine).
 #
-# Usage: scripts/build-site.sh [release|dev]
+# Usage: scripts/build-site.sh [release|dev|test]
+#   release  optimised server and size-optimised WASM (what `make run` serves)
+#   dev      debug server and debug WASM (fast to build)
+#   test     debug server and the release WASM: the browser tests exercise the
+#            bundle users get (wasm-opt included) without a second server build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -15,7 +19,8 @@ pkg="$site/pkg"
 case "$mode" in
   release) server_flags=(--release); wasm_profile=wasm-release; wasm_dir=wasm-release ;;
   dev)     server_flags=();          wasm_profile=dev;          wasm_dir=debug ;;
-  *) die "unknown build mode '$mode' (use release or dev)" ;;
+  test)    server_flags=();          wasm_profile=wasm-release; wasm_dir=wasm-release ;;
+  *) die "unknown build mode '$mode' (use release, dev or test)" ;;
 esac
 
 step "building the server ($mode)"
@@ -28,9 +33,11 @@ rm -rf "$site"
 mkdir -p "$pkg"
 wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name sitrep \
   "target/wasm32-unknown-unknown/$wasm_dir/frontend.wasm"
-if [ "$mode" = release ]; then
+if [ "$wasm_profile" = wasm-release ]; then
   step "optimising the WASM for size (wasm-opt)"
-  node_modules/.bin/wasm-opt -Oz --all-features "$pkg/sitrep_bg.wasm" -o "$pkg/sitrep_bg.wasm"
+  # No feature flags: wasm-opt reads the features the module declares. Forcing
+  # --all-features emits encodings browsers reject ("Invalid import kind").
+  node_modules/.bin/wasm-opt -Oz "$pkg/sitrep_bg.wasm" -o "$pkg/sitrep_bg.wasm"
 fi
 cp style/main.css "$pkg/sitrep.css"
 cp -r public/. "$site/"

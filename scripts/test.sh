@@ -49,8 +49,8 @@ if [ -n "$server_crates" ]; then
 fi
 echo "none of sqlx, tokio, axum, leptos_axum in the wasm tree"
 
-check "site build (dev profile: server + WASM bundle)"
-scripts/build-site.sh dev
+check "site build (debug server, release WASM bundle with wasm-opt)"
+scripts/build-site.sh test
 
 check "end-to-end: Playwright in Chromium, hydrated and with JavaScript off"
 (cd end2end && SITREP_BIN=../target/debug/sitrep SITREP_SITE_ROOT=../target/site \

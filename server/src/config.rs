@@ -47,6 +47,10 @@ pub struct Config {
     #[arg(long, env = "SITREP_RETRY_BASE_MS", default_value_t = 5000)]
     pub retry_base_ms: u64,
 
+    /// Fill an empty database with demo teams, systems and incidents.
+    #[arg(long, env = "SITREP_DEMO")]
+    pub demo: bool,
+
     /// Log output: readable text, or JSON lines for log collectors.
     #[arg(long, env = "SITREP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

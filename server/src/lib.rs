@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod config;
+mod demo;
 mod health;
 pub mod outbox;
 pub mod telemetry;
@@ -100,6 +101,13 @@ impl Server {
                 .unwrap_or_else(|| format!("http://{addr}")),
             outbox: wake.clone(),
         };
+        if config.demo
+            && demo::seed(&state)
+                .await
+                .context("cannot seed the demo data")?
+        {
+            tracing::info!("demo data seeded");
+        }
         let outbox = outbox::Outbox {
             db: db.clone(),
             clock,

@@ -621,3 +621,47 @@ async fn corrections_are_revisions_with_history(backend: Backend) {
     let (_, incident) = app.get(&format!("/incidents/{key}")).await;
     assert_eq!(incident["last_seq"], 3, "refused corrections use no seq");
 }
+
+mod demo {
+    use super::common::{Backend, Options, TestApp};
+
+    async fn demo_data_is_seeded_once(backend: Backend) {
+        let app = TestApp::spawn_with(
+            backend,
+            Options {
+                demo: true,
+                ..Options::default()
+            },
+        )
+        .await;
+        let (status, incidents) = app.get("/incidents").await;
+        assert_eq!(status, 200);
+        let incidents = incidents.as_array().unwrap().clone();
+        assert_eq!(incidents.len(), 4);
+        assert_eq!(
+            incidents[0]["title"], "Nightly CSV export missing rows",
+            "newest first"
+        );
+        let live = incidents
+            .iter()
+            .find(|i| i["severity"] == "P1" && i["status"] == "identified")
+            .unwrap();
+        let timeline = app.timeline(live["key"].as_str().unwrap()).await;
+        assert!(timeline.len() >= 6, "a rich timeline");
+        assert!(timeline
+            .iter()
+            .any(|e| e["kind"] == "finding" && e["root_cause"] == true));
+        let (_, teams) = app.get("/teams").await;
+        assert_eq!(teams.as_array().unwrap().len(), 3);
+
+        let app = app.restart().await;
+        let (_, again) = app.get("/incidents").await;
+        assert_eq!(
+            again.as_array().unwrap().len(),
+            4,
+            "a restart with --demo adds nothing"
+        );
+    }
+
+    crate::for_each_backend!(demo_data_is_seeded_once);
+}

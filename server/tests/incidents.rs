@@ -15,6 +15,7 @@ for_each_backend!(
     plain_form_post_redirects_back_and_keeps_what_was_typed,
     plain_form_post_success_redirects_to_the_list,
     pages_render_without_javascript,
+    declare_form_names_the_affected_system,
 );
 
 async fn declare(app: &TestApp, title: &str, severity: &str, description: &str) -> Value {
@@ -287,4 +288,58 @@ async fn pages_render_without_javascript(backend: Backend) {
 
     let (_, html) = app.page("/incidents/INC-424242").await;
     assert!(html.contains("INC-424242 not found"));
+}
+
+async fn declare_form_names_the_affected_system(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let created = app
+        .client
+        .post(app.url("/api/v1/systems"))
+        .json(&serde_json::json!({"slug": "search", "name": "Search"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let (_, html) = app.page("/").await;
+    assert!(
+        html.contains("<option value=\"search\">Search</option>"),
+        "the form offers the system"
+    );
+
+    let form = [
+        ("title", "Slow search"),
+        ("severity", "P2"),
+        ("description", ""),
+        ("system", "search"),
+    ];
+    let response = app.call("declare_incident", &form).await;
+    assert_eq!(response.status(), 200);
+    let incident: Value = response.json().await.unwrap();
+    assert_eq!(incident["systems"], serde_json::json!(["search"]));
+
+    let form = [
+        ("title", "Ghost"),
+        ("severity", "P2"),
+        ("description", ""),
+        ("system", "ghost"),
+    ];
+    let response = app.call("declare_incident", &form).await;
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["Invalid"]["fields"]["systems"], "unknown system ghost");
+    assert_eq!(
+        body["Invalid"]["input"]["title"], "Ghost",
+        "what was typed comes back"
+    );
+    assert_eq!(list(&app).await.len(), 1, "the refused one wrote nothing");
+
+    // "Not sure yet" sends an empty value: no system, no error.
+    let form = [
+        ("title", "Unsure"),
+        ("severity", "P3"),
+        ("description", ""),
+        ("system", ""),
+    ];
+    let response = app.call("declare_incident", &form).await;
+    assert_eq!(response.status(), 200);
 }

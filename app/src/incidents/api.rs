@@ -12,6 +12,7 @@ pub async fn declare_incident(
     title: String,
     severity: String,
     description: String,
+    system: Option<String>,
 ) -> Result<Incident, AppError> {
     use super::model::DeclareInput;
     let state = crate::state::AppState::from_context()?;
@@ -19,6 +20,7 @@ pub async fn declare_incident(
         title,
         severity,
         description,
+        systems: system.into_iter().collect(),
         ..Default::default()
     };
     super::service::declare_incident(&state, &input)

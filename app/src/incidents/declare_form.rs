@@ -76,29 +76,38 @@ pub fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
             </div>
             <div class="field">
                 <label for="declare-system">"Affected system"</label>
-                <select id="declare-system" name="system"
-                    aria-invalid=move || error("systems").get().is_some().to_string()
-                    aria-describedby="declare-system-error">
-                    <option value="">"Not sure yet"</option>
-                    <Transition fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            systems
-                                .await
-                                .unwrap_or_default()
-                                .into_iter()
-                                .map(|system| {
-                                    let slug = system.slug.clone();
-                                    let chosen = slug.clone();
-                                    view! {
-                                        <option value=slug selected=move || typed_system.get() == chosen>
-                                            {system.name}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()
-                        })}
-                    </Transition>
-                </select>
+                // The whole select sits in the Transition: markers inside a <select>
+                // do not survive HTML parsing, which breaks hydration.
+                <Transition fallback=|| view! {
+                    <select id="declare-system" name="system" disabled=true>
+                        <option value="">"Loading systems…"</option>
+                    </select>
+                }>
+                    {move || Suspend::new(async move {
+                        let options = systems
+                            .await
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|system| {
+                                let slug = system.slug.clone();
+                                let chosen = slug.clone();
+                                view! {
+                                    <option value=slug selected=move || typed_system.get() == chosen>
+                                        {system.name}
+                                    </option>
+                                }
+                            })
+                            .collect_view();
+                        view! {
+                            <select id="declare-system" name="system"
+                                aria-invalid=move || error("systems").get().is_some().to_string()
+                                aria-describedby="declare-system-error">
+                                <option value="">"Not sure yet"</option>
+                                {options}
+                            </select>
+                        }
+                    })}
+                </Transition>
                 <p class="hint">"Its owning team's lead is notified at once."</p>
                 <FieldError id="declare-system-error" message=error("systems")/>
             </div>

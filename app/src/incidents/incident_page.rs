@@ -87,7 +87,7 @@ fn IncidentView(incident: Incident, entries: Vec<TimelineEntry>) -> impl IntoVie
             {(!incident.systems.is_empty())
                 .then(|| view! { <p class="systems">"Affected: " {incident.systems.join(", ")}</p> })}
             {(!incident.description.is_empty())
-                .then(|| view! { <p class="description">{incident.description.clone()}</p> })}
+                .then(|| view! { <div class="description markdown" inner_html=incident.description_html.clone()></div> })}
         </article>
         <section class="card timeline-card" aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">"Timeline"</h2>
@@ -159,7 +159,7 @@ fn EntryView(entry: TimelineEntry) -> impl IntoView {
                 {(entry.revision > 1).then(|| view! { <span class="muted">" · edited"</span> })}
             </p>
             {(!class.is_empty()).then(|| view! { <p class=class>{detail_text(&entry.kind)}</p> })}
-            {(!entry.body.is_empty()).then(|| view! { <p class="entry-body">{entry.body}</p> })}
+            {(!entry.body.is_empty()).then(|| view! { <div class="entry-body markdown" inner_html=entry.body_html></div> })}
         </li>
     }
 }

@@ -160,7 +160,10 @@ pub struct Incident {
     pub title: String,
     pub severity: Severity,
     pub status: IncidentStatus,
+    /// Markdown, as written.
     pub description: String,
+    /// `description` rendered and sanitised on the server.
+    pub description_html: String,
     #[serde(flatten)]
     pub lifecycle: Lifecycle,
     /// Slugs of the affected systems.
@@ -327,17 +330,25 @@ pub const TITLE_MAX_CHARS: usize = 200;
 /// Largest accepted description, in bytes (a long write-up fits; a pasted log dump does not).
 pub const DESCRIPTION_MAX_BYTES: usize = 64 * 1024;
 
+impl DeclareInput {
+    /// An empty refusal that carries what was typed, so the form can show it again.
+    pub fn refusal(&self) -> Invalid {
+        let mut invalid = Invalid::default();
+        invalid.echo("title", &self.title);
+        invalid.echo("severity", &self.severity);
+        invalid.echo("description", &self.description);
+        if let Some(first) = self.systems.first() {
+            invalid.echo("system", first);
+        }
+        invalid
+    }
+}
+
 impl Declaration {
     /// Checks the raw form or API input, naming every field that is wrong.
     pub fn parse(input: &DeclareInput, now: DateTime<Utc>) -> Result<Self, AppError> {
         let (title, severity, description) = (&input.title, &input.severity, &input.description);
-        let mut invalid = Invalid::default();
-        invalid.echo("title", title);
-        invalid.echo("severity", severity);
-        invalid.echo("description", description);
-        if let Some(first) = input.systems.first() {
-            invalid.echo("system", first);
-        }
+        let mut invalid = input.refusal();
 
         let title = title.trim();
         if title.is_empty() {

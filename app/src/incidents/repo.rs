@@ -238,6 +238,7 @@ fn incident_from_row(row: &AnyRow) -> Result<Incident, sqlx::Error> {
             .transpose()
     };
     let id = IncidentId(row.try_get("id")?);
+    let description: String = row.try_get("description")?;
     Ok(Incident {
         id,
         key: id.key(),
@@ -248,7 +249,8 @@ fn incident_from_row(row: &AnyRow) -> Result<Incident, sqlx::Error> {
         status: parsed("status")?
             .parse()
             .map_err(|e: String| crate::db::decode_error("status", e))?,
-        description: row.try_get("description")?,
+        description_html: crate::markdown::to_safe_html(&description),
+        description,
         lifecycle: Lifecycle {
             started_at: time("started_at")?,
             declared_at: time("declared_at")?,

@@ -34,7 +34,7 @@ pub async fn declare_incident(
             .filter(|slug| !systems.iter().any(|s| &s.slug == *slug))
             .map(String::as_str)
             .collect();
-        let mut invalid = Invalid::default();
+        let mut invalid = input.refusal();
         invalid.add("systems", format!("unknown system {}", unknown.join(", ")));
         return Err(AppError::Invalid(invalid));
     }
@@ -195,6 +195,7 @@ pub(crate) async fn write_entry(
         seq,
         kind: entry.kind,
         author: entry.author,
+        body_html: crate::markdown::to_safe_html(&entry.body),
         body: entry.body,
         occurred_at: entry.occurred_at,
         recorded_at: now,

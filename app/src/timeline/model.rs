@@ -93,7 +93,10 @@ pub struct TimelineEntry {
     #[serde(flatten)]
     pub kind: EntryKind,
     pub author: String,
+    /// Markdown, as written.
     pub body: String,
+    /// `body` rendered and sanitised on the server.
+    pub body_html: String,
     /// When it really happened, if the author said so.
     pub occurred_at: Option<DateTime<Utc>>,
     /// When the server stored it.

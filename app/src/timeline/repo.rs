@@ -153,6 +153,7 @@ pub async fn list_revisions(
 
 fn entry_from_row(row: &AnyRow) -> Result<TimelineEntry, sqlx::Error> {
     let detail: String = row.try_get("detail")?;
+    let body: String = row.try_get("body")?;
     let kind: EntryKind =
         serde_json::from_str(&detail).map_err(|e| decode_error("detail", e.to_string()))?;
     Ok(TimelineEntry {
@@ -161,7 +162,8 @@ fn entry_from_row(row: &AnyRow) -> Result<TimelineEntry, sqlx::Error> {
         seq: row.try_get("seq")?,
         kind,
         author: row.try_get("author")?,
-        body: row.try_get("body")?,
+        body_html: crate::markdown::to_safe_html(&body),
+        body,
         occurred_at: row
             .try_get::<Option<i64>, _>("occurred_at")?
             .map(|ms| from_millis("occurred_at", ms))

@@ -122,6 +122,7 @@ pub async fn revise_entry(
     }
     let revision = repo::insert_revision(&mut tx, entry.id, event_seq, &author, &body, now).await?;
     let revised = TimelineEntry {
+        body_html: crate::markdown::to_safe_html(&body),
         body,
         revision,
         ..entry

@@ -34,6 +34,7 @@ pub struct Options {
     pub smtp_url: Option<String>,
     /// First retry wait; small so retry tests finish quickly.
     pub retry_base_ms: u64,
+    pub demo: bool,
 }
 
 impl Default for Options {
@@ -41,6 +42,7 @@ impl Default for Options {
         Options {
             smtp_url: None,
             retry_base_ms: 50,
+            demo: false,
         }
     }
 }
@@ -76,6 +78,7 @@ impl TestApp {
             smtp_url: options.smtp_url,
             smtp_from: "Sitrep <sitrep@example.com>".into(),
             retry_base_ms: options.retry_base_ms,
+            demo: options.demo,
             log_format: LogFormat::Text,
         };
         Self::start(backend, config, std::sync::Arc::new(data_dir)).await

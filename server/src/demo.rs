@@ -1,0 +1,285 @@
+//! `--demo`: fills an empty database with a small, realistic company so a newcomer
+//! sees the product working. Everything goes through the same services as real use.
+
+use app::catalog::model::{NewSystem, NewTeam};
+use app::catalog::service as catalog;
+use app::error::AppError;
+use app::incidents::model::{ChangeInput, DeclareInput, Incident};
+use app::incidents::service as incidents;
+use app::state::AppState;
+use app::timeline::model::PostEntry;
+use app::timeline::service as timeline;
+use chrono::Duration;
+
+/// Seeds the demo unless the database already holds incidents.
+pub async fn seed(state: &AppState) -> Result<bool, AppError> {
+    if !incidents::list_incidents(state, &Default::default())
+        .await?
+        .is_empty()
+    {
+        return Ok(false);
+    }
+    for (slug, name, lead, lead_name) in [
+        ("payments", "Payments", "dana.lee@example.com", "Dana Lee"),
+        (
+            "platform",
+            "Platform",
+            "sam.okafor@example.com",
+            "Sam Okafor",
+        ),
+        ("growth", "Growth", "mei.chen@example.com", "Mei Chen"),
+    ] {
+        catalog::create_team(
+            state,
+            &NewTeam {
+                slug: slug.into(),
+                name: name.into(),
+                lead_email: Some(lead.into()),
+                lead_name: Some(lead_name.into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    for (slug, name, team, description) in [
+        (
+            "payments-api",
+            "Payments API",
+            Some("payments"),
+            "Card and SEPA payments, refunds",
+        ),
+        (
+            "billing",
+            "Billing",
+            Some("payments"),
+            "Invoices, plans, dunning",
+        ),
+        ("auth", "Auth", Some("platform"), "Login, SSO, sessions"),
+        (
+            "search",
+            "Search",
+            Some("platform"),
+            "Full-text search cluster",
+        ),
+        (
+            "notifications",
+            "Notifications",
+            Some("growth"),
+            "Email and push delivery",
+        ),
+        (
+            "legacy-reports",
+            "Legacy reports",
+            None,
+            "Nightly CSV exports; nobody owns it",
+        ),
+    ] {
+        catalog::create_system(
+            state,
+            &NewSystem {
+                slug: slug.into(),
+                name: name.into(),
+                description: description.into(),
+                team: team.map(Into::into),
+            },
+        )
+        .await?;
+    }
+
+    let now = state.now();
+    let past = declare(
+        state,
+        "Search results empty for EU tenants",
+        "P2",
+        "search",
+        now - Duration::days(9),
+    )
+    .await?;
+    post(
+        state,
+        &past,
+        "update",
+        "Sam Okafor",
+        "EU shard returns 0 hits since the 02:00 reindex.",
+    )
+    .await?;
+    post(
+        state,
+        &past,
+        "action",
+        "Sam Okafor",
+        "Restarted the EU query nodes.",
+    )
+    .await?;
+    post(
+        state,
+        &past,
+        "finding",
+        "Sam Okafor",
+        "The reindex job wrote to a new alias that queries do not read.",
+    )
+    .await?;
+    post(
+        state,
+        &past,
+        "action",
+        "Sam Okafor",
+        "Pointed the read alias at the new index.",
+    )
+    .await?;
+    for status in ["identified", "monitoring", "resolved"] {
+        change(state, &past, status, "Sam Okafor").await?;
+    }
+
+    let login = declare(
+        state,
+        "SSO logins fail for Okta customers",
+        "P1",
+        "auth",
+        now - Duration::days(3),
+    )
+    .await?;
+    post(
+        state,
+        &login,
+        "update",
+        "Sam Okafor",
+        "SAML assertions rejected: clock skew errors in auth logs.",
+    )
+    .await?;
+    post(
+        state,
+        &login,
+        "finding",
+        "Sam Okafor",
+        "NTP stopped on two auth nodes after the kernel update.",
+    )
+    .await?;
+    for status in ["identified", "fixing", "monitoring", "resolved"] {
+        change(state, &login, status, "Sam Okafor").await?;
+    }
+
+    let live = declare(
+        state,
+        "Card payments failing at checkout",
+        "P1",
+        "payments-api",
+        now - Duration::minutes(35),
+    )
+    .await?;
+    post(
+        state,
+        &live,
+        "update",
+        "Dana Lee",
+        "Error rate 38% on POST /payments since 14:02; SEPA unaffected.",
+    )
+    .await?;
+    post(
+        state,
+        &live,
+        "action",
+        "Dana Lee",
+        "Rolled back payments-api 2.14 → 2.13: no change.",
+    )
+    .await?;
+    post(
+        state,
+        &live,
+        "note",
+        "Priya (CS)",
+        "Acme and Globex opened P1 tickets; they ask for updates every 30 min.",
+    )
+    .await?;
+    change(state, &live, "identified", "Dana Lee").await?;
+    post(
+        state,
+        &live,
+        "finding",
+        "Dana Lee",
+        "Card processor rotated its TLS certificate; our pinned chain is stale.",
+    )
+    .await?;
+
+    declare(
+        state,
+        "Nightly CSV export missing rows",
+        "P3",
+        "legacy-reports",
+        now - Duration::hours(5),
+    )
+    .await?;
+    Ok(true)
+}
+
+async fn declare(
+    state: &AppState,
+    title: &str,
+    severity: &str,
+    system: &str,
+    started: chrono::DateTime<chrono::Utc>,
+) -> Result<Incident, AppError> {
+    incidents::declare_incident(
+        state,
+        &DeclareInput {
+            title: title.into(),
+            severity: severity.into(),
+            description: String::new(),
+            started_at: Some(started),
+            author: Some("Demo data".into()),
+            systems: vec![system.into()],
+        },
+    )
+    .await
+}
+
+async fn post(
+    state: &AppState,
+    incident: &Incident,
+    kind: &str,
+    author: &str,
+    body: &str,
+) -> Result<(), AppError> {
+    let outcome = (kind == "action").then(|| {
+        if body.contains("no change") {
+            "did_not_work"
+        } else {
+            "worked"
+        }
+        .to_owned()
+    });
+    let root_cause = (kind == "finding" && !body.contains("rejected")).then_some(true);
+    timeline::post_entry(
+        state,
+        incident.id,
+        &PostEntry {
+            body: body.into(),
+            kind: Some(kind.into()),
+            outcome,
+            root_cause,
+            author: Some(author.into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+async fn change(
+    state: &AppState,
+    incident: &Incident,
+    status: &str,
+    author: &str,
+) -> Result<(), AppError> {
+    incidents::change_incident(
+        state,
+        incident.id,
+        &ChangeInput {
+            status: Some(status.into()),
+            author: Some(author.into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(())
+}
