@@ -60,11 +60,16 @@ pub fn App() -> impl IntoView {
         <Router>
             <header class="topbar">
                 <A href="/" attr:class="brand">"Sitrep"</A>
+                <nav class="topnav">
+                    <A href="/">"Incidents"</A>
+                    <A href="/report">"Report a customer issue"</A>
+                </nav>
             </header>
             <main>
                 // Async: pages arrive complete, so they work with JavaScript off.
                 <Routes fallback=|| view! { <p class="card">"Page not found."</p> }>
                     <Route path=path!("/") view=incidents::IncidentListPage ssr=SsrMode::Async/>
+                    <Route path=path!("/report") view=incidents::ReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:key") view=incidents::IncidentPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

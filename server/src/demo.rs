@@ -1,7 +1,7 @@
 //! `--demo`: fills an empty database with a small, realistic company so a newcomer
 //! sees the product working. Everything goes through the same services as real use.
 
-use app::catalog::model::{NewSystem, NewTeam};
+use app::catalog::model::{NewAccount, NewSystem, NewTeam};
 use app::catalog::service as catalog;
 use app::error::AppError;
 use app::incidents::model::{ChangeInput, DeclareInput, Incident};
@@ -86,12 +86,58 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
         .await?;
     }
 
+    let accounts = [
+        ("acme", "Acme Corp", "enterprise", "priya"),
+        ("globex", "Globex", "enterprise", "priya"),
+        ("stark", "Stark Industries", "enterprise", "jonas"),
+        ("initech", "Initech", "enterprise", "jonas"),
+        ("umbrella", "Umbrella Health", "enterprise", "priya"),
+        ("wayne", "Wayne Logistics", "business", "jonas"),
+        ("hooli", "Hooli", "business", "priya"),
+        ("soylent", "Soylent Foods", "business", "jonas"),
+        ("cyberdyne", "Cyberdyne", "business", "priya"),
+        ("tyrell", "Tyrell Labs", "business", "jonas"),
+        ("vandelay", "Vandelay Imports", "business", "priya"),
+        ("oscorp", "Oscorp", "standard", "jonas"),
+        ("wonka", "Wonka Sweets", "standard", "priya"),
+        ("duff", "Duff Beverages", "standard", "jonas"),
+        ("gringotts", "Gringotts", "standard", "priya"),
+        ("monarch", "Monarch Travel", "standard", "jonas"),
+        ("nakatomi", "Nakatomi Trading", "standard", "priya"),
+        ("pied-piper", "Pied Piper", "standard", "jonas"),
+        ("massive", "Massive Dynamic", "standard", "priya"),
+        ("aperture", "Aperture Science", "standard", "jonas"),
+    ];
+    for (n, (slug, name, tier, csm)) in accounts.into_iter().enumerate() {
+        catalog::create_account(
+            state,
+            &NewAccount {
+                slug: slug.into(),
+                name: name.into(),
+                tier: tier.into(),
+                crm_id: Some(format!("0015g0000{n:06}")),
+                csm_email: Some(format!("{csm}@example.com")),
+                csm_name: Some(
+                    if csm == "priya" {
+                        "Priya Raman"
+                    } else {
+                        "Jonas Berg"
+                    }
+                    .into(),
+                ),
+                contact_emails: vec![format!("it@{slug}.example")],
+            },
+        )
+        .await?;
+    }
+
     let now = state.now();
     let past = declare(
         state,
         "Search results empty for EU tenants",
         "P2",
         "search",
+        &["initech", "umbrella"],
         now - Duration::days(9),
     )
     .await?;
@@ -136,6 +182,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
         "SSO logins fail for Okta customers",
         "P1",
         "auth",
+        &[],
         now - Duration::days(3),
     )
     .await?;
@@ -164,6 +211,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
         "Card payments failing at checkout",
         "P1",
         "payments-api",
+        &["acme", "globex", "stark"],
         now - Duration::minutes(35),
     )
     .await?;
@@ -206,6 +254,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
         "Nightly CSV export missing rows",
         "P3",
         "legacy-reports",
+        &[],
         now - Duration::hours(5),
     )
     .await?;
@@ -217,6 +266,7 @@ async fn declare(
     title: &str,
     severity: &str,
     system: &str,
+    accounts: &[&str],
     started: chrono::DateTime<chrono::Utc>,
 ) -> Result<Incident, AppError> {
     incidents::declare_incident(
@@ -228,6 +278,16 @@ async fn declare(
             started_at: Some(started),
             author: Some("Demo data".into()),
             systems: vec![system.into()],
+            accounts: accounts.iter().map(|a| a.to_string()).collect(),
+            source: Some(
+                if accounts.is_empty() {
+                    "manual"
+                } else {
+                    "cs_report"
+                }
+                .into(),
+            ),
+            ..Default::default()
         },
     )
     .await

@@ -665,3 +665,129 @@ mod demo {
 
     crate::for_each_backend!(demo_data_is_seeded_once);
 }
+
+mod accounts {
+    use super::common::{Backend, TestApp};
+    use super::field;
+    use serde_json::json;
+
+    async fn impacted_accounts_set_the_tier(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        for (slug, tier) in [
+            ("acme", "enterprise"),
+            ("wayne", "business"),
+            ("oscorp", "standard"),
+        ] {
+            let (status, account) = app
+                .post(
+                    "/accounts",
+                    json!({"slug": slug, "name": slug.to_uppercase(), "tier": tier, "crm_id": format!("crm-{slug}"),
+                           "csm_email": "priya@example.com", "csm_name": "Priya Raman"}),
+                )
+                .await;
+            assert_eq!(status, 201, "{account}");
+            assert_eq!(account["csm"]["display_name"], "Priya Raman");
+        }
+        let (status, body) = app
+            .post(
+                "/accounts",
+                json!({"slug": "acme", "name": "Again", "tier": "business"}),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        let (status, body) = app
+            .post(
+                "/accounts",
+                json!({"slug": "other", "name": "Other", "tier": "business", "crm_id": "crm-acme"}),
+            )
+            .await;
+        assert_eq!(status, 422, "a CRM id belongs to one account: {body}");
+
+        let (status, incident) = app
+            .post(
+                "/incidents",
+                json!({"title": "Exports fail", "severity": "P2", "accounts": ["wayne", "acme"]}),
+            )
+            .await;
+        assert_eq!(status, 201, "{incident}");
+        assert_eq!(incident["accounts"], json!(["acme", "wayne"]));
+        assert_eq!(
+            incident["impacted_tier"], "enterprise",
+            "the most demanding tier"
+        );
+        assert_eq!(incident["source"], "manual");
+
+        let (_, named) = app
+            .post("/incidents", json!({"title": "Slow UI", "severity": "P3", "accounts": ["oscorp"], "customer_tier": "business", "source": "alert"}))
+            .await;
+        assert_eq!(
+            named["impacted_tier"], "business",
+            "a higher tier named explicitly wins"
+        );
+        assert_eq!(named["source"], "alert");
+        let (_, none) = app
+            .post("/incidents", json!({"title": "Internal", "severity": "P3"}))
+            .await;
+        assert!(none["impacted_tier"].is_null());
+
+        let (status, body) = app
+            .post("/incidents", json!({"title": "x", "severity": "P1", "accounts": ["acme", "nobody"], "customer_tier": "gold", "source": "pager"}))
+            .await;
+        assert_eq!(status, 422);
+        assert_eq!(field(&body, "accounts"), "unknown account nobody");
+        assert!(field(&body, "customer_tier").contains("unknown tier"));
+        assert!(field(&body, "source").contains("unknown source"));
+        let (_, list) = app.get("/incidents").await;
+        assert_eq!(
+            list.as_array().unwrap().len(),
+            3,
+            "the refused one wrote nothing"
+        );
+    }
+
+    async fn csm_report_goes_straight_to_the_war_room(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        for (slug, tier) in [
+            ("acme", "enterprise"),
+            ("globex", "enterprise"),
+            ("wayne", "business"),
+        ] {
+            app.post(
+                "/accounts",
+                json!({"slug": slug, "name": slug, "tier": tier}),
+            )
+            .await;
+        }
+        let (_, html) = app.page("/report").await;
+        assert!(
+            html.contains(r#"name="accounts[]" value="acme""#),
+            "accounts offered as checkboxes"
+        );
+
+        let response = app
+            .client
+            .post(app.url("/api/fn/report_customer_issue"))
+            .header("Accept", "text/html")
+            .header("Referer", app.url("/report"))
+            .body("title=Invoices+missing&severity=P2&symptoms=Export+button+spins&accounts%5B%5D=acme&accounts%5B%5D=globex&author=Priya")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 302);
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        assert!(location.ends_with("/incidents/INC-1"), "{location}");
+        let (_, incident) = app.get("/incidents/INC-1").await;
+        assert_eq!(incident["source"], "cs_report");
+        assert_eq!(incident["accounts"], json!(["acme", "globex"]));
+        assert_eq!(incident["impacted_tier"], "enterprise");
+        assert_eq!(incident["description"], "Export button spins");
+        let timeline = app.timeline("INC-1").await;
+        assert_eq!(timeline[0]["author"], "Priya");
+    }
+
+    crate::for_each_backend!(
+        impacted_accounts_set_the_tier,
+        csm_report_goes_straight_to_the_war_room
+    );
+}

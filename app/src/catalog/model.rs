@@ -341,3 +341,179 @@ mod tests {
         assert!(err.invalid().unwrap().field("lead_email").is_some());
     }
 }
+
+/// Database id of a customer account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AccountId(pub i64);
+
+/// A customer's contract tier; ordered from least to most demanding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    Standard,
+    Business,
+    Enterprise,
+}
+
+impl Tier {
+    /// Stored and displayed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Standard => "standard",
+            Tier::Business => "business",
+            Tier::Enterprise => "enterprise",
+        }
+    }
+}
+
+impl std::fmt::Display for Tier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Tier {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "enterprise" => Ok(Tier::Enterprise),
+            "business" => Ok(Tier::Business),
+            "standard" => Ok(Tier::Standard),
+            _ => Err(format!(
+                "unknown tier {s:?}: choose enterprise, business or standard"
+            )),
+        }
+    }
+}
+
+/// A customer account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: AccountId,
+    pub slug: String,
+    pub name: String,
+    /// The account's id in the CRM it was imported from.
+    pub crm_id: Option<String>,
+    pub tier: Tier,
+    /// The customer-success manager.
+    pub csm: Option<Person>,
+    pub contact_emails: Vec<String>,
+}
+
+/// Raw input for creating an account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccount {
+    pub slug: String,
+    pub name: String,
+    pub tier: String,
+    #[serde(default)]
+    pub crm_id: Option<String>,
+    #[serde(default)]
+    pub csm_email: Option<String>,
+    #[serde(default)]
+    pub csm_name: Option<String>,
+    #[serde(default)]
+    pub contact_emails: Vec<String>,
+}
+
+/// A validated account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountDraft {
+    pub slug: String,
+    pub name: String,
+    pub tier: Tier,
+    pub crm_id: Option<String>,
+    /// (email, display name) of the CSM.
+    pub csm: Option<(String, String)>,
+    pub contact_emails: Vec<String>,
+}
+
+impl AccountDraft {
+    /// Validates account input, naming every wrong field.
+    pub fn parse(input: &NewAccount) -> Result<AccountDraft, AppError> {
+        let mut invalid = Invalid::default();
+        let slug = check_slug("slug", &input.slug, &mut invalid);
+        let name = check_name("name", &input.name, &mut invalid);
+        let tier = input
+            .tier
+            .parse::<Tier>()
+            .map_err(|e| invalid.add("tier", e))
+            .ok();
+        let present = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let crm_id = present(&input.crm_id);
+        if crm_id.as_ref().is_some_and(|id| id.chars().count() > 100) {
+            invalid.add("crm_id", "At most 100 characters");
+        }
+        let csm = present(&input.csm_email).map(|email| {
+            let email = check_email("csm_email", &email, &mut invalid);
+            let name = present(&input.csm_name)
+                .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
+            (email, check_name("csm_name", &name, &mut invalid))
+        });
+        let contact_emails = input
+            .contact_emails
+            .iter()
+            .filter(|e| !e.trim().is_empty())
+            .map(|e| check_email("contact_emails", e, &mut invalid))
+            .collect();
+        match tier {
+            Some(tier) if invalid.fields.is_empty() => Ok(AccountDraft {
+                slug,
+                name,
+                tier,
+                crm_id,
+                csm,
+                contact_emails,
+            }),
+            _ => Err(AppError::Invalid(invalid)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod account_tests {
+    use super::*;
+
+    #[test]
+    fn tiers_order_from_standard_to_enterprise() {
+        assert!(Tier::Enterprise > Tier::Business && Tier::Business > Tier::Standard);
+        assert_eq!(" Enterprise ".parse::<Tier>(), Ok(Tier::Enterprise));
+        assert!("gold".parse::<Tier>().unwrap_err().contains("unknown tier"));
+    }
+
+    #[test]
+    fn account_input_is_checked_field_by_field() {
+        let ok = AccountDraft::parse(&NewAccount {
+            slug: "acme".into(),
+            name: "Acme Corp".into(),
+            tier: "enterprise".into(),
+            crm_id: Some(" 0015g00000AbCdE ".into()),
+            csm_email: Some("priya@example.com".into()),
+            contact_emails: vec!["ops@acme.example".into(), "".into()],
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(ok.crm_id.as_deref(), Some("0015g00000AbCdE"));
+        assert_eq!(ok.csm, Some(("priya@example.com".into(), "priya".into())));
+        assert_eq!(ok.contact_emails, ["ops@acme.example"]);
+
+        let err = AccountDraft::parse(&NewAccount {
+            slug: "Acme!".into(),
+            name: "".into(),
+            tier: "gold".into(),
+            contact_emails: vec!["nope".into()],
+            ..Default::default()
+        })
+        .unwrap_err();
+        let fields = &err.invalid().unwrap().fields;
+        for field in ["slug", "name", "tier", "contact_emails"] {
+            assert!(fields.contains_key(field), "{field}");
+        }
+    }
+}

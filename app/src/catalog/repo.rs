@@ -181,3 +181,89 @@ fn system_from_row(row: &AnyRow) -> Result<System, sqlx::Error> {
         team: row.try_get("team_slug")?,
     })
 }
+
+/// Inserts an account; `None` when the slug or CRM id is taken.
+pub async fn insert_account(
+    conn: &mut AnyConnection,
+    account: &super::model::AccountDraft,
+    csm: Option<UserId>,
+    at: DateTime<Utc>,
+) -> Result<Option<super::model::AccountId>, sqlx::Error> {
+    let emails = serde_json::to_string(&account.contact_emails)
+        .map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO accounts (slug, name, crm_id, tier, csm_user_id, contact_emails, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(&account.slug)
+    .bind(&account.name)
+    .bind(account.crm_id.as_deref())
+    .bind(account.tier.as_str())
+    .bind(csm.map(|u| u.0))
+    .bind(emails)
+    .bind(millis(at))
+    .fetch_optional(conn)
+    .await?;
+    Ok(id.map(super::model::AccountId))
+}
+
+const ACCOUNT_SELECT: &str = "SELECT a.id, a.slug, a.name, a.crm_id, a.tier, a.contact_emails, \
+     u.id AS csm_id, u.email AS csm_email, u.display_name AS csm_name \
+     FROM accounts a LEFT JOIN users u ON u.id = a.csm_user_id";
+
+/// Every account, by name.
+pub async fn list_accounts(
+    ex: impl Executor<'_, Database = Any>,
+) -> Result<Vec<super::model::Account>, sqlx::Error> {
+    let sql = format!("{ACCOUNT_SELECT} ORDER BY a.name, a.id");
+    sqlx::query(&sql)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(account_from_row)
+        .collect()
+}
+
+/// The accounts with these slugs (unknown slugs are simply absent).
+pub async fn find_accounts(
+    conn: &mut AnyConnection,
+    slugs: &[String],
+) -> Result<Vec<super::model::Account>, sqlx::Error> {
+    let mut found = Vec::with_capacity(slugs.len());
+    for slug in slugs {
+        let sql = format!("{ACCOUNT_SELECT} WHERE a.slug = $1");
+        if let Some(row) = sqlx::query(&sql)
+            .bind(slug)
+            .fetch_optional(&mut *conn)
+            .await?
+        {
+            found.push(account_from_row(&row)?);
+        }
+    }
+    Ok(found)
+}
+
+fn account_from_row(row: &AnyRow) -> Result<super::model::Account, sqlx::Error> {
+    let csm = match row.try_get::<Option<i64>, _>("csm_id")? {
+        Some(id) => Some(Person {
+            id: UserId(id),
+            email: row.try_get("csm_email")?,
+            display_name: row.try_get("csm_name")?,
+        }),
+        None => None,
+    };
+    let emails: String = row.try_get("contact_emails")?;
+    Ok(super::model::Account {
+        id: super::model::AccountId(row.try_get("id")?),
+        slug: row.try_get("slug")?,
+        name: row.try_get("name")?,
+        crm_id: row.try_get("crm_id")?,
+        tier: row
+            .try_get::<String, _>("tier")?
+            .parse()
+            .map_err(|e| crate::db::decode_error("tier", e))?,
+        csm,
+        contact_emails: serde_json::from_str(&emails)
+            .map_err(|e| crate::db::decode_error("contact_emails", e.to_string()))?,
+    })
+}

@@ -1,6 +1,9 @@
 //! The rules for the catalog.
 
-use super::model::{check_name, check_slug, NewSystem, NewTeam, System, Team, TeamDraft};
+use super::model::{
+    check_name, check_slug, Account, AccountDraft, NewAccount, NewSystem, NewTeam, System, Team,
+    TeamDraft,
+};
 use super::repo;
 use crate::error::{AppError, Invalid};
 use crate::state::AppState;
@@ -87,4 +90,37 @@ pub async fn create_system(state: &AppState, input: &NewSystem) -> Result<System
 /// Every system.
 pub async fn list_systems(state: &AppState) -> Result<Vec<System>, AppError> {
     Ok(repo::list_systems(state.db.pool()).await?)
+}
+
+/// Creates a customer account (and its CSM, if new).
+pub async fn create_account(state: &AppState, input: &NewAccount) -> Result<Account, AppError> {
+    let draft = AccountDraft::parse(input)?;
+    let now = state.now();
+    let mut tx = state.db.pool().begin().await?;
+    let csm = match &draft.csm {
+        Some((email, name)) => Some(repo::upsert_user(&mut tx, email, name, now).await?),
+        None => None,
+    };
+    if repo::insert_account(&mut tx, &draft, csm, now)
+        .await?
+        .is_none()
+    {
+        let mut invalid = Invalid::default();
+        invalid.add(
+            "slug",
+            format!("An account {:?} or CRM id exists already", draft.slug),
+        );
+        return Err(AppError::Invalid(invalid));
+    }
+    let account = repo::find_accounts(&mut tx, std::slice::from_ref(&draft.slug))
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::internal("create account", "inserted account not found"))?;
+    tx.commit().await?;
+    Ok(account)
+}
+
+/// Every account.
+pub async fn list_accounts(state: &AppState) -> Result<Vec<Account>, AppError> {
+    Ok(repo::list_accounts(state.db.pool()).await?)
 }

@@ -28,6 +28,35 @@ pub async fn declare_incident(
         .inspect_err(set_error_status)
 }
 
+/// A customer-success report of a customer problem: the impacted accounts decide
+/// the tier; the symptoms become the description.
+#[server(prefix = "/api/fn", endpoint = "report_customer_issue")]
+pub async fn report_customer_issue(
+    title: String,
+    severity: String,
+    symptoms: String,
+    #[server(default)] accounts: Vec<String>,
+    author: Option<String>,
+) -> Result<Incident, AppError> {
+    use super::model::DeclareInput;
+    let state = crate::state::AppState::from_context()?;
+    let input = DeclareInput {
+        title,
+        severity,
+        description: symptoms,
+        accounts,
+        author,
+        source: Some("cs_report".into()),
+        ..Default::default()
+    };
+    let incident = super::service::declare_incident(&state, &input)
+        .await
+        .inspect_err(set_error_status)?;
+    // Straight to the new incident's war room, with or without JavaScript.
+    leptos_axum::redirect(&format!("/incidents/{}", incident.key));
+    Ok(incident)
+}
+
 /// The newest incidents first.
 #[server(prefix = "/api/fn", endpoint = "list_incidents")]
 pub async fn list_incidents() -> Result<Vec<Incident>, AppError> {

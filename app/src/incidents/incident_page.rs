@@ -84,6 +84,12 @@ fn IncidentView(incident: Incident, entries: Vec<TimelineEntry>) -> impl IntoVie
                 <StatusBadge status=incident.status/>
                 " declared " <Timestamp at=incident.lifecycle.declared_at/>
             </p>
+            {incident.impacted_tier.map(|tier| view! {
+                <p class="impact">
+                    <span class=format!("badge tier tier-{tier}")>{tier.as_str()}</span>
+                    " " {incident.accounts.join(", ")}
+                </p>
+            })}
             {(!incident.systems.is_empty())
                 .then(|| view! { <p class="systems">"Affected: " {incident.systems.join(", ")}</p> })}
             {(!incident.description.is_empty())

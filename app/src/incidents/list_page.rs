@@ -56,6 +56,9 @@ fn IncidentTable(incidents: Vec<Incident>) -> impl IntoView {
                                 {incident.title}
                             </A>
                             <StatusBadge status=incident.status/>
+                            {incident.impacted_tier.map(|tier| view! {
+                                <span class=format!("badge tier tier-{tier}")>{tier.as_str()}</span>
+                            })}
                             <Timestamp at=incident.lifecycle.declared_at/>
                         </li>
                     }

@@ -7,8 +7,10 @@ mod list_page;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod repo;
+mod report_page;
 #[cfg(feature = "ssr")]
 pub mod service;
 
 pub use incident_page::IncidentPage;
 pub use list_page::IncidentListPage;
+pub use report_page::ReportPage;

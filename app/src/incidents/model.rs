@@ -1,5 +1,6 @@
 //! Incident types shared by server and browser, and the rules for declaring one.
 
+use crate::catalog::model::Tier;
 use crate::error::{AppError, Invalid};
 use crate::timeline::model::{check_author, check_not_future};
 use chrono::{DateTime, Utc};
@@ -168,6 +169,11 @@ pub struct Incident {
     pub lifecycle: Lifecycle,
     /// Slugs of the affected systems.
     pub systems: Vec<String>,
+    /// Slugs of the impacted customer accounts.
+    pub accounts: Vec<String>,
+    /// The most demanding tier impacted, if known.
+    pub impacted_tier: Option<Tier>,
+    pub source: Source,
     /// Highest event seq so far: a client that has seen it is up to date.
     pub last_seq: i64,
 }
@@ -226,10 +232,69 @@ pub struct DeclareInput {
     /// Slugs of the affected systems; their owners are notified.
     #[serde(default)]
     pub systems: Vec<String>,
+    /// Slugs of the impacted customer accounts.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    /// The impacted tier when no account is named (or a higher one than theirs).
+    #[serde(default)]
+    pub customer_tier: Option<String>,
+    /// manual (default), cs_report or alert.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// How an incident came to be declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// An engineer declared it.
+    Manual,
+    /// Customer success reported a customer problem.
+    CsReport,
+    /// An alert fired.
+    Alert,
+}
+
+impl Source {
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Manual => "manual",
+            Source::CsReport => "cs_report",
+            Source::Alert => "alert",
+        }
+    }
+}
+
+impl FromStr for Source {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "manual" | "" => Ok(Source::Manual),
+            "cs_report" => Ok(Source::CsReport),
+            "alert" => Ok(Source::Alert),
+            _ => Err(format!(
+                "unknown source {s:?}: choose manual, cs_report or alert"
+            )),
+        }
+    }
+}
+
+/// Removes blanks and repeats, keeping the order given.
+pub fn unique_slugs(slugs: &[String]) -> Vec<String> {
+    let mut unique: Vec<String> = Vec::new();
+    for slug in slugs.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        if !unique.iter().any(|known| known == slug) {
+            unique.push(slug.to_owned());
+        }
+    }
+    unique
 }
 
 /// Most systems one incident can name.
 pub const SYSTEMS_MAX: usize = 20;
+/// Most accounts one incident can name at declaration.
+pub const ACCOUNTS_MAX: usize = 500;
 
 /// A validated request to declare an incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,6 +306,10 @@ pub struct Declaration {
     pub author: String,
     /// Affected system slugs, without duplicates, in the order given.
     pub systems: Vec<String>,
+    /// Impacted account slugs, without duplicates.
+    pub accounts: Vec<String>,
+    pub customer_tier: Option<Tier>,
+    pub source: Source,
 }
 
 /// Raw input for changing an incident's status and/or severity.
@@ -365,17 +434,27 @@ impl Declaration {
             .ok();
         check_not_future("started_at", input.started_at, now, &mut invalid);
         let author = check_author(input.author.as_deref(), &mut invalid);
-        let mut systems: Vec<String> = Vec::new();
-        for slug in input
-            .systems
-            .iter()
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-        {
-            if !systems.iter().any(|known| known == slug) {
-                systems.push(slug.to_owned());
-            }
+        let systems = unique_slugs(&input.systems);
+        let accounts = unique_slugs(&input.accounts);
+        if accounts.len() > ACCOUNTS_MAX {
+            invalid.add("accounts", format!("At most {ACCOUNTS_MAX} accounts"));
         }
+        let customer_tier = input
+            .customer_tier
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .and_then(|t| {
+                t.parse::<Tier>()
+                    .map_err(|e| invalid.add("customer_tier", e))
+                    .ok()
+            });
+        let source = input
+            .source
+            .as_deref()
+            .unwrap_or_default()
+            .parse::<Source>()
+            .map_err(|e| invalid.add("source", e))
+            .unwrap_or(Source::Manual);
         if systems.len() > SYSTEMS_MAX {
             invalid.add("systems", format!("At most {SYSTEMS_MAX} systems"));
         }
@@ -397,6 +476,9 @@ impl Declaration {
                 started_at: input.started_at,
                 author,
                 systems,
+                accounts,
+                customer_tier,
+                source,
             }),
             _ => Err(AppError::Invalid(invalid)),
         }

@@ -1,13 +1,14 @@
 //! SQL for incidents.
 
 use super::model::{Declaration, Incident, IncidentId, IncidentStatus, Lifecycle, Severity};
+use crate::catalog::model::Tier;
 use crate::db::{from_millis, millis};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
 
 const COLUMNS: &str = "id, title, severity, status, description, started_at, declared_at, \
-                       acknowledged_at, mitigated_at, resolved_at, last_seq";
+                       acknowledged_at, mitigated_at, resolved_at, last_seq, source, impacted_tier";
 
 /// Which incidents a list shows.
 #[derive(Debug, Clone, Default)]
@@ -20,17 +21,20 @@ pub struct IncidentFilter {
 pub async fn insert(
     conn: &mut AnyConnection,
     d: &Declaration,
+    impacted_tier: Option<Tier>,
     declared_at: DateTime<Utc>,
 ) -> Result<IncidentId, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO incidents (title, severity, description, started_at, declared_at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO incidents (title, severity, description, started_at, declared_at, source, impacted_tier) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(&d.title)
     .bind(d.severity.as_str())
     .bind(&d.description)
     .bind(millis(d.started_at.unwrap_or(declared_at)))
     .bind(millis(declared_at))
+    .bind(d.source.as_str())
+    .bind(impacted_tier.map(Tier::as_str))
     .fetch_one(conn)
     .await?;
     Ok(IncidentId(id))
@@ -57,6 +61,27 @@ pub async fn add_systems(
     Ok(())
 }
 
+/// Records that the incident impacts these accounts.
+pub async fn add_accounts(
+    conn: &mut AnyConnection,
+    id: IncidentId,
+    accounts: &[crate::catalog::model::Account],
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    for account in accounts {
+        sqlx::query(
+            "INSERT INTO incident_accounts (incident_id, account_id, added_at) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(id.0)
+        .bind(account.id.0)
+        .bind(millis(at))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Names of the incident's affected systems that have no owning team lead.
 pub async fn unowned_systems(
     ex: impl Executor<'_, Database = Any>,
@@ -72,28 +97,37 @@ pub async fn unowned_systems(
     .await
 }
 
-/// Fills in each incident's affected systems with one query.
+/// Fills in each incident's affected systems and impacted accounts (one query each).
 async fn with_systems(
-    ex: impl Executor<'_, Database = Any>,
+    conn: &mut AnyConnection,
     mut incidents: Vec<Incident>,
 ) -> Result<Vec<Incident>, sqlx::Error> {
     if incidents.is_empty() {
         return Ok(incidents);
     }
     let placeholders: Vec<String> = (1..=incidents.len()).map(|n| format!("${n}")).collect();
-    let sql = format!(
-        "SELECT i.incident_id, s.slug FROM incident_systems i JOIN systems s ON s.id = i.system_id \
-         WHERE i.incident_id IN ({}) ORDER BY i.added_at, s.slug",
-        placeholders.join(", ")
-    );
-    let mut query = sqlx::query(&sql);
-    for incident in &incidents {
-        query = query.bind(incident.id.0);
-    }
-    for row in query.fetch_all(ex).await? {
-        let incident_id: i64 = row.try_get("incident_id")?;
-        if let Some(incident) = incidents.iter_mut().find(|i| i.id.0 == incident_id) {
-            incident.systems.push(row.try_get("slug")?);
+    let placeholders = placeholders.join(", ");
+    for (table, catalog, column) in [
+        ("incident_systems", "systems", "system_id"),
+        ("incident_accounts", "accounts", "account_id"),
+    ] {
+        let sql = format!(
+            "SELECT i.incident_id, c.slug FROM {table} i JOIN {catalog} c ON c.id = i.{column} \
+             WHERE i.incident_id IN ({placeholders}) ORDER BY i.added_at, c.slug"
+        );
+        let mut query = sqlx::query(&sql);
+        for incident in &incidents {
+            query = query.bind(incident.id.0);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let incident_id: i64 = row.try_get("incident_id")?;
+            if let Some(incident) = incidents.iter_mut().find(|i| i.id.0 == incident_id) {
+                let slug: String = row.try_get("slug")?;
+                match catalog {
+                    "systems" => incident.systems.push(slug),
+                    _ => incident.accounts.push(slug),
+                }
+            }
         }
     }
     Ok(incidents)
@@ -101,7 +135,7 @@ async fn with_systems(
 
 /// The newest incidents matching `filter`, at most `limit`.
 pub async fn list_newest(
-    ex: impl Executor<'_, Database = Any> + Copy,
+    conn: &mut AnyConnection,
     filter: &IncidentFilter,
     limit: i64,
 ) -> Result<Vec<Incident>, sqlx::Error> {
@@ -114,12 +148,12 @@ pub async fn list_newest(
         .bind(filter.status.map(IncidentStatus::as_str))
         .bind(filter.severity.map(Severity::as_str))
         .bind(limit)
-        .fetch_all(ex)
+        .fetch_all(&mut *conn)
         .await?
         .iter()
         .map(incident_from_row)
         .collect::<Result<Vec<_>, _>>()?;
-    with_systems(ex, incidents).await
+    with_systems(conn, incidents).await
 }
 
 /// One incident by id.
@@ -260,5 +294,16 @@ fn incident_from_row(row: &AnyRow) -> Result<Incident, sqlx::Error> {
         },
         last_seq: row.try_get("last_seq")?,
         systems: Vec::new(),
+        accounts: Vec::new(),
+        impacted_tier: row
+            .try_get::<Option<String>, _>("impacted_tier")?
+            .map(|t| {
+                t.parse()
+                    .map_err(|e: String| crate::db::decode_error("impacted_tier", e))
+            })
+            .transpose()?,
+        source: parsed("source")?
+            .parse()
+            .map_err(|e: String| crate::db::decode_error("source", e))?,
     })
 }

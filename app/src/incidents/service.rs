@@ -3,7 +3,9 @@
 //! Every change writes, in one transaction, the incident row, a timeline entry and an
 //! event carrying the incident's next seq.
 
-use super::model::{Change, ChangeInput, Declaration, DeclareInput, Incident, IncidentId};
+use super::model::{
+    unique_slugs, Change, ChangeInput, Declaration, DeclareInput, Incident, IncidentId,
+};
 use super::repo::{self, IncidentFilter};
 use crate::catalog::repo as catalog_repo;
 use crate::error::{AppError, Invalid};
@@ -24,22 +26,58 @@ pub async fn declare_incident(
     input: &DeclareInput,
 ) -> Result<Incident, AppError> {
     let now = state.now();
-    let declaration = Declaration::parse(input, now)?;
+    let parsed = Declaration::parse(input, now);
     let mut tx = state.db.pool().begin().await?;
-    let systems = catalog_repo::find_systems(&mut tx, &declaration.systems).await?;
-    if systems.len() < declaration.systems.len() {
-        let unknown: Vec<&str> = declaration
-            .systems
+    // Look the names up even when other fields are wrong, so one answer names every problem.
+    let (wanted_systems, wanted_accounts) =
+        (unique_slugs(&input.systems), unique_slugs(&input.accounts));
+    let systems = catalog_repo::find_systems(&mut tx, &wanted_systems).await?;
+    let accounts = catalog_repo::find_accounts(&mut tx, &wanted_accounts).await?;
+    let mut invalid = match &parsed {
+        Err(AppError::Invalid(invalid)) => invalid.clone(),
+        Err(other) => return Err(other.clone()),
+        Ok(_) => input.refusal(),
+    };
+    let unknown = |wanted: &[String], found: Vec<&str>| -> Vec<String> {
+        wanted
             .iter()
-            .filter(|slug| !systems.iter().any(|s| &s.slug == *slug))
-            .map(String::as_str)
-            .collect();
-        let mut invalid = input.refusal();
-        invalid.add("systems", format!("unknown system {}", unknown.join(", ")));
+            .filter(|slug| !found.contains(&slug.as_str()))
+            .cloned()
+            .collect()
+    };
+    let unknown_systems = unknown(
+        &wanted_systems,
+        systems.iter().map(|s| s.slug.as_str()).collect(),
+    );
+    if !unknown_systems.is_empty() {
+        invalid.add(
+            "systems",
+            format!("unknown system {}", unknown_systems.join(", ")),
+        );
+    }
+    let unknown_accounts = unknown(
+        &wanted_accounts,
+        accounts.iter().map(|a| a.slug.as_str()).collect(),
+    );
+    if !unknown_accounts.is_empty() {
+        invalid.add(
+            "accounts",
+            format!("unknown account {}", unknown_accounts.join(", ")),
+        );
+    }
+    if !invalid.fields.is_empty() {
         return Err(AppError::Invalid(invalid));
     }
-    let id = repo::insert(&mut tx, &declaration, now).await?;
+    let declaration = parsed?;
+    // The most demanding tier among the accounts, unless a higher one was named.
+    let impacted_tier = accounts
+        .iter()
+        .map(|a| a.tier)
+        .chain(declaration.customer_tier)
+        .max();
+    let id = repo::insert(&mut tx, &declaration, impacted_tier, now).await?;
     repo::add_systems(&mut tx, id, &systems, now).await?;
+    repo::add_accounts(&mut tx, id, &accounts, now).await?;
     let entry = NewEntry {
         kind: EntryKind::Declared {
             severity: declaration.severity,
@@ -130,7 +168,8 @@ pub async fn list_incidents(
     state: &AppState,
     filter: &IncidentFilter,
 ) -> Result<Vec<Incident>, AppError> {
-    Ok(repo::list_newest(state.db.pool(), filter, LIST_LIMIT).await?)
+    let mut conn = state.db.pool().acquire().await?;
+    Ok(repo::list_newest(&mut conn, filter, LIST_LIMIT).await?)
 }
 
 /// One incident, or `NotFound` naming its key.

@@ -1,7 +1,7 @@
 //! `/api/v1/teams`, `/api/v1/systems`, and who was notified about an incident.
 
 use super::{ApiError, ApiJson};
-use app::catalog::model::{NewSystem, NewTeam, System, Team};
+use app::catalog::model::{Account, NewAccount, NewSystem, NewTeam, System, Team};
 use app::catalog::service;
 use app::error::AppError;
 use app::incidents::model::IncidentId;
@@ -16,6 +16,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/teams", get(list_teams).post(create_team))
         .route("/systems", get(list_systems).post(create_system))
+        .route("/accounts", get(list_accounts).post(create_account))
         .route("/incidents/{key}/notifications", get(notifications))
 }
 
@@ -56,4 +57,18 @@ async fn notifications(
     Ok(Json(
         app::notify::service::incident_notifications(&state, id).await?,
     ))
+}
+
+async fn create_account(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<NewAccount>,
+) -> Result<(StatusCode, Json<Account>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::create_account(&state, &input).await?),
+    ))
+}
+
+async fn list_accounts(State(state): State<AppState>) -> Result<Json<Vec<Account>>, ApiError> {
+    Ok(Json(service::list_accounts(&state).await?))
 }
