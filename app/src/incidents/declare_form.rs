@@ -3,7 +3,7 @@
 use super::api::DeclareIncident;
 use super::model::{Severity, DESCRIPTION_MAX_BYTES, TITLE_MAX_CHARS};
 use crate::catalog::api::list_systems;
-use crate::ui::{field_message, refusal_of, textarea_text, typed_value, FieldError};
+use crate::ui::{field_message, rcdata_text, refusal_of, typed_value, FieldError};
 use leptos::html::Form;
 use leptos::prelude::*;
 
@@ -121,7 +121,7 @@ pub fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
                     aria-invalid=move || error("description").get().is_some().to_string()
                     aria-describedby="declare-description-error"
                 >
-                    {move || textarea_text(&typed_description.get())}
+                    {move || rcdata_text(&typed_description.get())}
                 </textarea>
                 <p class="hint">{format!("Up to {} KB.", DESCRIPTION_MAX_BYTES / 1024)}</p>
                 <FieldError id="declare-description-error" message=error("description")/>

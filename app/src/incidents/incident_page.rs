@@ -6,7 +6,7 @@ use crate::notify::api::get_notifications;
 use crate::notify::model::{DeliveryStatus, IncidentNotifications};
 use crate::timeline::model::{ActionOutcome, EntryKind, TimelineEntry};
 use crate::ui::{
-    field_message, refusal_of, textarea_text, typed_value, FieldError, SeverityBadge, StatusBadge,
+    field_message, rcdata_text, refusal_of, typed_value, FieldError, SeverityBadge, StatusBadge,
     Timestamp,
 };
 use leptos::html::Form;
@@ -73,7 +73,7 @@ pub fn IncidentPage() -> impl IntoView {
 
 #[component]
 fn IncidentView(incident: Incident, entries: Vec<TimelineEntry>) -> impl IntoView {
-    let title = format!("{} {} · Sitrep", incident.key, incident.title);
+    let title = rcdata_text(&format!("{} {} · Sitrep", incident.key, incident.title));
     view! {
         <Title text=title/>
         <article class="card incident" data-key=incident.key.clone()>
@@ -241,7 +241,7 @@ fn PostForm(key: Signal<String>, action: ServerAction<PostTimelineEntry>) -> imp
                 <textarea id="post-body" name="body" rows="3"
                     aria-invalid=move || error("body").get().is_some().to_string()
                     aria-describedby="post-body-error">
-                    {move || textarea_text(&typed_body.get())}
+                    {move || rcdata_text(&typed_body.get())}
                 </textarea>
                 <FieldError id="post-body-error" message=error("body")/>
                 <FieldError id="post-root-cause-error" message=error("root_cause")/>

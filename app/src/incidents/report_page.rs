@@ -4,7 +4,7 @@ use super::api::ReportCustomerIssue;
 use super::model::Severity;
 use crate::catalog::api::list_accounts;
 use crate::catalog::model::{Account, Tier};
-use crate::ui::{field_message, refusal_of, textarea_text, typed_value, FieldError};
+use crate::ui::{field_message, rcdata_text, refusal_of, typed_value, FieldError};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -70,7 +70,7 @@ pub fn ReportPage() -> impl IntoView {
             <div class="field">
                 <label for="report-symptoms">"Symptoms, in the customer's words"</label>
                 <textarea id="report-symptoms" name="symptoms" rows="4">
-                    {move || textarea_text(&typed_symptoms.get())}
+                    {move || rcdata_text(&typed_symptoms.get())}
                 </textarea>
                 <FieldError id="report-symptoms-error" message=error("description")/>
             </div>

@@ -39,12 +39,12 @@ pub fn Timestamp(at: DateTime<Utc>) -> impl IntoView {
     }
 }
 
-/// Text to put inside a `<textarea>`.
+/// Text to put inside a `<textarea>` or `<title>`.
 ///
-/// Leptos renders textarea children unescaped on the server (it treats them as raw
-/// text), so a value containing `</textarea>` would break out into the page. Escape
-/// it there; in the browser the text goes into the DOM as-is.
-pub fn textarea_text(text: &str) -> String {
+/// Leptos renders the content of these elements unescaped on the server (it treats
+/// them as raw text), so a value containing `</textarea>` or `</title>` would break
+/// out into the page. Escape it there; in the browser the text goes into the DOM as-is.
+pub fn rcdata_text(text: &str) -> String {
     #[cfg(feature = "ssr")]
     {
         html_escape::encode_text(text).into_owned()

@@ -1,0 +1,220 @@
+//! Hostile text comes back inert: titles, descriptions, timeline bodies and account
+//! names carrying classic XSS payloads, checked in the server-rendered pages.
+
+mod common;
+
+use common::{Backend, TestApp};
+use serde_json::{json, Value};
+
+for_each_backend!(payloads_are_inert_in_rendered_pages);
+
+/// From public XSS cheat sheets (OWASP filter evasion, PortSwigger), trimmed to the
+/// shapes that matter here: tags, event handlers, URL schemes, breaking out of
+/// attributes and raw-text elements.
+const PAYLOADS: &[&str] = &[
+    "<script>alert(1)</script>",
+    "<ScRiPt>alert(1)</sCrIpT>",
+    "<img src=x onerror=alert(1)>",
+    "<img src=\"x\" onerror=\"alert(1)\">",
+    "<svg onload=alert(1)>",
+    "<svg><script>alert(1)</script></svg>",
+    "<body onload=alert(1)>",
+    "<iframe src=\"javascript:alert(1)\"></iframe>",
+    "<a href=\"javascript:alert(1)\">x</a>",
+    "<a href=\"JaVaScRiPt:alert(1)\">x</a>",
+    "<a href=\"&#106;avascript:alert(1)\">x</a>",
+    "[click](javascript:alert(1))",
+    "[click](JAVASCRIPT:alert(1))",
+    "![x](javascript:alert(1))",
+    "<div onmouseover=\"alert(1)\">hover</div>",
+    "<input autofocus onfocus=alert(1)>",
+    "<details open ontoggle=alert(1)>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    "\"><script>alert(1)</script>",
+    "'><img src=x onerror=alert(1)>",
+    "</textarea><script>alert(1)</script>",
+    "</title><script>alert(1)</script>",
+    "<object data=\"javascript:alert(1)\"></object>",
+    "<embed src=\"javascript:alert(1)\">",
+    "<form action=\"javascript:alert(1)\"><button>x</button></form>",
+    "<meta http-equiv=\"refresh\" content=\"0;url=javascript:alert(1)\">",
+    "<link rel=stylesheet href=\"javascript:alert(1)\">",
+    "<style>body{background:url(javascript:alert(1))}</style>",
+    "<div style=\"background-image:url(javascript:alert(1))\">x</div>",
+    "<base href=\"javascript:alert(1)//\">",
+    "<video><source onerror=\"alert(1)\"></video>",
+    "<audio src=x onerror=alert(1)>",
+    "<marquee onstart=alert(1)>",
+    "<isindex type=image src=1 onerror=alert(1)>",
+    "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">x</a>",
+    "<img src=\"x\" onerror=\"&#97;lert(1)\">",
+    "<scr<script>ipt>alert(1)</script>",
+    "<<script>script>alert(1)//<</script>",
+    "<img \"\"\"><script>alert(1)</script>\">",
+    "<table background=\"javascript:alert(1)\">",
+    "<svg><a xlink:href=\"javascript:alert(1)\"><text x=\"20\" y=\"20\">x</text></a></svg>",
+    "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\">",
+    "<template><script>alert(1)</script></template>",
+    "<x onclick=alert(1)>click</x>",
+    "<a href=\"  javascript:alert(1)\">x</a>",
+    "<a href=\"java\tscript:alert(1)\">x</a>",
+    "<img src=`x`onerror=alert(1)>",
+    "<svg/onload=alert(1)>",
+    "<img/src/onerror=alert(1)>",
+    "javascript:/*--></title></style></textarea></script><svg/onload='+/\"/+/onmouseover=1/+/[*/[]/+alert(1)//'>",
+];
+
+/// Scripts our own pages legitimately contain: Leptos' hydration loader, and its
+/// serialised resources (`__RESOLVED_RESOURCES…`), where user text is JSON with `<`
+/// escaped as `\u003c`, so it cannot close the script.
+fn is_our_hydration_script(tag: &str, html: &str, at: usize) -> bool {
+    let content = &html[at + tag.len()..];
+    (tag.starts_with("<script type=\"module\"") && content.contains("mod.hydrate()"))
+        || (tag.starts_with("<script nonce=") && content.starts_with("__"))
+}
+
+/// Every problem found in the markup: active tags, event-handler attributes and
+/// script URLs. Escaped text (`&lt;script&gt;`) is not markup and passes.
+fn active_markup(html: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut rest = 0;
+    while let Some(offset) = html[rest..].find('<') {
+        let start = rest + offset;
+        let end = html[start..]
+            .find('>')
+            .map_or(html.len(), |e| start + e + 1);
+        let tag = &html[start..end];
+        let lower = tag.to_ascii_lowercase();
+        let name: String = lower[1..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let dangerous_tag = matches!(
+            name.as_str(),
+            "script"
+                | "iframe"
+                | "svg"
+                | "object"
+                | "embed"
+                | "base"
+                | "math"
+                | "style"
+                | "isindex"
+                | "marquee"
+        );
+        if dangerous_tag && !is_our_hydration_script(tag, html, start) {
+            problems.push(tag.to_owned());
+        }
+        // An attribute named on… : whitespace or `/` or a quote, then on<letters>=.
+        let bytes = lower.as_bytes();
+        for i in 1..bytes.len().saturating_sub(3) {
+            let boundary = matches!(
+                bytes[i - 1],
+                b' ' | b'/' | b'\t' | b'\n' | b'"' | b'\'' | b'`'
+            );
+            if boundary && lower[i..].starts_with("on") {
+                let name: String = lower[i + 2..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphabetic())
+                    .collect();
+                if !name.is_empty()
+                    && lower[i + 2 + name.len()..].trim_start().starts_with('=')
+                    && name != "ce"
+                {
+                    problems.push(tag.to_owned());
+                }
+            }
+        }
+        let squeezed: String = lower.chars().filter(|c| !c.is_whitespace()).collect();
+        if squeezed.contains("=\"javascript:")
+            || squeezed.contains("='javascript:")
+            || squeezed.contains("=javascript:")
+            || squeezed.contains("=\"data:text/html")
+        {
+            problems.push(tag.to_owned());
+        }
+        rest = end;
+    }
+    problems
+}
+
+#[test]
+fn the_checker_catches_live_markup_and_passes_escaped_text() {
+    assert!(
+        !active_markup("<p>hi</p> &lt;script&gt;alert(1)&lt;/script&gt;")
+            .iter()
+            .any(|_| true)
+    );
+    assert_eq!(active_markup("<img src=x onerror=alert(1)>").len(), 1);
+    assert_eq!(
+        active_markup("<a href=\"javascript:alert(1)\">x</a>").len(),
+        1
+    );
+    assert_eq!(active_markup("<script>alert(1)</script>").len(), 1);
+    assert_eq!(
+        active_markup("<svg/onload=alert(1)>").len(),
+        2,
+        "tag and handler"
+    );
+}
+
+async fn post(app: &TestApp, path: &str, body: Value) -> Value {
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1{path}")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{path} {body}");
+    response.json().await.unwrap()
+}
+
+async fn payloads_are_inert_in_rendered_pages(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut keys = Vec::new();
+    for (n, payload) in PAYLOADS.iter().enumerate() {
+        let slug = format!("acct-{n}");
+        post(
+            &app,
+            "/accounts",
+            json!({"slug": slug, "name": payload, "tier": "enterprise"}),
+        )
+        .await;
+        let title: String = payload.chars().take(200).collect();
+        let author: String = payload.chars().take(100).collect();
+        let incident = post(
+            &app,
+            "/incidents",
+            json!({"title": title, "severity": "P2", "description": payload, "accounts": [slug], "author": author}),
+        )
+        .await;
+        let key = incident["key"].as_str().unwrap().to_owned();
+        post(
+            &app,
+            &format!("/incidents/{key}/timeline"),
+            json!({"body": payload, "author": author}),
+        )
+        .await;
+        keys.push(key);
+    }
+
+    let (status, html) = app.page("/").await;
+    assert_eq!(status, 200);
+    assert_eq!(active_markup(&html), Vec::<String>::new(), "incident list");
+    let (_, html) = app.page("/report").await;
+    assert_eq!(
+        active_markup(&html),
+        Vec::<String>::new(),
+        "account names on the report page"
+    );
+    for key in &keys {
+        let (status, html) = app.page(&format!("/incidents/{key}")).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            active_markup(&html),
+            Vec::<String>::new(),
+            "war room of {key}"
+        );
+    }
+}
