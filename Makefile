@@ -1,5 +1,5 @@
 # Sitrep: the two commands most people need are `make run` and `make test`.
-.PHONY: run demo test dev site bootstrap clean
+.PHONY: run demo test bench dev site bootstrap clean
 
 ## run: install what is missing, build (release), serve http://127.0.0.1:3000 on ./data/sitrep.db
 run:
@@ -12,6 +12,10 @@ demo:
 ## test: fmt, clippy, unit, integration (SQLite + PostgreSQL), wasm tree, site build, Playwright
 test:
 	scripts/test.sh
+
+## bench: API benchmark (release server, SQLite and PostgreSQL), prints a table
+bench:
+	scripts/bench.sh
 
 ## dev: cargo leptos watch (installs cargo-leptos on first use)
 dev:

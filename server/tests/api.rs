@@ -22,34 +22,6 @@ for_each_backend!(
 );
 
 impl TestApp {
-    async fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut request = self
-            .client
-            .request(method, self.url(&format!("/api/v1{path}")));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("request sent");
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.api(reqwest::Method::GET, path, None).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.api(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
-        self.api(reqwest::Method::PATCH, path, Some(body)).await
-    }
-
     async fn declare_p2(&self) -> String {
         let (status, incident) = self
             .post(
@@ -59,12 +31,6 @@ impl TestApp {
             .await;
         assert_eq!(status, 201, "{incident}");
         incident["key"].as_str().unwrap().to_owned()
-    }
-
-    async fn timeline(&self, key: &str) -> Vec<Value> {
-        let (status, entries) = self.get(&format!("/incidents/{key}/timeline")).await;
-        assert_eq!(status, 200, "{entries}");
-        entries.as_array().unwrap().clone()
     }
 }
 
@@ -355,6 +321,10 @@ async fn list_filters_by_status_and_severity(backend: Backend) {
     let (status, body) = app.get("/incidents?status=closed").await;
     assert_eq!(status, 422);
     assert_eq!(field(&body, "status"), "unknown status \"closed\"");
+    assert_eq!(keys(app.get("/incidents?limit=1").await.1).len(), 1);
+    let (status, body) = app.get("/incidents?limit=0").await;
+    assert_eq!(status, 422);
+    assert_eq!(field(&body, "limit"), "Between 1 and 100");
     let (status, body) = app.get("/incidents?colour=red").await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["code"], "invalid_query");

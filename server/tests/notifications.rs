@@ -16,32 +16,11 @@ for_each_backend!(
     bad_catalog_and_system_input_is_refused,
 );
 
-async fn post(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url(&format!("/api/v1{path}")))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
-
-async fn get(app: &TestApp, path: &str) -> (u16, Value) {
-    let response = app
-        .client
-        .get(app.url(&format!("/api/v1{path}")))
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
-
 /// Polls `notifications` until every delivery has settled (or 20 s pass).
 async fn settled_notifications(app: &TestApp, key: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let (status, body) = get(app, &format!("/incidents/{key}/notifications")).await;
+        let (status, body) = app.get(&format!("/incidents/{key}/notifications")).await;
         assert_eq!(status, 200, "{body}");
         let pending = body["notifications"]
             .as_array()
@@ -61,21 +40,21 @@ async fn settled_notifications(app: &TestApp, key: &str) -> Value {
 }
 
 async fn payments_catalog(app: &TestApp, webhook: &str) {
-    let (status, team) = post(
-        app,
-        "/teams",
-        json!({"slug": "payments", "name": "Payments", "lead_email": "Dana.Lee@example.com",
+    let (status, team) = app
+        .post(
+            "/teams",
+            json!({"slug": "payments", "name": "Payments", "lead_email": "Dana.Lee@example.com",
                "lead_name": "Dana Lee", "notify_webhook_url": webhook}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(status, 201, "{team}");
     assert_eq!(team["lead"]["email"], "dana.lee@example.com");
-    let (status, system) = post(
-        app,
-        "/systems",
-        json!({"slug": "payments-api", "name": "Payments API", "team": "payments"}),
-    )
-    .await;
+    let (status, system) = app
+        .post(
+            "/systems",
+            json!({"slug": "payments-api", "name": "Payments API", "team": "payments"}),
+        )
+        .await;
     assert_eq!(status, 201, "{system}");
     assert_eq!(system["team"], "payments");
 }
@@ -93,9 +72,7 @@ async fn declaring_notifies_the_owning_lead_by_email_and_webhook(backend: Backen
     .await;
     payments_catalog(&app, &receiver.url()).await;
 
-    let (status, incident) = post(
-        &app,
-        "/incidents",
+    let (status, incident) = app.post("/incidents",
         json!({"title": "Card payments failing", "severity": "P1", "systems": ["payments-api", "payments-api"]}),
     )
     .await;
@@ -158,12 +135,12 @@ async fn a_receiver_failing_twice_is_retried_across_a_restart(backend: Backend) 
     )
     .await;
     payments_catalog(&app, &receiver.url()).await;
-    let (_, incident) = post(
-        &app,
-        "/incidents",
-        json!({"title": "Refunds stuck", "severity": "P2", "systems": ["payments-api"]}),
-    )
-    .await;
+    let (_, incident) = app
+        .post(
+            "/incidents",
+            json!({"title": "Refunds stuck", "severity": "P2", "systems": ["payments-api"]}),
+        )
+        .await;
     let key = incident["key"].as_str().unwrap().to_owned();
 
     // Restart once the first attempt has failed: the retry state is in the database.
@@ -216,20 +193,17 @@ async fn a_system_without_owner_notifies_admins_and_warns(backend: Backend) {
     .execute(db.pool())
     .await
     .unwrap();
-    let (status, _) = post(
-        &app,
-        "/systems",
-        json!({"slug": "checkout", "name": "Checkout"}),
-    )
-    .await;
+    let (status, _) = app
+        .post("/systems", json!({"slug": "checkout", "name": "Checkout"}))
+        .await;
     assert_eq!(status, 201);
 
-    let (_, incident) = post(
-        &app,
-        "/incidents",
-        json!({"title": "Cart empty", "severity": "P2", "systems": ["checkout"]}),
-    )
-    .await;
+    let (_, incident) = app
+        .post(
+            "/incidents",
+            json!({"title": "Cart empty", "severity": "P2", "systems": ["checkout"]}),
+        )
+        .await;
     let key = incident["key"].as_str().unwrap();
     let body = settled_notifications(&app, key).await;
     assert_eq!(body["unowned_systems"], json!(["Checkout"]));
@@ -242,12 +216,12 @@ async fn a_system_without_owner_notifies_admins_and_warns(backend: Backend) {
 
 async fn bad_catalog_and_system_input_is_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (status, body) = post(
-        &app,
-        "/teams",
-        json!({"slug": "Pay ments", "name": "", "lead_email": "dana"}),
-    )
-    .await;
+    let (status, body) = app
+        .post(
+            "/teams",
+            json!({"slug": "Pay ments", "name": "", "lead_email": "dana"}),
+        )
+        .await;
     assert_eq!(status, 422);
     for field in ["slug", "name", "lead_email"] {
         assert!(
@@ -255,55 +229,54 @@ async fn bad_catalog_and_system_input_is_refused(backend: Backend) {
             "{field}: {body}"
         );
     }
-    let (status, body) = post(
-        &app,
-        "/teams",
-        json!({"slug": "ok", "name": "Ok", "notify_webhook_url": "javascript:alert(1)"}),
-    )
-    .await;
+    let (status, body) = app
+        .post(
+            "/teams",
+            json!({"slug": "ok", "name": "Ok", "notify_webhook_url": "javascript:alert(1)"}),
+        )
+        .await;
     assert_eq!(status, 422);
     assert_eq!(
         body["error"]["fields"]["notify_webhook_url"],
         "Must be an http:// or https:// URL"
     );
-    let (status, body) = post(
-        &app,
-        "/systems",
-        json!({"slug": "api", "name": "API", "team": "nobody"}),
-    )
-    .await;
+    let (status, body) = app
+        .post(
+            "/systems",
+            json!({"slug": "api", "name": "API", "team": "nobody"}),
+        )
+        .await;
     assert_eq!(status, 422);
     assert_eq!(body["error"]["fields"]["team"], "unknown team \"nobody\"");
 
-    let (status, _) = post(&app, "/systems", json!({"slug": "api", "name": "API"})).await;
+    let (status, _) = app
+        .post("/systems", json!({"slug": "api", "name": "API"}))
+        .await;
     assert_eq!(status, 201);
-    let (status, body) = post(
-        &app,
-        "/systems",
-        json!({"slug": "api", "name": "API again"}),
-    )
-    .await;
+    let (status, body) = app
+        .post("/systems", json!({"slug": "api", "name": "API again"}))
+        .await;
     assert_eq!(status, 422);
     assert_eq!(
         body["error"]["fields"]["slug"],
         "A system \"api\" exists already"
     );
 
-    let (status, body) = post(
-        &app,
-        "/incidents",
-        json!({"title": "x", "severity": "P1", "systems": ["api", "ghost", "phantom"]}),
-    )
-    .await;
+    let (status, body) = app
+        .post(
+            "/incidents",
+            json!({"title": "x", "severity": "P1", "systems": ["api", "ghost", "phantom"]}),
+        )
+        .await;
     assert_eq!(status, 422);
     assert_eq!(
         body["error"]["fields"]["systems"],
         "unknown system ghost, phantom"
     );
-    let (_, list) = get(&app, "/incidents").await;
+    let (_, list) = app.get("/incidents").await;
     assert_eq!(list, json!([]), "nothing written");
-    let (_, teams) = get(&app, "/teams").await;
+    let (_, teams) = app.get("/teams").await;
     assert_eq!(teams, json!([]));
-    let (_, systems) = get(&app, "/systems").await;
+    let (_, systems) = app.get("/systems").await;
     assert_eq!(systems.as_array().unwrap().len(), 1);
 }

@@ -1,9 +1,12 @@
 //! The engineer's form for declaring an incident.
 
 use super::api::DeclareIncident;
-use super::model::{Severity, DESCRIPTION_MAX_BYTES, TITLE_MAX_CHARS};
+use super::model::{DESCRIPTION_MAX_BYTES, TITLE_MAX_CHARS};
 use crate::catalog::api::list_systems;
-use crate::ui::{field_message, rcdata_text, refusal_of, typed_value, FieldError};
+use crate::ui::{
+    clear_after_success, field_message, rcdata_text, refusal_of, typed_value, FieldError,
+    SeverityOptions,
+};
 use leptos::html::Form;
 use leptos::prelude::*;
 
@@ -27,11 +30,7 @@ pub fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
     let systems = Resource::new(|| (), |_| list_systems());
 
     // A successful declaration clears the form for the next one.
-    Effect::new(move |_| {
-        if let (Some(Ok(_)), Some(form)) = (action.value().get(), form.get()) {
-            form.reset();
-        }
-    });
+    clear_after_success(form, move || action.value().get());
 
     view! {
         <ActionForm action node_ref=form attr:class="card declare-form" attr:id="declare-form">
@@ -59,18 +58,7 @@ pub fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
                     aria-invalid=move || error("severity").get().is_some().to_string()
                     aria-describedby="declare-severity-error"
                 >
-                    <option value="">"Choose a severity…"</option>
-                    {Severity::ALL
-                        .into_iter()
-                        .map(|severity| {
-                            let code = severity.as_str();
-                            view! {
-                                <option value=code selected=move || typed_severity.get() == code>
-                                    {format!("{code} — {}", severity.definition())}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
+                    <SeverityOptions selected=typed_severity/>
                 </select>
                 <FieldError id="declare-severity-error" message=error("severity")/>
             </div>

@@ -6,8 +6,8 @@ use crate::notify::api::get_notifications;
 use crate::notify::model::{DeliveryStatus, IncidentNotifications};
 use crate::timeline::model::{ActionOutcome, EntryKind, TimelineEntry};
 use crate::ui::{
-    field_message, rcdata_text, refusal_of, typed_value, FieldError, SeverityBadge, StatusBadge,
-    Timestamp,
+    clear_after_success, field_message, rcdata_text, refusal_of, typed_value, FieldError,
+    SeverityBadge, StatusBadge, Timestamp,
 };
 use leptos::html::Form;
 use leptos::prelude::*;
@@ -204,11 +204,7 @@ fn PostForm(key: Signal<String>, action: ServerAction<PostTimelineEntry>) -> imp
     let refusal = refusal_of(move || action.value().get());
     let error = move |field| field_message(refusal, field);
     let typed_body = typed_value(refusal, "body");
-    Effect::new(move |_| {
-        if let (Some(Ok(_)), Some(form)) = (action.value().get(), form.get()) {
-            form.reset();
-        }
-    });
+    clear_after_success(form, move || action.value().get());
     view! {
         <ActionForm action node_ref=form attr:class="card post-form" attr:id="post-form">
             <h2>"Post to the timeline"</h2>
@@ -261,11 +257,7 @@ fn StatusForm(key: Signal<String>, action: ServerAction<ChangeStatus>) -> impl I
     let form = NodeRef::<Form>::new();
     let refusal = refusal_of(move || action.value().get());
     let error = move |field| field_message(refusal, field);
-    Effect::new(move |_| {
-        if let (Some(Ok(_)), Some(form)) = (action.value().get(), form.get()) {
-            form.reset();
-        }
-    });
+    clear_after_success(form, move || action.value().get());
     view! {
         <ActionForm action node_ref=form attr:class="card status-form" attr:id="status-form">
             <h2>"Move the status"</h2>

@@ -15,6 +15,8 @@ const COLUMNS: &str = "id, title, severity, status, description, started_at, dec
 pub struct IncidentFilter {
     pub status: Option<IncidentStatus>,
     pub severity: Option<Severity>,
+    /// At most this many (the service caps it).
+    pub limit: Option<i64>,
 }
 
 /// Inserts a declared incident and returns its id.
@@ -47,18 +49,15 @@ pub async fn add_systems(
     systems: &[crate::catalog::model::System],
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    for system in systems {
-        sqlx::query(
-            "INSERT INTO incident_systems (incident_id, system_id, added_at) VALUES ($1, $2, $3) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(id.0)
-        .bind(system.id.0)
-        .bind(millis(at))
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
+    let ids: Vec<i64> = systems.iter().map(|s| s.id.0).collect();
+    link(
+        conn,
+        "incident_systems (incident_id, system_id, added_at)",
+        id,
+        &ids,
+        at,
+    )
+    .await
 }
 
 /// Records that the incident impacts these accounts.
@@ -68,16 +67,33 @@ pub async fn add_accounts(
     accounts: &[crate::catalog::model::Account],
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    for account in accounts {
-        sqlx::query(
-            "INSERT INTO incident_accounts (incident_id, account_id, added_at) VALUES ($1, $2, $3) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(id.0)
-        .bind(account.id.0)
-        .bind(millis(at))
-        .execute(&mut *conn)
-        .await?;
+    let ids: Vec<i64> = accounts.iter().map(|a| a.id.0).collect();
+    link(
+        conn,
+        "incident_accounts (incident_id, account_id, added_at)",
+        id,
+        &ids,
+        at,
+    )
+    .await
+}
+
+/// Inserts (incident, other, at) rows into a link table; existing links stay.
+async fn link(
+    conn: &mut AnyConnection,
+    table_and_columns: &'static str,
+    id: IncidentId,
+    others: &[i64],
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let sql = format!("INSERT INTO {table_and_columns} VALUES ($1, $2, $3) ON CONFLICT DO NOTHING");
+    for other in others {
+        sqlx::query(&sql)
+            .bind(id.0)
+            .bind(other)
+            .bind(millis(at))
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }

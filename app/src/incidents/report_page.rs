@@ -1,10 +1,9 @@
 //! The customer-success intake: report a customer problem against their accounts.
 
 use super::api::ReportCustomerIssue;
-use super::model::Severity;
 use crate::catalog::api::list_accounts;
 use crate::catalog::model::{Account, Tier};
-use crate::ui::{field_message, rcdata_text, refusal_of, typed_value, FieldError};
+use crate::ui::{field_message, rcdata_text, refusal_of, typed_value, FieldError, SeverityOptions};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -52,18 +51,7 @@ pub fn ReportPage() -> impl IntoView {
                 <label for="report-severity">"How bad is it for them?"</label>
                 <select id="report-severity" name="severity"
                     aria-invalid=move || error("severity").get().is_some().to_string()>
-                    <option value="">"Choose a severity…"</option>
-                    {Severity::ALL
-                        .into_iter()
-                        .map(|severity| {
-                            let code = severity.as_str();
-                            view! {
-                                <option value=code selected=move || typed_severity.get() == code>
-                                    {format!("{code} — {}", severity.definition())}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
+                    <SeverityOptions selected=typed_severity/>
                 </select>
                 <FieldError id="report-severity-error" message=error("severity")/>
             </div>

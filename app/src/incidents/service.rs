@@ -169,7 +169,8 @@ pub async fn list_incidents(
     filter: &IncidentFilter,
 ) -> Result<Vec<Incident>, AppError> {
     let mut conn = state.db.pool().acquire().await?;
-    Ok(repo::list_newest(&mut conn, filter, LIST_LIMIT).await?)
+    let limit = filter.limit.unwrap_or(LIST_LIMIT).clamp(1, LIST_LIMIT);
+    Ok(repo::list_newest(&mut conn, filter, limit).await?)
 }
 
 /// One incident, or `NotFound` naming its key.

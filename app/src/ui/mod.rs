@@ -3,6 +3,7 @@
 use crate::error::{AppError, Invalid};
 use crate::incidents::model::{IncidentStatus, Severity};
 use chrono::{DateTime, Utc};
+use leptos::html::Form;
 use leptos::prelude::*;
 
 /// A validation message under a form field; empty (and silent) when there is none.
@@ -86,4 +87,35 @@ pub fn typed_value(refusal: Memo<Option<Invalid>>, field: &'static str) -> Signa
                 .to_owned()
         })
     })
+}
+
+/// Clears `form` after each successful submission (a refused one keeps what was typed).
+pub fn clear_after_success<T: 'static>(
+    form: NodeRef<Form>,
+    latest: impl Fn() -> Option<Result<T, AppError>> + 'static,
+) {
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(form)) = (latest(), form.get()) {
+            form.reset();
+        }
+    });
+}
+
+/// The P1/P2/P3 options of a severity picker, each with its definition.
+#[component]
+pub fn SeverityOptions(selected: Signal<String>) -> impl IntoView {
+    view! {
+        <option value="">"Choose a severity…"</option>
+        {Severity::ALL
+            .into_iter()
+            .map(|severity| {
+                let code = severity.as_str();
+                view! {
+                    <option value=code selected=move || selected.get() == code>
+                        {format!("{code} — {}", severity.definition())}
+                    </option>
+                }
+            })
+            .collect_view()}
+    }
 }

@@ -52,6 +52,8 @@ async fn declare_incident(
 struct ListQuery {
     status: Option<String>,
     severity: Option<String>,
+    /// 1 to 100; 100 when absent.
+    limit: Option<i64>,
 }
 
 async fn list_incidents(
@@ -60,6 +62,7 @@ async fn list_incidents(
 ) -> ApiResult<Json<Vec<Incident>>> {
     let mut invalid = Invalid::default();
     let filter = IncidentFilter {
+        limit: query.limit,
         status: query
             .status
             .filter(|s| !s.is_empty())
@@ -69,6 +72,12 @@ async fn list_incidents(
             .filter(|s| !s.is_empty())
             .and_then(|s| s.parse().map_err(|e| invalid.add("severity", e)).ok()),
     };
+    if query
+        .limit
+        .is_some_and(|l| !(1..=service::LIST_LIMIT).contains(&l))
+    {
+        invalid.add("limit", format!("Between 1 and {}", service::LIST_LIMIT));
+    }
     if !invalid.fields.is_empty() {
         return Err(AppError::Invalid(invalid).into());
     }

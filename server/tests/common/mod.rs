@@ -1,6 +1,7 @@
 //! Test harness: starts the real server on 127.0.0.1:0 with a fresh database.
 #![allow(dead_code)] // each test crate uses a different part of the harness
 
+use serde_json::Value;
 use server::config::{Config, LogFormat};
 use sqlx::{Connection, Executor};
 use std::net::SocketAddr;
@@ -139,6 +140,47 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// Calls the REST API; returns the status and the JSON body (or the text, as a
+    /// JSON string, when the body is not JSON).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method, self.url(&format!("/api/v1{path}")));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.api(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.api(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        self.api(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn timeline(&self, key: &str) -> Vec<Value> {
+        let (status, entries) = self.get(&format!("/incidents/{key}/timeline")).await;
+        assert_eq!(status, 200, "{entries}");
+        entries.as_array().unwrap().clone()
     }
 
     /// Fetches a page's server-rendered HTML.

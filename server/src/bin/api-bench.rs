@@ -1,0 +1,305 @@
+//! API benchmark: starts a release `sitrep` on a fresh database, drives it with
+//! concurrent clients over loopback, and prints a table per operation.
+//!
+//! `scripts/bench.sh` runs it against SQLite and a throwaway PostgreSQL. By hand:
+//! `api-bench --server target/release/sitrep [--database-url postgres://…] [--seconds 5] [--clients 10]`
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug)]
+#[command(about = "Benchmark Sitrep's REST API against a real server process")]
+struct Args {
+    /// The server binary to start (build it with --release).
+    #[arg(long, default_value = "target/release/sitrep")]
+    server: PathBuf,
+    /// PostgreSQL to benchmark against; the embedded SQLite when absent.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Seconds per operation.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 10)]
+    clients: usize,
+}
+
+struct ServerProcess {
+    child: Child,
+    base: String,
+    _data_dir: tempfile::TempDir,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ServerProcess {
+    fn rss_mb(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    }
+}
+
+fn start_server(args: &Args) -> anyhow::Result<ServerProcess> {
+    let data_dir = tempfile::tempdir()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut command = Command::new(&args.server);
+    command
+        .env("SITREP_LISTEN", format!("127.0.0.1:{port}"))
+        .env("SITREP_DATA_DIR", data_dir.path())
+        .env("RUST_LOG", "error")
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    if let Some(url) = &args.database_url {
+        command.env("DATABASE_URL", url);
+    }
+    let child = command
+        .spawn()
+        .with_context(|| format!("cannot start {}", args.server.display()))?;
+    Ok(ServerProcess {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        _data_dir: data_dir,
+    })
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(response) = client.get(format!("{base}/readyz")).send().await {
+            if response.status().is_success() {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("server not ready after 30 s")
+}
+
+async fn post(client: &reqwest::Client, url: &str, body: &Value) -> anyhow::Result<Value> {
+    let response = client.post(url).json(body).send().await?;
+    if !response.status().is_success() {
+        bail!("{url}: {}", response.status());
+    }
+    Ok(response.json().await?)
+}
+
+/// What one operation measured.
+struct Measured {
+    requests: usize,
+    errors: usize,
+    latencies: Vec<Duration>,
+    elapsed: Duration,
+}
+
+/// Runs `request` from `clients` tasks for `duration`.
+async fn measure<F, Fut>(clients: usize, duration: Duration, request: F) -> Measured
+where
+    F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let request = Arc::new(request);
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for client in 0..clients {
+        let (request, stop) = (request.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut latencies, mut errors, mut n) = (Vec::new(), 0, 0);
+            while !stop.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                let ok = request(client, n).await;
+                latencies.push(t.elapsed());
+                errors += usize::from(!ok);
+                n += 1;
+            }
+            (latencies, errors)
+        }));
+    }
+    tokio::time::sleep(duration).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut measured = Measured {
+        requests: 0,
+        errors: 0,
+        latencies: Vec::new(),
+        elapsed: Duration::ZERO,
+    };
+    for task in tasks {
+        if let Ok((latencies, errors)) = task.await {
+            measured.requests += latencies.len();
+            measured.errors += errors;
+            measured.latencies.extend(latencies);
+        }
+    }
+    measured.elapsed = started.elapsed();
+    measured.latencies.sort();
+    measured
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index].as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let backend = if args.database_url.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let server = start_server(&args)?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.clients * 2)
+        .build()?;
+    wait_ready(&client, &server.base).await?;
+    let api = format!("{}/api/v1", server.base);
+
+    // Fixtures: one incident with 200 entries, and 500 incidents to page through.
+    let big = post(
+        &client,
+        &format!("{api}/incidents"),
+        &json!({"title": "Benchmark incident", "severity": "P1"}),
+    )
+    .await?;
+    let big_key = big["key"].as_str().unwrap_or_default().to_owned();
+    for n in 0..200 {
+        post(
+            &client,
+            &format!("{api}/incidents/{big_key}/timeline"),
+            &json!({"body": format!("update {n}")}),
+        )
+        .await?;
+    }
+    for n in 0..499 {
+        post(
+            &client,
+            &format!("{api}/incidents"),
+            &json!({"title": format!("Seed {n}"), "severity": "P3"}),
+        )
+        .await?;
+    }
+
+    let duration = Duration::from_secs(args.seconds);
+    println!(
+        "\n{backend}: {} clients, {} s per operation, server {}\n",
+        args.clients,
+        args.seconds,
+        args.server.display()
+    );
+    println!("| operation | requests/s | p50 ms | p99 ms | errors | server RSS MB |");
+    println!("|---|---:|---:|---:|---:|---:|");
+
+    type Op = (
+        &'static str,
+        Box<
+            dyn Fn(reqwest::Client, String, String, usize, usize) -> futures_like::BoxFuture
+                + Send
+                + Sync,
+        >,
+    );
+    let operations: Vec<Op> = vec![
+        (
+            "create incident",
+            Box::new(|c, api, _, client, n| {
+                Box::pin(async move {
+                    let body = json!({"title": format!("bench {client}-{n}"), "severity": "P2"});
+                    c.post(format!("{api}/incidents"))
+                        .json(&body)
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status() == 201)
+                })
+            }),
+        ),
+        (
+            "post timeline entry",
+            Box::new(|c, api, _, client, n| {
+                Box::pin(async move {
+                    // A separate incident per client: posts to one incident serialise by design.
+                    let key = format!("INC-{}", 2 + client);
+                    let body = json!({"body": format!("bench post {client}-{n}")});
+                    c.post(format!("{api}/incidents/{key}/timeline"))
+                        .json(&body)
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status() == 201)
+                })
+            }),
+        ),
+        (
+            "get incident + 200 entries",
+            Box::new(|c, api, big, _, _| {
+                Box::pin(async move {
+                    let (incident, timeline) = tokio::join!(
+                        c.get(format!("{api}/incidents/{big}")).send(),
+                        c.get(format!("{api}/incidents/{big}/timeline")).send()
+                    );
+                    let ok = |r: Result<reqwest::Response, reqwest::Error>| {
+                        r.is_ok_and(|r| r.status() == 200)
+                    };
+                    let (a, b) = (ok(incident), ok(timeline));
+                    a && b
+                })
+            }),
+        ),
+        (
+            "list incidents (25 of 500+)",
+            Box::new(|c, api, _, _, _| {
+                Box::pin(async move {
+                    match c.get(format!("{api}/incidents?limit=25")).send().await {
+                        Ok(r) if r.status() == 200 => r
+                            .json::<Vec<Value>>()
+                            .await
+                            .is_ok_and(|list| list.len() == 25),
+                        _ => false,
+                    }
+                })
+            }),
+        ),
+    ];
+    for (name, operation) in operations {
+        let operation = Arc::new(operation);
+        let (c, api, big) = (client.clone(), api.clone(), big_key.clone());
+        let measured = measure(args.clients, duration, move |client, n| {
+            operation(c.clone(), api.clone(), big.clone(), client, n)
+        })
+        .await;
+        println!(
+            "| {name} | {:.0} | {:.2} | {:.2} | {} | {:.0} |",
+            measured.requests as f64 / measured.elapsed.as_secs_f64(),
+            percentile(&measured.latencies, 0.50),
+            percentile(&measured.latencies, 0.99),
+            measured.errors,
+            server.rss_mb()
+        );
+    }
+    Ok(())
+}
+
+/// A boxed, sendable future of a request's success.
+mod futures_like {
+    pub type BoxFuture = std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>;
+}
