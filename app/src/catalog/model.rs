@@ -142,6 +142,29 @@ pub fn check_webhook_url(field: &str, url: &str, invalid: &mut Invalid) -> Strin
     url.to_owned()
 }
 
+/// A trimmed value, or `None` when absent or blank.
+fn non_blank(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// Checks an optional person given by email and name (a team lead, a CSM): absent
+/// without an email; the name defaults to the email's local part.
+fn check_person(
+    (email_field, email): (&str, &Option<String>),
+    (name_field, name): (&str, &Option<String>),
+    invalid: &mut Invalid,
+) -> Option<(String, String)> {
+    let email = check_email(email_field, &non_blank(email)?, invalid);
+    let name =
+        non_blank(name).unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
+    let name = check_name(name_field, &name, invalid);
+    Some((email, name))
+}
+
 /// A validated team.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TeamDraft {
@@ -159,27 +182,20 @@ impl TeamDraft {
         let mut invalid = Invalid::default();
         let slug = check_slug("slug", &input.slug, &mut invalid);
         let name = check_name("name", &input.name, &mut invalid);
-        let present = |v: &Option<String>| {
-            v.as_deref()
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
-        let lead = present(&input.lead_email).map(|email| {
-            let email = check_email("lead_email", &email, &mut invalid);
-            let name = present(&input.lead_name)
-                .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
-            (email, check_name("lead_name", &name, &mut invalid))
-        });
-        if lead.is_none() && present(&input.lead_name).is_some() {
+        let lead = check_person(
+            ("lead_email", &input.lead_email),
+            ("lead_name", &input.lead_name),
+            &mut invalid,
+        );
+        if lead.is_none() && non_blank(&input.lead_name).is_some() {
             invalid.add(
                 "lead_email",
                 "Give the lead's email too: it is how they are notified",
             );
         }
         let notify_email =
-            present(&input.notify_email).map(|e| check_email("notify_email", &e, &mut invalid));
-        let notify_webhook_url = present(&input.notify_webhook_url)
+            non_blank(&input.notify_email).map(|e| check_email("notify_email", &e, &mut invalid));
+        let notify_webhook_url = non_blank(&input.notify_webhook_url)
             .map(|u| check_webhook_url("notify_webhook_url", &u, &mut invalid));
         if !invalid.fields.is_empty() {
             return Err(AppError::Invalid(invalid));
@@ -440,22 +456,15 @@ impl AccountDraft {
             .parse::<Tier>()
             .map_err(|e| invalid.add("tier", e))
             .ok();
-        let present = |v: &Option<String>| {
-            v.as_deref()
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
-        let crm_id = present(&input.crm_id);
+        let crm_id = non_blank(&input.crm_id);
         if crm_id.as_ref().is_some_and(|id| id.chars().count() > 100) {
             invalid.add("crm_id", "At most 100 characters");
         }
-        let csm = present(&input.csm_email).map(|email| {
-            let email = check_email("csm_email", &email, &mut invalid);
-            let name = present(&input.csm_name)
-                .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
-            (email, check_name("csm_name", &name, &mut invalid))
-        });
+        let csm = check_person(
+            ("csm_email", &input.csm_email),
+            ("csm_name", &input.csm_name),
+            &mut invalid,
+        );
         let contact_emails = input
             .contact_emails
             .iter()

@@ -24,16 +24,13 @@ pub fn IncidentPage() -> impl IntoView {
     let change = ServerAction::<ChangeStatus>::new();
     // Reload after a successful post or move only: a refused one changed nothing.
     let changes = RwSignal::new(0_u32);
-    Effect::new(move |_| {
-        if matches!(post.value().get(), Some(Ok(_))) {
+    let count_success = move |succeeded: bool| {
+        if succeeded {
             changes.update(|n| *n += 1);
         }
-    });
-    Effect::new(move |_| {
-        if matches!(change.value().get(), Some(Ok(_))) {
-            changes.update(|n| *n += 1);
-        }
-    });
+    };
+    Effect::new(move |_| count_success(matches!(post.value().get(), Some(Ok(_)))));
+    Effect::new(move |_| count_success(matches!(change.value().get(), Some(Ok(_)))));
     let incident = Resource::new(move || (key(), changes.get()), |(key, _)| get_incident(key));
     let timeline = Resource::new(move || (key(), changes.get()), |(key, _)| get_timeline(key));
     let notifications = Resource::new(
