@@ -135,6 +135,40 @@ pub async fn find_systems(
     Ok(found)
 }
 
+/// The person with this email, if known.
+pub async fn find_person(
+    ex: impl Executor<'_, Database = Any>,
+    email: &str,
+) -> Result<Option<Person>, sqlx::Error> {
+    sqlx::query("SELECT id, email, display_name FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(person_from_row)
+        .transpose()
+}
+
+/// Everyone, by name (for pickers).
+pub async fn list_people(
+    ex: impl Executor<'_, Database = Any>,
+) -> Result<Vec<Person>, sqlx::Error> {
+    sqlx::query("SELECT id, email, display_name FROM users ORDER BY display_name, id")
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(person_from_row)
+        .collect()
+}
+
+fn person_from_row(row: &AnyRow) -> Result<Person, sqlx::Error> {
+    Ok(Person {
+        id: UserId(row.try_get("id")?),
+        email: row.try_get("email")?,
+        display_name: row.try_get("display_name")?,
+    })
+}
+
 /// People with the admin role: they hear about systems nobody owns.
 pub async fn list_admins(
     ex: impl Executor<'_, Database = Any>,
@@ -143,13 +177,7 @@ pub async fn list_admins(
         .fetch_all(ex)
         .await?
         .iter()
-        .map(|row| {
-            Ok(Person {
-                id: UserId(row.try_get("id")?),
-                email: row.try_get("email")?,
-                display_name: row.try_get("display_name")?,
-            })
-        })
+        .map(person_from_row)
         .collect()
 }
 

@@ -12,7 +12,7 @@ use crate::state::AppState;
 pub async fn create_team(state: &AppState, input: &NewTeam) -> Result<Team, AppError> {
     let draft = TeamDraft::parse(input)?;
     let now = state.now();
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let lead = match &draft.lead {
         Some((email, name)) => Some(repo::upsert_user(&mut tx, email, name, now).await?),
         None => None,
@@ -64,7 +64,7 @@ pub async fn create_system(state: &AppState, input: &NewSystem) -> Result<System
     if !invalid.fields.is_empty() {
         return Err(AppError::Invalid(invalid));
     }
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin_write().await?;
     if repo::insert_system(
         &mut tx,
         &slug,
@@ -96,7 +96,7 @@ pub async fn list_systems(state: &AppState) -> Result<Vec<System>, AppError> {
 pub async fn create_account(state: &AppState, input: &NewAccount) -> Result<Account, AppError> {
     let draft = AccountDraft::parse(input)?;
     let now = state.now();
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let csm = match &draft.csm {
         Some((email, name)) => Some(repo::upsert_user(&mut tx, email, name, now).await?),
         None => None,

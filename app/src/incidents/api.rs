@@ -57,11 +57,35 @@ pub async fn report_customer_issue(
     Ok(incident)
 }
 
-/// The newest incidents first.
+/// The list's filters, as the list page's query string carries them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ListFilters {
+    pub status: String,
+    pub severity: String,
+    pub system: String,
+    pub account: String,
+    pub tier: String,
+    pub q: String,
+}
+
+/// The newest incidents matching the filters, first.
 #[server(prefix = "/api/fn", endpoint = "list_incidents")]
-pub async fn list_incidents() -> Result<Vec<Incident>, AppError> {
+pub async fn list_incidents(filters: ListFilters) -> Result<Vec<Incident>, AppError> {
     let state = crate::state::AppState::from_context()?;
-    super::service::list_incidents(&state, &Default::default()).await
+    let filter = super::service::parse_filter(
+        [
+            ("status", filters.status),
+            ("severity", filters.severity),
+            ("system", filters.system),
+            ("account", filters.account),
+            ("tier", filters.tier),
+            ("q", filters.q),
+        ],
+        None,
+    )?;
+    super::service::list_incidents(&state, &filter)
+        .await
+        .inspect_err(set_error_status)
 }
 
 /// One incident by its key (`INC-42`).
@@ -136,6 +160,90 @@ pub async fn change_status(
         ..Default::default()
     };
     super::service::change_incident(&state, id, &input)
+        .await
+        .inspect_err(set_error_status)
+}
+
+/// Hands over the incident's roles from the war-room form. Each select sends "" to
+/// keep the role as it is, "-" to leave it to nobody, or the new holder's email.
+#[server(prefix = "/api/fn", endpoint = "change_roles")]
+pub async fn change_roles(
+    key: String,
+    lead: Option<String>,
+    comms_owner: Option<String>,
+    author: Option<String>,
+) -> Result<Incident, AppError> {
+    use super::model::ChangeInput;
+    let state = crate::state::AppState::from_context()?;
+    let id = incident_id(&key)?;
+    let handover = |choice: Option<String>| match choice.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some("-") => Some(String::new()),
+        Some(email) => Some(email.to_owned()),
+    };
+    let input = ChangeInput {
+        lead: handover(lead),
+        comms_owner: handover(comms_owner),
+        author,
+        ..Default::default()
+    };
+    super::service::change_incident(&state, id, &input)
+        .await
+        .inspect_err(set_error_status)
+}
+
+/// Widens the impact from the war-room form: one more system, account and/or a tier.
+#[server(prefix = "/api/fn", endpoint = "change_impact")]
+pub async fn change_impact(
+    key: String,
+    add_system: Option<String>,
+    add_account: Option<String>,
+    customer_tier: Option<String>,
+    author: Option<String>,
+) -> Result<Incident, AppError> {
+    use super::model::ChangeInput;
+    let state = crate::state::AppState::from_context()?;
+    let id = incident_id(&key)?;
+    let input = ChangeInput {
+        add_systems: add_system.into_iter().collect(),
+        add_accounts: add_account.into_iter().collect(),
+        customer_tier,
+        author,
+        ..Default::default()
+    };
+    super::service::change_incident(&state, id, &input)
+        .await
+        .inspect_err(set_error_status)
+}
+
+/// Corrects a timeline entry's text (a new revision) from the war room.
+#[server(prefix = "/api/fn", endpoint = "revise_timeline_entry")]
+pub async fn revise_timeline_entry(
+    key: String,
+    seq: i64,
+    body: String,
+    author: Option<String>,
+) -> Result<TimelineEntry, AppError> {
+    use crate::timeline::service::ReviseInput;
+    let state = crate::state::AppState::from_context()?;
+    let id = incident_id(&key)?;
+    crate::timeline::service::revise_entry(&state, id, seq, &ReviseInput { body, author })
+        .await
+        .inspect_err(set_error_status)
+}
+
+/// Removes a timeline entry's text, with a reason, from the war room.
+#[server(prefix = "/api/fn", endpoint = "redact_timeline_entry")]
+pub async fn redact_timeline_entry(
+    key: String,
+    seq: i64,
+    reason: String,
+    author: Option<String>,
+) -> Result<TimelineEntry, AppError> {
+    use crate::timeline::service::RedactInput;
+    let state = crate::state::AppState::from_context()?;
+    let id = incident_id(&key)?;
+    crate::timeline::service::redact_entry(&state, id, seq, &RedactInput { reason, author })
         .await
         .inspect_err(set_error_status)
 }

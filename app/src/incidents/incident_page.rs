@@ -1,13 +1,18 @@
 //! The war room: one incident, its timeline, and the forms to move it along.
 
-use super::api::{get_incident, get_timeline, ChangeStatus, PostTimelineEntry};
-use super::model::{Incident, IncidentStatus};
+use super::api::{
+    get_incident, get_timeline, ChangeImpact, ChangeRoles, ChangeStatus, PostTimelineEntry,
+    RedactTimelineEntry, ReviseTimelineEntry,
+};
+use super::model::{Incident, IncidentStatus, Role};
+use crate::catalog::api::{account_choices, people_choices, system_choices};
+use crate::catalog::model::Tier;
 use crate::notify::api::get_notifications;
 use crate::notify::model::{DeliveryStatus, IncidentNotifications};
 use crate::timeline::model::{ActionOutcome, EntryKind, TimelineEntry};
 use crate::ui::{
-    clear_after_success, field_message, rcdata_text, refusal_of, typed_value, FieldError,
-    SeverityBadge, StatusBadge, Timestamp,
+    clear_after_success, field_message, rcdata_text, refusal_of, typed_value, ChoiceSelect,
+    FieldError, SeverityBadge, StatusBadge, Timestamp,
 };
 use leptos::html::Form;
 use leptos::prelude::*;
@@ -22,6 +27,11 @@ pub fn IncidentPage() -> impl IntoView {
     let key = move || params.read().get("key").unwrap_or_default();
     let post = ServerAction::<PostTimelineEntry>::new();
     let change = ServerAction::<ChangeStatus>::new();
+    let roles = ServerAction::<ChangeRoles>::new();
+    let impact = ServerAction::<ChangeImpact>::new();
+    let revise = ServerAction::<ReviseTimelineEntry>::new();
+    let redact = ServerAction::<RedactTimelineEntry>::new();
+    provide_context(EntryActions { revise, redact });
     // Reload after a successful post or move only: a refused one changed nothing.
     let changes = RwSignal::new(0_u32);
     let count_success = move |succeeded: bool| {
@@ -31,6 +41,10 @@ pub fn IncidentPage() -> impl IntoView {
     };
     Effect::new(move |_| count_success(matches!(post.value().get(), Some(Ok(_)))));
     Effect::new(move |_| count_success(matches!(change.value().get(), Some(Ok(_)))));
+    Effect::new(move |_| count_success(matches!(roles.value().get(), Some(Ok(_)))));
+    Effect::new(move |_| count_success(matches!(impact.value().get(), Some(Ok(_)))));
+    Effect::new(move |_| count_success(matches!(revise.value().get(), Some(Ok(_)))));
+    Effect::new(move |_| count_success(matches!(redact.value().get(), Some(Ok(_)))));
     let incident = Resource::new(move || (key(), changes.get()), |(key, _)| get_incident(key));
     let timeline = Resource::new(move || (key(), changes.get()), |(key, _)| get_timeline(key));
     let notifications = Resource::new(
@@ -64,6 +78,8 @@ pub fn IncidentPage() -> impl IntoView {
             // Outside the reloading part, so the forms keep what was typed.
             <PostForm key=Signal::derive(key) action=post/>
             <StatusForm key=Signal::derive(key) action=change/>
+            <RolesForm key=Signal::derive(key) action=roles/>
+            <ImpactForm key=Signal::derive(key) action=impact/>
         </div>
     }
 }
@@ -87,6 +103,20 @@ fn IncidentView(incident: Incident, entries: Vec<TimelineEntry>) -> impl IntoVie
                     " " {incident.accounts.join(", ")}
                 </p>
             })}
+            <dl class="roles">
+                {Role::ALL.into_iter().map(|role| {
+                    let holder = match role {
+                        Role::Lead => incident.lead.clone(),
+                        Role::CommsOwner => incident.comms_owner.clone(),
+                    };
+                    view! {
+                        <div class=format!("role role-{}", role.as_str())>
+                            <dt>{role.label()}</dt>
+                            <dd>{holder.map_or_else(|| "nobody yet".to_owned(), |p| p.display_name)}</dd>
+                        </div>
+                    }
+                }).collect_view()}
+            </dl>
             {(!incident.systems.is_empty())
                 .then(|| view! { <p class="systems">"Affected: " {incident.systems.join(", ")}</p> })}
             {(!incident.description.is_empty())
@@ -148,9 +178,18 @@ fn NotificationsView(notifications: IncidentNotifications) -> impl IntoView {
     }
 }
 
+/// The war room's correct/remove actions, shared by every entry.
+#[derive(Clone, Copy)]
+struct EntryActions {
+    revise: ServerAction<ReviseTimelineEntry>,
+    redact: ServerAction<RedactTimelineEntry>,
+}
+
 #[component]
 fn EntryView(entry: TimelineEntry) -> impl IntoView {
     let (label, class) = kind_label(&entry.kind);
+    let editable = entry.kind.is_written() && entry.redaction.is_none();
+    let key = entry.incident.key();
     view! {
         <li class=format!("entry entry-{}", entry.kind.name()) data-seq=entry.seq>
             <p class="entry-meta">
@@ -162,8 +201,43 @@ fn EntryView(entry: TimelineEntry) -> impl IntoView {
                 {(entry.revision > 1).then(|| view! { <span class="muted">" · edited"</span> })}
             </p>
             {(!class.is_empty()).then(|| view! { <p class=class>{detail_text(&entry.kind)}</p> })}
+            {entry.redaction.map(|r| view! {
+                <p class="redacted">{format!("Removed by {}: {}", r.author, r.reason)}</p>
+            })}
             {(!entry.body.is_empty()).then(|| view! { <div class="entry-body markdown" inner_html=entry.body_html></div> })}
+            {editable.then(|| view! { <EntryEdit key seq=entry.seq body=entry.body/> })}
         </li>
+    }
+}
+
+/// Correct (a new revision) or remove (with a reason) one entry.
+#[component]
+fn EntryEdit(key: String, seq: i64, body: String) -> impl IntoView {
+    let EntryActions { revise, redact } = expect_context::<EntryActions>();
+    let id = move |what: &str| format!("entry-{seq}-{what}");
+    let revise_key = key.clone();
+    view! {
+        <details class="entry-edit">
+            <summary>"Correct or remove"</summary>
+            <ActionForm action=revise attr:class="entry-revise">
+                <input type="hidden" name="key" value=revise_key/>
+                <input type="hidden" name="seq" value=seq/>
+                <label for=id("body")>"Corrected text"</label>
+                <textarea id=id("body") name="body" rows="3">{rcdata_text(&body)}</textarea>
+                <label for=id("revise-author")>"Your name"</label>
+                <input id=id("revise-author") name="author" type="text" autocomplete="name"/>
+                <button type="submit">"Save correction"</button>
+            </ActionForm>
+            <ActionForm action=redact attr:class="entry-redact">
+                <input type="hidden" name="key" value=key/>
+                <input type="hidden" name="seq" value=seq/>
+                <label for=id("reason")>"Why remove it?"</label>
+                <input id=id("reason") name="reason" type="text" required=true/>
+                <label for=id("redact-author")>"Your name"</label>
+                <input id=id("redact-author") name="author" type="text" autocomplete="name"/>
+                <button type="submit" class="danger">"Remove entry"</button>
+            </ActionForm>
+        </details>
     }
 }
 
@@ -176,6 +250,8 @@ fn kind_label(kind: &EntryKind) -> (&'static str, &'static str) {
         EntryKind::Finding { .. } => ("Finding", "entry-detail"),
         EntryKind::StatusChange { .. } => ("Status", "entry-detail"),
         EntryKind::SeverityChange { .. } => ("Severity", "entry-detail"),
+        EntryKind::RoleChange { .. } => ("Role", "entry-detail"),
+        EntryKind::ImpactChange { .. } => ("Impact", "entry-detail"),
     }
 }
 
@@ -191,6 +267,37 @@ fn detail_text(kind: &EntryKind) -> String {
         EntryKind::Finding { root_cause: false } => "Contributing finding".into(),
         EntryKind::StatusChange { from, to, .. } => format!("{from} → {to}"),
         EntryKind::SeverityChange { from, to, .. } => format!("{from} → {to}"),
+        EntryKind::RoleChange { role, from, to } => format!(
+            "{}: {} → {}",
+            role.label(),
+            from.as_deref().unwrap_or("nobody"),
+            to.as_deref().unwrap_or("nobody")
+        ),
+        EntryKind::ImpactChange {
+            systems_added,
+            systems_removed,
+            accounts_added,
+            accounts_removed,
+            tier_from,
+            tier_to,
+        } => {
+            let mut parts = Vec::new();
+            for (verb, what, list) in [
+                ("Added", "system", systems_added),
+                ("Removed", "system", systems_removed),
+                ("Added", "account", accounts_added),
+                ("Removed", "account", accounts_removed),
+            ] {
+                if !list.is_empty() {
+                    parts.push(format!("{verb} {what} {}", list.join(", ")));
+                }
+            }
+            if tier_from != tier_to {
+                let name = |t: &Option<Tier>| t.map_or("unknown", Tier::as_str);
+                parts.push(format!("tier {} → {}", name(tier_from), name(tier_to)));
+            }
+            parts.join("; ")
+        }
         EntryKind::Update | EntryKind::Note => String::new(),
     }
 }
@@ -282,6 +389,87 @@ fn StatusForm(key: Signal<String>, action: ServerAction<ChangeStatus>) -> impl I
                 <input id="status-author" name="author" type="text" autocomplete="name"/>
             </div>
             <button type="submit" class="primary" disabled=move || action.pending().get()>"Move status"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn RolesForm(key: Signal<String>, action: ServerAction<ChangeRoles>) -> impl IntoView {
+    let form = NodeRef::<Form>::new();
+    let refusal = refusal_of(move || action.value().get());
+    let error = move |field| field_message(refusal, field);
+    clear_after_success(form, move || action.value().get());
+    let people = Resource::new(
+        || (),
+        |_| async {
+            let mut choices = vec![("-".to_owned(), "Nobody".to_owned())];
+            choices.extend(people_choices().await);
+            choices
+        },
+    );
+    view! {
+        <ActionForm action node_ref=form attr:class="card roles-form" attr:id="roles-form">
+            <h2>"Roles"</h2>
+            <input type="hidden" name="key" value=key/>
+            {Role::ALL.into_iter().map(|role| {
+                let id = format!("role-{}", role.as_str());
+                let error_id = format!("{id}-error");
+                view! {
+                    <div class="field">
+                        <label for=id.clone()>{role.label()}</label>
+                        <ChoiceSelect id=id name=role.as_str() blank="Keep as is" choices=people/>
+                        <FieldError id=error_id message=error(role.as_str())/>
+                    </div>
+                }
+            }).collect_view()}
+            <div class="field">
+                <label for="roles-author">"Your name"</label>
+                <input id="roles-author" name="author" type="text" autocomplete="name"/>
+            </div>
+            <button type="submit" disabled=move || action.pending().get()>"Hand over"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn ImpactForm(key: Signal<String>, action: ServerAction<ChangeImpact>) -> impl IntoView {
+    let form = NodeRef::<Form>::new();
+    let refusal = refusal_of(move || action.value().get());
+    let error = move |field| field_message(refusal, field);
+    clear_after_success(form, move || action.value().get());
+    let systems = Resource::new(|| (), |_| system_choices());
+    let accounts = Resource::new(|| (), |_| account_choices());
+    view! {
+        <ActionForm action node_ref=form attr:class="card impact-form" attr:id="impact-form">
+            <h2>"Widen the impact"</h2>
+            <input type="hidden" name="key" value=key/>
+            <div class="field">
+                <label for="impact-system">"Another affected system (its owner is notified)"</label>
+                <ChoiceSelect id="impact-system" name="add_system" blank="None" choices=systems/>
+                <FieldError id="impact-system-error" message=error("add_systems")/>
+            </div>
+            <div class="field">
+                <label for="impact-account">"Another impacted account"</label>
+                <ChoiceSelect id="impact-account" name="add_account" blank="None" choices=accounts/>
+                <FieldError id="impact-account-error" message=error("add_accounts")/>
+            </div>
+            <div class="field">
+                <label for="impact-tier">"Impacted tier"</label>
+                <select id="impact-tier" name="customer_tier">
+                    <option value="">"Derive from the accounts"</option>
+                    {[Tier::Enterprise, Tier::Business, Tier::Standard]
+                        .into_iter()
+                        .map(|t| view! { <option value=t.as_str()>{t.as_str()}</option> })
+                        .collect_view()}
+                </select>
+                <FieldError id="impact-tier-error" message=error("customer_tier")/>
+                <FieldError id="impact-error" message=error("status")/>
+            </div>
+            <div class="field">
+                <label for="impact-author">"Your name"</label>
+                <input id="impact-author" name="author" type="text" autocomplete="name"/>
+            </div>
+            <button type="submit" disabled=move || action.pending().get()>"Update impact"</button>
         </ActionForm>
     }
 }

@@ -1,19 +1,39 @@
-//! The incident list, newest first, with the declare form above it.
+//! The incident list, newest first, with the declare form above it and filters.
 
-use super::api::{list_incidents, DeclareIncident};
+use super::api::{list_incidents, DeclareIncident, ListFilters};
 use super::declare_form::DeclareForm;
-use super::model::Incident;
-use crate::ui::{SeverityBadge, StatusBadge, Timestamp};
+use super::model::{Incident, IncidentStatus, Severity};
+use crate::catalog::api::{account_choices, system_choices};
+use crate::catalog::model::Tier;
+use crate::ui::{ChoiceSelect, SeverityBadge, StatusBadge, Timestamp};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::use_query_map;
 
-/// `/`: declare an incident and see every incident, newest first.
+/// `/`: declare an incident and find incidents, newest first.
 #[component]
 pub fn IncidentListPage() -> impl IntoView {
     let declare = ServerAction::<DeclareIncident>::new();
+    let query = use_query_map();
+    let filters = Memo::new(move |_| {
+        let q = query.read();
+        let get = |name: &str| q.get(name).unwrap_or_default();
+        ListFilters {
+            status: get("status"),
+            severity: get("severity"),
+            system: get("system"),
+            account: get("account"),
+            tier: get("tier"),
+            q: get("q"),
+        }
+    });
     // Refetch after every declaration, so the new incident shows without a reload.
-    let incidents = Resource::new(move || declare.version().get(), |_| list_incidents());
+    let incidents = Resource::new(
+        move || (filters.get(), declare.version().get()),
+        |(filters, _)| list_incidents(filters),
+    );
+    let filtered = move || filters.get() != ListFilters::default();
 
     view! {
         <Title text="Incidents · Sitrep"/>
@@ -21,19 +41,83 @@ pub fn IncidentListPage() -> impl IntoView {
             <DeclareForm action=declare/>
             <section class="card" aria-labelledby="incidents-heading">
                 <h2 id="incidents-heading">"Incidents"</h2>
+                <FilterForm filters/>
                 <Transition fallback=|| view! { <p class="muted">"Loading incidents…"</p> }>
                     {move || Suspend::new(async move {
                         match incidents.await {
+                            Ok(list) if list.is_empty() && filtered() => {
+                                view! { <p class="muted">"No incident matches these filters."</p> }.into_any()
+                            }
                             Ok(list) if list.is_empty() => {
                                 view! { <p class="muted">"No incidents yet. Good."</p> }.into_any()
                             }
                             Ok(list) => view! { <IncidentTable incidents=list/> }.into_any(),
-                            Err(err) => view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
+                            Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
                         }
                     })}
                 </Transition>
             </section>
         </div>
+    }
+}
+
+/// Filters and search as a GET form: the URL holds them, so a filtered list can be
+/// bookmarked and shared, and the form works without JavaScript.
+#[component]
+fn FilterForm(filters: Memo<ListFilters>) -> impl IntoView {
+    let systems = Resource::new(|| (), |_| system_choices());
+    let accounts = Resource::new(|| (), |_| account_choices());
+    let value =
+        move |pick: fn(&ListFilters) -> String| Signal::derive(move || pick(&filters.get()));
+    let options = move |values: Vec<&'static str>, pick: fn(&ListFilters) -> String| {
+        values
+            .into_iter()
+            .map(move |v| view! { <option value=v selected=move || pick(&filters.get()) == v>{v}</option> })
+            .collect_view()
+    };
+    view! {
+        <Form method="GET" action="/" attr:class="filters" attr:id="filters" attr:role="search">
+            <div class="field search-field">
+                <label for="filter-q">"Search titles and timelines"</label>
+                <input id="filter-q" name="q" type="search" prop:value=value(|f| f.q.clone())/>
+            </div>
+            <div class="field-row">
+                <div class="field">
+                    <label for="filter-status">"Status"</label>
+                    <select id="filter-status" name="status">
+                        <option value="">"Any"</option>
+                        {options(IncidentStatus::ALL.iter().map(|s| s.as_str()).collect(), |f| f.status.clone())}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="filter-severity">"Severity"</label>
+                    <select id="filter-severity" name="severity">
+                        <option value="">"Any"</option>
+                        {options(Severity::ALL.iter().map(|s| s.as_str()).collect(), |f| f.severity.clone())}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="filter-tier">"Tier"</label>
+                    <select id="filter-tier" name="tier">
+                        <option value="">"Any"</option>
+                        {options([Tier::Enterprise, Tier::Business, Tier::Standard].iter().map(|t| t.as_str()).collect(), |f| f.tier.clone())}
+                    </select>
+                </div>
+            </div>
+            <div class="field-row">
+                <div class="field">
+                    <label for="filter-system">"System"</label>
+                    <ChoiceSelect id="filter-system" name="system" blank="Any" choices=systems selected=value(|f| f.system.clone())/>
+                </div>
+                <div class="field">
+                    <label for="filter-account">"Account"</label>
+                    <ChoiceSelect id="filter-account" name="account" blank="Any" choices=accounts selected=value(|f| f.account.clone())/>
+                </div>
+            </div>
+            <button type="submit">"Filter"</button>
+            " "
+            <A href="/">"Clear"</A>
+        </Form>
     }
 }
 

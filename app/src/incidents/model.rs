@@ -1,6 +1,6 @@
 //! Incident types shared by server and browser, and the rules for declaring one.
 
-use crate::catalog::model::Tier;
+use crate::catalog::model::{Person, Tier};
 use crate::error::{AppError, Invalid};
 use crate::timeline::model::{check_author, check_not_future};
 use chrono::{DateTime, Utc};
@@ -174,8 +174,49 @@ pub struct Incident {
     /// The most demanding tier impacted, if known.
     pub impacted_tier: Option<Tier>,
     pub source: Source,
+    /// Who leads the response.
+    pub lead: Option<Person>,
+    /// Who owns customer communication.
+    pub comms_owner: Option<Person>,
     /// Highest event seq so far: a client that has seen it is up to date.
     pub last_seq: i64,
+}
+
+/// A role someone holds on one incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Runs the response and decides.
+    Lead,
+    /// Owns what customers are told.
+    CommsOwner,
+}
+
+impl Role {
+    /// Every role, in display order.
+    pub const ALL: [Role; 2] = [Role::Lead, Role::CommsOwner];
+
+    /// The input field and stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Lead => "lead",
+            Role::CommsOwner => "comms_owner",
+        }
+    }
+
+    /// How people call it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Lead => "Incident lead",
+            Role::CommsOwner => "Communications owner",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
 }
 
 /// When the incident passed each milestone.
@@ -312,7 +353,7 @@ pub struct Declaration {
     pub source: Source,
 }
 
-/// Raw input for changing an incident's status and/or severity.
+/// Raw input for changing an incident: status, severity, roles and impact.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeInput {
@@ -320,6 +361,27 @@ pub struct ChangeInput {
     pub status: Option<String>,
     #[serde(default)]
     pub severity: Option<String>,
+    /// Email of the new incident lead; empty to clear the role.
+    #[serde(default)]
+    pub lead: Option<String>,
+    /// Email of the new communications owner; empty to clear the role.
+    #[serde(default)]
+    pub comms_owner: Option<String>,
+    /// Slugs of systems now affected too; their owners are notified.
+    #[serde(default)]
+    pub add_systems: Vec<String>,
+    /// Slugs of systems no longer considered affected (one must remain).
+    #[serde(default)]
+    pub remove_systems: Vec<String>,
+    /// Slugs of accounts now impacted too.
+    #[serde(default)]
+    pub add_accounts: Vec<String>,
+    /// Slugs of accounts no longer impacted.
+    #[serde(default)]
+    pub remove_accounts: Vec<String>,
+    /// A tier impacted beyond the named accounts'.
+    #[serde(default)]
+    pub customer_tier: Option<String>,
     /// Why; required when moving the status back.
     #[serde(default)]
     pub reason: Option<String>,
@@ -330,11 +392,37 @@ pub struct ChangeInput {
 /// Longest accepted change reason, in characters.
 pub const REASON_MAX_CHARS: usize = 2000;
 
+/// A role to hand over: to the person with this email, or to nobody.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleChange {
+    pub role: Role,
+    pub email: Option<String>,
+}
+
+/// Systems and accounts to add or remove, and a tier to name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImpactChange {
+    pub add_systems: Vec<String>,
+    pub remove_systems: Vec<String>,
+    pub add_accounts: Vec<String>,
+    pub remove_accounts: Vec<String>,
+    pub customer_tier: Option<Tier>,
+}
+
+impl ImpactChange {
+    /// Whether anything about the impact changes.
+    pub fn is_empty(&self) -> bool {
+        *self == ImpactChange::default()
+    }
+}
+
 /// A validated change; the checks that need the current state happen in the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
     pub status: Option<IncidentStatus>,
     pub severity: Option<Severity>,
+    pub roles: Vec<RoleChange>,
+    pub impact: ImpactChange,
     pub reason: Option<String>,
     pub author: String,
 }
@@ -345,29 +433,74 @@ impl Change {
         let mut invalid = Invalid::default();
         // An empty value (a form's "choose…" option) means "not given".
         let given = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
-        let (status_input, severity_input) = (given(&input.status), given(&input.severity));
-        let status = status_input
-            .as_deref()
-            .map(|s| {
-                s.parse::<IncidentStatus>()
-                    .map_err(|e| invalid.add("status", e))
-            })
-            .transpose()
-            .ok()
-            .flatten();
-        let severity = severity_input
-            .as_deref()
-            .map(|s| {
-                s.parse::<Severity>()
-                    .map_err(|e| invalid.add("severity", e))
-            })
-            .transpose()
-            .ok()
-            .flatten();
-        if status_input.is_none() && severity_input.is_none() {
+        let status = given(&input.status).and_then(|s| {
+            s.parse::<IncidentStatus>()
+                .map_err(|e| invalid.add("status", e))
+                .ok()
+        });
+        let severity = given(&input.severity).and_then(|s| {
+            s.parse::<Severity>()
+                .map_err(|e| invalid.add("severity", e))
+                .ok()
+        });
+        let customer_tier = given(&input.customer_tier).and_then(|t| {
+            t.parse::<Tier>()
+                .map_err(|e| invalid.add("customer_tier", e))
+                .ok()
+        });
+        // For roles an empty value is meaningful: it clears the role.
+        let mut roles = Vec::new();
+        for (role, value) in [
+            (Role::Lead, &input.lead),
+            (Role::CommsOwner, &input.comms_owner),
+        ] {
+            if let Some(value) = value {
+                let email = (!value.trim().is_empty()).then(|| {
+                    crate::catalog::model::check_email(role.as_str(), value, &mut invalid)
+                });
+                roles.push(RoleChange { role, email });
+            }
+        }
+        let impact = ImpactChange {
+            add_systems: unique_slugs(&input.add_systems),
+            remove_systems: unique_slugs(&input.remove_systems),
+            add_accounts: unique_slugs(&input.add_accounts),
+            remove_accounts: unique_slugs(&input.remove_accounts),
+            customer_tier,
+        };
+        for (field, slugs, max) in [
+            ("add_systems", &impact.add_systems, SYSTEMS_MAX),
+            ("add_accounts", &impact.add_accounts, ACCOUNTS_MAX),
+        ] {
+            if slugs.len() > max {
+                invalid.add(field, format!("At most {max} at once"));
+            }
+        }
+        for (field, added, removed) in [
+            (
+                "remove_systems",
+                &impact.add_systems,
+                &impact.remove_systems,
+            ),
+            (
+                "remove_accounts",
+                &impact.add_accounts,
+                &impact.remove_accounts,
+            ),
+        ] {
+            if let Some(both) = removed.iter().find(|slug| added.contains(slug)) {
+                invalid.add(field, format!("{both} is both added and removed"));
+            }
+        }
+        let nothing_given = status.is_none()
+            && severity.is_none()
+            && roles.is_empty()
+            && impact.is_empty()
+            && invalid.fields.is_empty();
+        if nothing_given {
             invalid.add(
                 "status",
-                "Nothing to change: give a status and/or a severity",
+                "Nothing to change: give a status, severity, role or impact change",
             );
         }
         let reason = input
@@ -388,6 +521,8 @@ impl Change {
         Ok(Change {
             status,
             severity,
+            roles,
+            impact,
             reason: reason.map(str::to_owned),
             author,
         })

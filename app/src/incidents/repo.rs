@@ -1,20 +1,35 @@
 //! SQL for incidents.
 
-use super::model::{Declaration, Incident, IncidentId, IncidentStatus, Lifecycle, Severity};
-use crate::catalog::model::Tier;
+use super::model::{Declaration, Incident, IncidentId, IncidentStatus, Lifecycle, Role, Severity};
+use crate::catalog::model::{Person, Tier, UserId};
 use crate::db::{from_millis, millis};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
 
-const COLUMNS: &str = "id, title, severity, status, description, started_at, declared_at, \
-                       acknowledged_at, mitigated_at, resolved_at, last_seq, source, impacted_tier";
+/// Incidents with the people holding their roles.
+const SELECT: &str = "\
+    SELECT i.id, i.title, i.severity, i.status, i.description, i.description_html, i.started_at, \
+           i.declared_at, i.acknowledged_at, i.mitigated_at, i.resolved_at, i.last_seq, i.source, \
+           i.impacted_tier, \
+           lu.id AS lead_id, lu.email AS lead_email, lu.display_name AS lead_name, \
+           cu.id AS comms_id, cu.email AS comms_email, cu.display_name AS comms_name \
+    FROM incidents i \
+    LEFT JOIN users lu ON lu.id = i.lead_user_id \
+    LEFT JOIN users cu ON cu.id = i.comms_user_id";
 
 /// Which incidents a list shows.
 #[derive(Debug, Clone, Default)]
 pub struct IncidentFilter {
     pub status: Option<IncidentStatus>,
     pub severity: Option<Severity>,
+    /// Affecting the system with this slug.
+    pub system: Option<String>,
+    /// Impacting the account with this slug.
+    pub account: Option<String>,
+    pub tier: Option<Tier>,
+    /// Words to find in titles and timeline text (case-insensitive).
+    pub search: Option<String>,
     /// At most this many (the service caps it).
     pub limit: Option<i64>,
 }
@@ -27,8 +42,8 @@ pub async fn insert(
     declared_at: DateTime<Utc>,
 ) -> Result<IncidentId, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO incidents (title, severity, description, started_at, declared_at, source, impacted_tier) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO incidents (title, severity, description, started_at, declared_at, source, impacted_tier, description_html) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(&d.title)
     .bind(d.severity.as_str())
@@ -37,6 +52,7 @@ pub async fn insert(
     .bind(millis(declared_at))
     .bind(d.source.as_str())
     .bind(impacted_tier.map(Tier::as_str))
+    .bind(crate::markdown::to_safe_html(&d.description))
     .fetch_one(conn)
     .await?;
     Ok(IncidentId(id))
@@ -92,6 +108,44 @@ async fn link(
             .bind(id.0)
             .bind(other)
             .bind(millis(at))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Removes the incident's links to these systems.
+pub async fn remove_systems(
+    conn: &mut AnyConnection,
+    id: IncidentId,
+    systems: &[crate::catalog::model::System],
+) -> Result<(), sqlx::Error> {
+    let ids: Vec<i64> = systems.iter().map(|s| s.id.0).collect();
+    unlink(conn, "incident_systems", "system_id", id, &ids).await
+}
+
+/// Removes the incident's links to these accounts.
+pub async fn remove_accounts(
+    conn: &mut AnyConnection,
+    id: IncidentId,
+    accounts: &[crate::catalog::model::Account],
+) -> Result<(), sqlx::Error> {
+    let ids: Vec<i64> = accounts.iter().map(|a| a.id.0).collect();
+    unlink(conn, "incident_accounts", "account_id", id, &ids).await
+}
+
+async fn unlink(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    column: &'static str,
+    id: IncidentId,
+    others: &[i64],
+) -> Result<(), sqlx::Error> {
+    let sql = format!("DELETE FROM {table} WHERE incident_id = $1 AND {column} = $2");
+    for other in others {
+        sqlx::query(&sql)
+            .bind(id.0)
+            .bind(other)
             .execute(&mut *conn)
             .await?;
     }
@@ -155,14 +209,39 @@ pub async fn list_newest(
     filter: &IncidentFilter,
     limit: i64,
 ) -> Result<Vec<Incident>, sqlx::Error> {
+    // Searches the current and earlier text of entries, but never a removed entry's.
     let sql = format!(
-        "SELECT {COLUMNS} FROM incidents \
-         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR severity = $2) \
-         ORDER BY declared_at DESC, id DESC LIMIT $3"
+        "{SELECT} \
+         WHERE ($1 IS NULL OR i.status = $1) AND ($2 IS NULL OR i.severity = $2) \
+           AND ($3 IS NULL OR i.impacted_tier = $3) \
+           AND ($4 IS NULL OR EXISTS (SELECT 1 FROM incident_systems x JOIN systems s ON s.id = x.system_id \
+                                      WHERE x.incident_id = i.id AND s.slug = $4)) \
+           AND ($5 IS NULL OR EXISTS (SELECT 1 FROM incident_accounts x JOIN accounts a ON a.id = x.account_id \
+                                      WHERE x.incident_id = i.id AND a.slug = $5)) \
+           AND ($6 IS NULL OR LOWER(i.title) LIKE $6 ESCAPE '!' \
+                OR EXISTS (SELECT 1 FROM timeline_entries e \
+                           LEFT JOIN timeline_revisions r ON r.entry_id = e.id \
+                           WHERE e.incident_id = i.id \
+                             AND (LOWER(e.body) LIKE $6 ESCAPE '!' OR LOWER(r.body) LIKE $6 ESCAPE '!') \
+                             AND NOT EXISTS (SELECT 1 FROM timeline_redactions d WHERE d.entry_id = e.id))) \
+         ORDER BY i.declared_at DESC, i.id DESC LIMIT $7"
     );
+    let pattern = filter.search.as_deref().map(|words| {
+        let escaped = words
+            .trim()
+            .to_lowercase()
+            .replace('!', "!!")
+            .replace('%', "!%")
+            .replace('_', "!_");
+        format!("%{escaped}%")
+    });
     let incidents = sqlx::query(&sql)
         .bind(filter.status.map(IncidentStatus::as_str))
         .bind(filter.severity.map(Severity::as_str))
+        .bind(filter.tier.map(Tier::as_str))
+        .bind(filter.system.as_deref())
+        .bind(filter.account.as_deref())
+        .bind(pattern)
         .bind(limit)
         .fetch_all(&mut *conn)
         .await?
@@ -177,7 +256,7 @@ pub async fn find(
     conn: &mut AnyConnection,
     id: IncidentId,
 ) -> Result<Option<Incident>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM incidents WHERE id = $1");
+    let sql = format!("{SELECT} WHERE i.id = $1");
     let Some(row) = sqlx::query(&sql)
         .bind(id.0)
         .fetch_optional(&mut *conn)
@@ -187,6 +266,39 @@ pub async fn find(
     };
     let incident = incident_from_row(&row)?;
     Ok(with_systems(conn, vec![incident]).await?.pop())
+}
+
+/// Hands a role to someone, or to nobody.
+pub async fn set_role(
+    conn: &mut AnyConnection,
+    id: IncidentId,
+    role: Role,
+    person: Option<UserId>,
+) -> Result<(), sqlx::Error> {
+    let column = match role {
+        Role::Lead => "lead_user_id",
+        Role::CommsOwner => "comms_user_id",
+    };
+    sqlx::query(&format!("UPDATE incidents SET {column} = $2 WHERE id = $1"))
+        .bind(id.0)
+        .bind(person.map(|p| p.0))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Stores the most demanding tier impacted.
+pub async fn set_tier(
+    conn: &mut AnyConnection,
+    id: IncidentId,
+    tier: Option<Tier>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE incidents SET impacted_tier = $2 WHERE id = $1")
+        .bind(id.0)
+        .bind(tier.map(Tier::as_str))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Stores a new status with the milestones it implies.
@@ -287,8 +399,22 @@ fn incident_from_row(row: &AnyRow) -> Result<Incident, sqlx::Error> {
             .map(|ms| from_millis(column, ms))
             .transpose()
     };
+    let person = |prefix: &str| -> Result<Option<Person>, sqlx::Error> {
+        let Some(id) = row.try_get::<Option<i64>, _>(format!("{prefix}_id").as_str())? else {
+            return Ok(None);
+        };
+        Ok(Some(Person {
+            id: UserId(id),
+            email: row.try_get(format!("{prefix}_email").as_str())?,
+            display_name: row.try_get(format!("{prefix}_name").as_str())?,
+        }))
+    };
     let id = IncidentId(row.try_get("id")?);
     let description: String = row.try_get("description")?;
+    // Rows from before rendering was stored are rendered here.
+    let description_html = row
+        .try_get::<Option<String>, _>("description_html")?
+        .unwrap_or_else(|| crate::markdown::to_safe_html(&description));
     Ok(Incident {
         id,
         key: id.key(),
@@ -299,8 +425,10 @@ fn incident_from_row(row: &AnyRow) -> Result<Incident, sqlx::Error> {
         status: parsed("status")?
             .parse()
             .map_err(|e: String| crate::db::decode_error("status", e))?,
-        description_html: crate::markdown::to_safe_html(&description),
+        description_html,
         description,
+        lead: person("lead")?,
+        comms_owner: person("comms")?,
         lifecycle: Lifecycle {
             started_at: time("started_at")?,
             declared_at: time("declared_at")?,

@@ -1,7 +1,8 @@
 //! Timeline entries, shared by server and browser, and the rules for posting one.
 
+use crate::catalog::model::Tier;
 use crate::error::{AppError, Invalid};
-use crate::incidents::model::{IncidentId, IncidentStatus, Severity};
+use crate::incidents::model::{IncidentId, IncidentStatus, Role, Severity};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
@@ -58,6 +59,25 @@ pub enum EntryKind {
         to: Severity,
         reason: Option<String>,
     },
+    /// A role changed hands; names as they were at the time.
+    RoleChange {
+        role: Role,
+        from: Option<String>,
+        to: Option<String>,
+    },
+    /// Systems or accounts were added or removed, or the impacted tier changed.
+    ImpactChange {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        systems_added: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        systems_removed: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        accounts_added: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        accounts_removed: Vec<String>,
+        tier_from: Option<Tier>,
+        tier_to: Option<Tier>,
+    },
 }
 
 impl EntryKind {
@@ -71,7 +91,20 @@ impl EntryKind {
             EntryKind::Finding { .. } => "finding",
             EntryKind::StatusChange { .. } => "status_change",
             EntryKind::SeverityChange { .. } => "severity_change",
+            EntryKind::RoleChange { .. } => "role_change",
+            EntryKind::ImpactChange { .. } => "impact_change",
         }
+    }
+
+    /// Entries people write (and may correct or remove); the rest record changes.
+    pub fn is_written(&self) -> bool {
+        matches!(
+            self,
+            EntryKind::Update
+                | EntryKind::Note
+                | EntryKind::Action { .. }
+                | EntryKind::Finding { .. }
+        )
     }
 
     /// Engineering work on the incident: the first one acknowledges it.
@@ -105,6 +138,16 @@ pub struct TimelineEntry {
     pub customer_visible: bool,
     /// 1 for the original text, +1 per correction.
     pub revision: i64,
+    /// Set when the entry was removed: its text is then withheld from readers.
+    pub redaction: Option<Redaction>,
+}
+
+/// Who removed an entry, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redaction {
+    pub author: String,
+    pub reason: String,
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// One version of an entry's text.

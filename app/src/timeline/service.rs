@@ -1,7 +1,7 @@
 //! The rules for the timeline: posting, correcting, reading.
 
 use super::model::{
-    check_author, check_body, EntryKind, NewEntry, PostEntry, Revision, TimelineEntry,
+    check_author, check_body, NewEntry, PostEntry, Redaction, Revision, TimelineEntry,
 };
 use super::repo;
 use crate::error::{AppError, Invalid};
@@ -37,7 +37,7 @@ pub async fn post_entry(
 ) -> Result<Posted, AppError> {
     let now = state.now();
     let entry = NewEntry::parse(input, now)?;
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let (_, stored) = write_entry(
         &mut tx,
         incident,
@@ -97,32 +97,31 @@ pub async fn revise_entry(
         return Err(AppError::Invalid(invalid));
     }
     let now = state.now();
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let event_seq = incident_repo::next_seq(&mut tx, incident)
         .await?
         .ok_or_else(|| AppError::NotFound(incident.key()))?;
     let entry = repo::find_by_seq(&mut *tx, incident, seq)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("{} timeline entry {seq}", incident.key())))?;
-    if !matches!(
-        entry.kind,
-        EntryKind::Update | EntryKind::Note | EntryKind::Action { .. } | EntryKind::Finding { .. }
-    ) {
-        let mut invalid = Invalid::default();
-        invalid.add(
-            "seq",
-            "Only updates, notes, actions and findings can be corrected",
-        );
-        return Err(AppError::Invalid(invalid));
-    }
+    check_editable(&entry, "corrected")?;
     if entry.body == body {
         let mut invalid = Invalid::default();
         invalid.add("body", "The correction is the same as the current text");
         return Err(AppError::Invalid(invalid));
     }
-    let revision = repo::insert_revision(&mut tx, entry.id, event_seq, &author, &body, now).await?;
+    let body_html = crate::markdown::to_safe_html(&body);
+    let revision = repo::insert_revision(
+        &mut tx,
+        entry.id,
+        event_seq,
+        &author,
+        (&body, &body_html),
+        now,
+    )
+    .await?;
     let revised = TimelineEntry {
-        body_html: crate::markdown::to_safe_html(&body),
+        body_html,
         body,
         revision,
         ..entry
@@ -138,6 +137,92 @@ pub async fn revise_entry(
     .await?;
     tx.commit().await?;
     Ok(revised)
+}
+
+/// Raw input for removing an entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedactInput {
+    /// Why it is removed (e.g. "customer's card number pasted"); shown in its place.
+    pub reason: String,
+    #[serde(default)]
+    pub author: Option<String>,
+}
+
+/// Only people's entries can be corrected or removed, and not once removed: the
+/// change entries are the record of what happened to the incident.
+fn check_editable(entry: &TimelineEntry, verb: &str) -> Result<(), AppError> {
+    let mut invalid = Invalid::default();
+    if !entry.kind.is_written() {
+        invalid.add(
+            "seq",
+            format!("Only updates, notes, actions and findings can be {verb}"),
+        );
+    } else if entry.redaction.is_some() {
+        invalid.add("seq", format!("The entry was removed and cannot be {verb}"));
+    }
+    if invalid.fields.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(invalid))
+    }
+}
+
+/// Removes an entry's text from the timeline, keeping who removed it and why in its
+/// place; the text itself stays in the revision history for admins.
+pub async fn redact_entry(
+    state: &AppState,
+    incident: IncidentId,
+    seq: i64,
+    input: &RedactInput,
+) -> Result<TimelineEntry, AppError> {
+    let mut invalid = Invalid::default();
+    let reason = input.reason.trim();
+    if reason.is_empty() {
+        invalid.add("reason", "Say why the entry is removed");
+    } else if reason.chars().count() > crate::incidents::model::REASON_MAX_CHARS {
+        invalid.add("reason", "Reason is too long");
+    }
+    let author = check_author(input.author.as_deref(), &mut invalid);
+    if !invalid.fields.is_empty() {
+        return Err(AppError::Invalid(invalid));
+    }
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let event_seq = incident_repo::next_seq(&mut tx, incident)
+        .await?
+        .ok_or_else(|| AppError::NotFound(incident.key()))?;
+    let entry = repo::find_by_seq(&mut *tx, incident, seq)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("{} timeline entry {seq}", incident.key())))?;
+    check_editable(&entry, "removed")?;
+    let redaction = Redaction {
+        author,
+        reason: reason.to_owned(),
+        recorded_at: now,
+    };
+    if !repo::insert_redaction(&mut tx, entry.id, event_seq, &redaction).await? {
+        return Err(AppError::Conflict(format!(
+            "Timeline entry {seq} was removed already"
+        )));
+    }
+    let redacted = TimelineEntry {
+        body: String::new(),
+        body_html: String::new(),
+        redaction: Some(redaction),
+        ..entry
+    };
+    incident_repo::record_event(
+        &mut tx,
+        incident,
+        event_seq,
+        "timeline.entry_redacted",
+        &json!({ "entry": redacted }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(redacted)
 }
 
 /// Every version of the entry created at `seq`, oldest first.

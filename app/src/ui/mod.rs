@@ -119,3 +119,48 @@ pub fn SeverityOptions(selected: Signal<String>) -> impl IntoView {
             .collect_view()}
     }
 }
+
+/// Choices loaded from the server: (value, label) pairs.
+pub type Choices = Resource<Vec<(String, String)>>;
+
+/// A `<select>` whose choices load from the server, with a blank first choice. The
+/// whole select sits inside the transition: hydration markers inside a `<select>`
+/// do not survive HTML parsing.
+#[component]
+pub fn ChoiceSelect(
+    #[prop(into)] id: String,
+    name: &'static str,
+    blank: &'static str,
+    choices: Choices,
+    #[prop(into, optional)] selected: Signal<String>,
+) -> impl IntoView {
+    view! {
+        <Transition fallback=move || view! { <select disabled=true><option>{blank}</option></select> }>
+            {
+                let id = id.clone();
+                move || {
+                    let id = id.clone();
+                    Suspend::new(async move {
+                        let choices = choices.await;
+                        view! {
+                            <select id=id name=name>
+                                <option value="">{blank}</option>
+                                {choices
+                                    .into_iter()
+                                    .map(|(value, label)| {
+                                        let is_selected = value.clone();
+                                        view! {
+                                            <option value=value selected=move || selected.get() == is_selected>
+                                                {label}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </select>
+                        }
+                    })
+                }
+            }
+        </Transition>
+    }
+}

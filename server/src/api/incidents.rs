@@ -1,13 +1,12 @@
 //! `/api/v1/incidents` and their timelines.
 
 use super::{ApiError, ApiJson, ApiQuery};
-use app::error::{AppError, Invalid};
+use app::error::AppError;
 use app::incidents::model::{ChangeInput, DeclareInput, Incident, IncidentId};
-use app::incidents::repo::IncidentFilter;
 use app::incidents::service;
 use app::state::AppState;
 use app::timeline::model::{PostEntry, Revision, TimelineEntry};
-use app::timeline::service::{self as timeline, ReviseInput};
+use app::timeline::service::{self as timeline, RedactInput, ReviseInput};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -25,6 +24,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/incidents/{key}/timeline/{seq}/revisions",
             get(revisions).post(revise_entry),
+        )
+        .route(
+            "/incidents/{key}/timeline/{seq}/redaction",
+            axum::routing::post(redact_entry),
         )
 }
 
@@ -47,11 +50,18 @@ async fn declare_incident(
     Ok((StatusCode::CREATED, Json(incident)))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 struct ListQuery {
-    status: Option<String>,
-    severity: Option<String>,
+    status: String,
+    severity: String,
+    /// Slug of an affected system.
+    system: String,
+    /// Slug of an impacted account.
+    account: String,
+    tier: String,
+    /// Words to find in titles and timeline text.
+    q: String,
     /// 1 to 100; 100 when absent.
     limit: Option<i64>,
 }
@@ -60,27 +70,17 @@ async fn list_incidents(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<Incident>>> {
-    let mut invalid = Invalid::default();
-    let filter = IncidentFilter {
-        limit: query.limit,
-        status: query
-            .status
-            .filter(|s| !s.is_empty())
-            .and_then(|s| s.parse().map_err(|e| invalid.add("status", e)).ok()),
-        severity: query
-            .severity
-            .filter(|s| !s.is_empty())
-            .and_then(|s| s.parse().map_err(|e| invalid.add("severity", e)).ok()),
-    };
-    if query
-        .limit
-        .is_some_and(|l| !(1..=service::LIST_LIMIT).contains(&l))
-    {
-        invalid.add("limit", format!("Between 1 and {}", service::LIST_LIMIT));
-    }
-    if !invalid.fields.is_empty() {
-        return Err(AppError::Invalid(invalid).into());
-    }
+    let filter = service::parse_filter(
+        [
+            ("status", query.status),
+            ("severity", query.severity),
+            ("system", query.system),
+            ("account", query.account),
+            ("tier", query.tier),
+            ("q", query.q),
+        ],
+        query.limit,
+    )?;
     Ok(Json(service::list_incidents(&state, &filter).await?))
 }
 
@@ -151,5 +151,17 @@ async fn revisions(
     let seq = entry_seq(&key, &seq)?;
     Ok(Json(
         timeline::revision_history(&state, incident_id(&key)?, seq).await?,
+    ))
+}
+
+/// Removes an entry's text; who, when and why replace it for readers.
+async fn redact_entry(
+    State(state): State<AppState>,
+    Path((key, seq)): Path<(String, String)>,
+    ApiJson(input): ApiJson<RedactInput>,
+) -> ApiResult<Json<TimelineEntry>> {
+    let seq = entry_seq(&key, &seq)?;
+    Ok(Json(
+        timeline::redact_entry(&state, incident_id(&key)?, seq, &input).await?,
     ))
 }

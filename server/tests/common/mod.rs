@@ -65,6 +65,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, options: Options) -> TestApp {
+        // Server errors show in a failing test's output (captured otherwise).
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("warn")
+            .try_init();
         let data_dir = tempfile::tempdir().expect("temp dir");
         let database_url = match backend {
             Backend::Sqlite => None,
