@@ -271,6 +271,28 @@ pub async fn find_accounts(
     Ok(found)
 }
 
+/// Overwrites an account's imported fields (its slug stays: links and filters use it).
+pub async fn update_account(
+    conn: &mut AnyConnection,
+    id: super::model::AccountId,
+    account: &super::model::AccountDraft,
+    csm: Option<UserId>,
+) -> Result<(), sqlx::Error> {
+    let emails = serde_json::to_string(&account.contact_emails)
+        .map_err(|e| sqlx::Error::Encode(e.into()))?;
+    sqlx::query(
+        "UPDATE accounts SET name = $2, tier = $3, csm_user_id = $4, contact_emails = $5 WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(&account.name)
+    .bind(account.tier.as_str())
+    .bind(csm.map(|u| u.0))
+    .bind(emails)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 fn account_from_row(row: &AnyRow) -> Result<super::model::Account, sqlx::Error> {
     let csm = match row.try_get::<Option<i64>, _>("csm_id")? {
         Some(id) => Some(Person {

@@ -1,5 +1,6 @@
 //! The rules for the catalog.
 
+use super::import::{read_csv, slugify, AccountField, ImportReport, PlannedAccount, RejectedRow};
 use super::model::{
     check_name, check_slug, Account, AccountDraft, NewAccount, NewSystem, NewTeam, System, Team,
     TeamDraft,
@@ -7,6 +8,7 @@ use super::model::{
 use super::repo;
 use crate::error::{AppError, Invalid};
 use crate::state::AppState;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Creates a team (and its lead, if new).
 pub async fn create_team(state: &AppState, input: &NewTeam) -> Result<Team, AppError> {
@@ -123,4 +125,185 @@ pub async fn create_account(state: &AppState, input: &NewAccount) -> Result<Acco
 /// Every account.
 pub async fn list_accounts(state: &AppState) -> Result<Vec<Account>, AppError> {
     Ok(repo::list_accounts(state.db.pool()).await?)
+}
+
+/// Imports accounts from a CRM's CSV export: reports what would be created, updated,
+/// left unchanged or rejected, and writes the accepted rows when `apply` is set, in
+/// one transaction. Rows are matched to accounts by CRM id, so a re-import updates.
+/// Only mapped columns are compared and written: a narrower export clears nothing.
+pub async fn import_accounts(
+    state: &AppState,
+    csv: &[u8],
+    columns: &BTreeMap<String, String>,
+    apply: bool,
+) -> Result<ImportReport, AppError> {
+    let (mapping, rows) = read_csv(csv, columns)?;
+    let mapped = |field: AccountField| mapping.iter().any(|m| m.field == Some(field));
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let existing = repo::list_accounts(&mut *tx).await?;
+    let by_crm_id: HashMap<&str, &Account> = existing
+        .iter()
+        .filter_map(|a| a.crm_id.as_deref().map(|id| (id, a)))
+        .collect();
+    let mut taken_slugs: HashSet<String> = existing.iter().map(|a| a.slug.clone()).collect();
+    let mut seen_crm_ids: HashMap<String, u64> = HashMap::new();
+    let mut report = ImportReport {
+        columns: mapping.clone(),
+        ..Default::default()
+    };
+    // Accepted rows to write: (draft, existing account to update).
+    let mut accepted: Vec<(AccountDraft, Option<&Account>)> = Vec::new();
+
+    for row in rows {
+        let reject = |crm_id: Option<String>, reasons: Vec<String>| RejectedRow {
+            line: row.line,
+            crm_id,
+            reasons,
+        };
+        let mut input = match row.input {
+            Ok(input) => input,
+            Err(reason) => {
+                report.rejected.push(reject(None, vec![reason]));
+                continue;
+            }
+        };
+        let crm_id = input.crm_id.clone().filter(|id| !id.is_empty());
+        let Some(crm_id) = crm_id else {
+            report.rejected.push(reject(
+                None,
+                vec!["the CRM id is empty: it is how a re-import finds the account".into()],
+            ));
+            continue;
+        };
+        if let Some(first) = seen_crm_ids.insert(crm_id.clone(), row.line) {
+            report.rejected.push(reject(
+                Some(crm_id.clone()),
+                vec![format!("CRM id {crm_id} is also on line {first}")],
+            ));
+            seen_crm_ids.insert(crm_id, first);
+            continue;
+        }
+        let current = by_crm_id.get(crm_id.as_str()).copied();
+        let slug_given = !input.slug.is_empty();
+        input.slug = match current {
+            Some(account) => account.slug.clone(),
+            None if slug_given => input.slug.clone(),
+            None => slugify(&input.name),
+        };
+        let mut draft = match AccountDraft::parse(&input) {
+            Ok(draft) => draft,
+            Err(err) => {
+                let reasons = err
+                    .invalid()
+                    .map(|i| i.fields.iter().map(|(f, m)| format!("{f}: {m}")).collect())
+                    .unwrap_or_else(|| vec![err.to_string()]);
+                report.rejected.push(reject(Some(crm_id), reasons));
+                continue;
+            }
+        };
+        let Some(account) = current else {
+            if taken_slugs.contains(&draft.slug) {
+                if slug_given {
+                    report.rejected.push(reject(
+                        Some(crm_id),
+                        vec![format!("slug: {:?} belongs to another account", draft.slug)],
+                    ));
+                    continue;
+                }
+                // A derived slug gets a number: two "Acme" customers are common.
+                let base = draft.slug.clone();
+                draft.slug = (2..)
+                    .map(|n| format!("{base}-{n}"))
+                    .find(|s| !taken_slugs.contains(s))
+                    .unwrap_or(base);
+            }
+            taken_slugs.insert(draft.slug.clone());
+            report
+                .created
+                .push(planned(row.line, &crm_id, &draft, Vec::new()));
+            accepted.push((draft, None));
+            continue;
+        };
+        // Keep what the file does not speak about.
+        if !mapped(AccountField::CsmEmail) {
+            draft.csm = account
+                .csm
+                .as_ref()
+                .map(|p| (p.email.clone(), p.display_name.clone()));
+        }
+        if !mapped(AccountField::ContactEmails) {
+            draft.contact_emails = account.contact_emails.clone();
+        }
+        let mut changes = Vec::new();
+        if draft.name != account.name {
+            changes.push(AccountField::Name);
+        }
+        if draft.tier != account.tier {
+            changes.push(AccountField::Tier);
+        }
+        let csm_email = |csm: Option<&str>| csm.map(str::to_owned);
+        if csm_email(draft.csm.as_ref().map(|(e, _)| e.as_str()))
+            != csm_email(account.csm.as_ref().map(|p| p.email.as_str()))
+        {
+            changes.push(AccountField::CsmEmail);
+        }
+        if draft.contact_emails != account.contact_emails {
+            changes.push(AccountField::ContactEmails);
+        }
+        if changes.is_empty() {
+            report
+                .unchanged
+                .push(planned(row.line, &crm_id, &draft, changes));
+        } else {
+            report
+                .updated
+                .push(planned(row.line, &crm_id, &draft, changes));
+            accepted.push((draft, Some(account)));
+        }
+    }
+
+    if apply {
+        for (draft, current) in &accepted {
+            let csm = match &draft.csm {
+                Some((email, name)) => Some(repo::upsert_user(&mut tx, email, name, now).await?),
+                None => None,
+            };
+            match current {
+                Some(account) => repo::update_account(&mut tx, account.id, draft, csm).await?,
+                None => {
+                    repo::insert_account(&mut tx, draft, csm, now)
+                        .await?
+                        .ok_or_else(|| {
+                            AppError::internal("import accounts", "slug or CRM id taken")
+                        })?;
+                }
+            }
+        }
+        tx.commit().await?;
+        report.applied = true;
+        tracing::info!(
+            created = report.created.len(),
+            updated = report.updated.len(),
+            rejected = report.rejected.len(),
+            "accounts imported"
+        );
+    }
+    Ok(report)
+}
+
+fn planned(
+    line: u64,
+    crm_id: &str,
+    draft: &AccountDraft,
+    changes: Vec<AccountField>,
+) -> PlannedAccount {
+    PlannedAccount {
+        line,
+        crm_id: crm_id.to_owned(),
+        slug: draft.slug.clone(),
+        name: draft.name.clone(),
+        tier: draft.tier,
+        changes,
+    }
 }

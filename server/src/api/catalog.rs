@@ -1,22 +1,28 @@
 //! `/api/v1/teams`, `/api/v1/systems`, and who was notified about an incident.
 
-use super::{ApiError, ApiJson};
+use super::{ApiError, ApiJson, ApiQuery};
+use app::catalog::import::{ImportReport, ImportRequest};
 use app::catalog::model::{Account, NewAccount, NewSystem, NewTeam, System, Team};
 use app::catalog::service;
 use app::error::AppError;
 use app::incidents::model::IncidentId;
 use app::notify::model::IncidentNotifications;
 use app::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
 use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use std::collections::BTreeMap;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/teams", get(list_teams).post(create_team))
         .route("/systems", get(list_systems).post(create_system))
         .route("/accounts", get(list_accounts).post(create_account))
+        .route("/accounts/import", axum::routing::post(import_accounts))
         .route("/incidents/{key}/notifications", get(notifications))
 }
 
@@ -71,4 +77,45 @@ async fn create_account(
 
 async fn list_accounts(State(state): State<AppState>) -> Result<Json<Vec<Account>>, ApiError> {
     Ok(Json(service::list_accounts(&state).await?))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportQuery {
+    /// For a `text/csv` body: write the accepted rows (default: only report).
+    apply: Option<bool>,
+}
+
+/// `text/csv` body (automatic column mapping, `?apply=true` to write) or JSON
+/// `{csv, apply, columns}` (explicit mapping). Answers the report either way.
+async fn import_accounts(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ImportQuery>,
+    request: Request,
+) -> Result<Json<ImportReport>, ApiError> {
+    let content_type = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let report = if content_type.starts_with("application/json") {
+        let ApiJson(import) = ApiJson::<ImportRequest>::from_request(request, &state).await?;
+        service::import_accounts(&state, import.csv.as_bytes(), &import.columns, import.apply)
+            .await?
+    } else if ["text/csv", "application/csv", "text/plain"]
+        .iter()
+        .any(|t| content_type.starts_with(t))
+    {
+        let csv = Bytes::from_request(request, &state)
+            .await
+            .map_err(|e| ApiError::from_rejection(e.status(), e.body_text()))?;
+        service::import_accounts(&state, &csv, &BTreeMap::new(), query.apply.unwrap_or(false))
+            .await?
+    } else {
+        return Err(ApiError::unsupported_media_type(
+            "Send the CSV as text/csv, or JSON {\"csv\": …, \"apply\": …, \"columns\": …}",
+        ));
+    };
+    Ok(Json(report))
 }

@@ -26,6 +26,27 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// A body the route cannot take in this format.
+    pub fn unsupported_media_type(message: &str) -> Self {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            message.to_owned(),
+        )
+    }
+
+    /// An extractor's rejection (e.g. the body is too large), as a JSON error.
+    pub fn from_rejection(status: StatusCode, message: String) -> Self {
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "too_large"
+        } else {
+            "bad_request"
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
 impl From<AppError> for ApiError {
     fn from(err: AppError) -> Self {
         let message = err.to_string();

@@ -182,6 +182,24 @@ impl TestApp {
         self.api(reqwest::Method::PATCH, path, Some(body)).await
     }
 
+    /// Posts a raw body with a content type to the REST API.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url(&format!("/api/v1{path}")))
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
     pub async fn timeline(&self, key: &str) -> Vec<Value> {
         let (status, entries) = self.get(&format!("/incidents/{key}/timeline")).await;
         assert_eq!(status, 200, "{entries}");
