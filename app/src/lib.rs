@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                 <nav class="topnav">
                     <A href="/">"Incidents"</A>
                     <A href="/report">"Report a customer issue"</A>
+                    <A href="/admin/catalog">"Catalog"</A>
                 </nav>
             </header>
             <main>
@@ -71,6 +72,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=incidents::IncidentListPage ssr=SsrMode::Async/>
                     <Route path=path!("/report") view=incidents::ReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:key") view=incidents::IncidentPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/catalog") view=catalog::CatalogPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -58,3 +58,89 @@ pub async fn people_choices() -> Vec<(String, String)> {
         })
         .unwrap_or_default()
 }
+
+/// Every team, for the admin page and pickers.
+#[server(prefix = "/api/fn", endpoint = "list_teams")]
+pub async fn list_teams() -> Result<Vec<super::model::Team>, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    super::service::list_teams(&state).await
+}
+
+/// Creates a team from the admin page.
+#[server(prefix = "/api/fn", endpoint = "create_team")]
+pub async fn create_team(
+    slug: String,
+    name: String,
+    lead_email: Option<String>,
+    lead_name: Option<String>,
+    notify_email: Option<String>,
+    notify_webhook_url: Option<String>,
+) -> Result<super::model::Team, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let input = super::model::NewTeam {
+        slug,
+        name,
+        lead_email,
+        lead_name,
+        notify_email,
+        notify_webhook_url,
+    };
+    super::service::create_team(&state, &input).await
+}
+
+/// Creates a system from the admin page.
+#[server(prefix = "/api/fn", endpoint = "create_system")]
+pub async fn create_system(
+    slug: String,
+    name: String,
+    description: Option<String>,
+    team: Option<String>,
+) -> Result<System, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let input = super::model::NewSystem {
+        slug,
+        name,
+        description: description.unwrap_or_default(),
+        team: team.filter(|t| !t.is_empty()),
+    };
+    super::service::create_system(&state, &input).await
+}
+
+/// Creates an account from the admin page; contacts are separated by commas.
+#[server(prefix = "/api/fn", endpoint = "create_account")]
+pub async fn create_account(
+    slug: String,
+    name: String,
+    tier: String,
+    crm_id: Option<String>,
+    csm_email: Option<String>,
+    csm_name: Option<String>,
+    contact_emails: Option<String>,
+) -> Result<Account, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let input = super::model::NewAccount {
+        slug,
+        name,
+        tier,
+        crm_id,
+        csm_email,
+        csm_name,
+        contact_emails: contact_emails
+            .unwrap_or_default()
+            .split([',', ';'])
+            .map(|e| e.trim().to_owned())
+            .collect(),
+    };
+    super::service::create_account(&state, &input).await
+}
+
+/// Previews (or, with `apply`, runs) an account import pasted on the admin page.
+#[server(prefix = "/api/fn", endpoint = "import_accounts")]
+pub async fn import_accounts(
+    csv: String,
+    apply: Option<String>,
+) -> Result<super::import::ImportReport, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let apply = apply.is_some_and(|a| a == "true");
+    super::service::import_accounts(&state, csv.as_bytes(), &Default::default(), apply).await
+}

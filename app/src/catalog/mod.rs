@@ -1,5 +1,8 @@
-//! The catalog: people, teams and the systems they own.
+//! The catalog: people, teams, the systems they own, and customer accounts.
 
+pub use admin_page::CatalogPage;
+
+pub mod admin_page;
 pub mod api;
 pub mod import;
 pub mod model;
