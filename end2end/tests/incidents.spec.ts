@@ -21,9 +21,9 @@ test("declaring an incident shows it at the top of the list", async ({ page, jav
     await page.evaluate(() => ((window as any).__sameDocument = true));
   }
 
-  await page.getByLabel("Title").fill(title);
-  await page.getByLabel("Severity").selectOption("P1");
-  await page.getByLabel("Description").fill("EU customers cannot pay since 14:02.");
+  await page.locator("#declare-form").getByLabel("Title").fill(title);
+  await page.locator("#declare-form").getByLabel("Severity").selectOption("P1");
+  await page.locator("#declare-form").getByLabel("Description").fill("EU customers cannot pay since 14:02.");
   await page.getByRole("button", { name: "Declare incident" }).click();
 
   const row = page.locator(".incident-row", { hasText: title });
@@ -33,7 +33,7 @@ test("declaring an incident shows it at the top of the list", async ({ page, jav
   if (javaScriptEnabled) {
     expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
     // The form is cleared for the next declaration.
-    await expect(page.getByLabel("Title")).toHaveValue("");
+    await expect(page.locator("#declare-form").getByLabel("Title")).toHaveValue("");
   }
 });
 
@@ -42,8 +42,8 @@ test("the newest incident is listed first", async ({ page, javaScriptEnabled }) 
   const second = uniqueTitle("Newer");
   for (const title of [first, second]) {
     await openList(page, javaScriptEnabled);
-    await page.getByLabel("Title").fill(title);
-    await page.getByLabel("Severity").selectOption("P3");
+    await page.locator("#declare-form").getByLabel("Title").fill(title);
+    await page.locator("#declare-form").getByLabel("Severity").selectOption("P3");
     await page.getByRole("button", { name: "Declare incident" }).click();
     await expect(page.locator(".incident-row", { hasText: title })).toBeVisible();
   }
@@ -60,25 +60,25 @@ test("an empty title gets an error next to the field and keeps what was typed", 
 }) => {
   await openList(page, javaScriptEnabled);
   const description = "Typed while panicking: keep me";
-  await page.getByLabel("Severity").selectOption("P2");
-  await page.getByLabel("Description").fill(description);
+  await page.locator("#declare-form").getByLabel("Severity").selectOption("P2");
+  await page.locator("#declare-form").getByLabel("Description").fill(description);
   await page.getByRole("button", { name: "Declare incident" }).click();
 
   await expect(page.locator("#declare-title-error")).toHaveText("Title is required");
-  await expect(page.getByLabel("Title")).toHaveAttribute("aria-invalid", "true");
-  await expect(page.getByLabel("Description")).toHaveValue(description);
-  await expect(page.getByLabel("Severity")).toHaveValue("P2");
+  await expect(page.locator("#declare-form").getByLabel("Title")).toHaveAttribute("aria-invalid", "true");
+  await expect(page.locator("#declare-form").getByLabel("Description")).toHaveValue(description);
+  await expect(page.locator("#declare-form").getByLabel("Severity")).toHaveValue("P2");
   await expect(page.locator(".incident-row", { hasText: description })).toHaveCount(0);
 });
 
 test("a missing severity is named next to the severity field", async ({ page, javaScriptEnabled }) => {
   await openList(page, javaScriptEnabled);
   const title = uniqueTitle("No severity chosen");
-  await page.getByLabel("Title").fill(title);
+  await page.locator("#declare-form").getByLabel("Title").fill(title);
   await page.getByRole("button", { name: "Declare incident" }).click();
 
   await expect(page.locator("#declare-severity-error")).toContainText("choose P1, P2 or P3");
-  await expect(page.getByLabel("Title")).toHaveValue(title);
+  await expect(page.locator("#declare-form").getByLabel("Title")).toHaveValue(title);
   await expect(page.locator(".incident-row", { hasText: title })).toHaveCount(0);
 });
 
@@ -87,17 +87,17 @@ test("a 10 MB description is refused with a field error", async ({ page, javaScr
   await openList(page, javaScriptEnabled);
   const title = uniqueTitle("Huge paste");
   const huge = "x".repeat(10 * 1024 * 1024);
-  await page.getByLabel("Title").fill(title);
-  await page.getByLabel("Severity").selectOption("P2");
-  await page.getByLabel("Description").fill(huge);
+  await page.locator("#declare-form").getByLabel("Title").fill(title);
+  await page.locator("#declare-form").getByLabel("Severity").selectOption("P2");
+  await page.locator("#declare-form").getByLabel("Description").fill(huge);
   await page.getByRole("button", { name: "Declare incident" }).click();
 
   await expect(page.locator("#declare-description-error")).toContainText("Description is too long");
-  await expect(page.getByLabel("Title")).toHaveValue(title);
+  await expect(page.locator("#declare-form").getByLabel("Title")).toHaveValue(title);
   if (javaScriptEnabled) {
     // In place: the browser still holds all of it. (Without JavaScript the page is
     // rendered afresh and only values up to 8 KB travel back.)
-    expect((await page.getByLabel("Description").inputValue()).length).toBe(huge.length);
+    expect((await page.locator("#declare-form").getByLabel("Description").inputValue()).length).toBe(huge.length);
   }
   await expect(page.locator(".incident-row", { hasText: title })).toHaveCount(0);
 });
@@ -105,9 +105,9 @@ test("a 10 MB description is refused with a field error", async ({ page, javaScr
 test("the incident page shows one incident", async ({ page, javaScriptEnabled }) => {
   await openList(page, javaScriptEnabled);
   const title = uniqueTitle("Search is slow");
-  await page.getByLabel("Title").fill(title);
-  await page.getByLabel("Severity").selectOption("P2");
-  await page.getByLabel("Description").fill("p95 above 4 s for all tenants");
+  await page.locator("#declare-form").getByLabel("Title").fill(title);
+  await page.locator("#declare-form").getByLabel("Severity").selectOption("P2");
+  await page.locator("#declare-form").getByLabel("Description").fill("p95 above 4 s for all tenants");
   await page.getByRole("button", { name: "Declare incident" }).click();
 
   await page.locator(".incident-row", { hasText: title }).getByRole("link").click();

@@ -22,9 +22,9 @@ test("declaring against an owned system shows its lead as notified", async ({ pa
     await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
   }
   const title = `Card payments failing ${suffix}`;
-  await page.getByLabel("Title").fill(title);
-  await page.getByLabel("Severity").selectOption("P1");
-  await page.getByLabel("Affected system").selectOption(`payments-api-${suffix}`);
+  await page.locator("#declare-form").getByLabel("Title").fill(title);
+  await page.locator("#declare-form").getByLabel("Severity").selectOption("P1");
+  await page.locator("#declare-form").getByLabel("Affected system").selectOption(`payments-api-${suffix}`);
   await page.getByRole("button", { name: "Declare incident" }).click();
   await page.locator(".incident-row", { hasText: title }).getByRole("link").click();
 
@@ -46,10 +46,10 @@ test("an unknown system picked in a stale form is refused next to the field", as
   await page.locator("#declare-system option", { hasText: `Gone ${suffix}` }).evaluate((option: HTMLOptionElement) => {
     option.value = "no-such-system";
   });
-  await page.getByLabel("Title").fill(`Stale form ${suffix}`);
-  await page.getByLabel("Severity").selectOption("P3");
-  await page.getByLabel("Affected system").selectOption("no-such-system");
+  await page.locator("#declare-form").getByLabel("Title").fill(`Stale form ${suffix}`);
+  await page.locator("#declare-form").getByLabel("Severity").selectOption("P3");
+  await page.locator("#declare-form").getByLabel("Affected system").selectOption("no-such-system");
   await page.getByRole("button", { name: "Declare incident" }).click();
   await expect(page.locator("#declare-system-error")).toHaveText("unknown system no-such-system");
-  await expect(page.getByLabel("Title")).toHaveValue(`Stale form ${suffix}`);
+  await expect(page.locator("#declare-form").getByLabel("Title")).toHaveValue(`Stale form ${suffix}`);
 });

@@ -9,8 +9,8 @@ async function declare(page: Page, title: string, javaScriptEnabled: boolean) {
   if (javaScriptEnabled) {
     await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
   }
-  await page.getByLabel("Title").fill(title);
-  await page.getByLabel("Severity").selectOption("P1");
+  await page.locator("#declare-form").getByLabel("Title").fill(title);
+  await page.locator("#declare-form").getByLabel("Severity").selectOption("P1");
   await page.getByRole("button", { name: "Declare incident" }).click();
   await page.locator(".incident-row", { hasText: title }).getByRole("link").click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(title);

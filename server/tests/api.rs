@@ -19,6 +19,7 @@ for_each_backend!(
     seq_is_gap_free_under_50_concurrent_posters,
     idempotent_retry_is_stored_once,
     corrections_are_revisions_with_history,
+    openapi_document_lists_every_route,
 );
 
 impl TestApp {
@@ -760,4 +761,73 @@ mod accounts {
         impacted_accounts_set_the_tier,
         csm_report_goes_straight_to_the_war_room
     );
+}
+
+/// The document is generated from the router, so this pins the route list: a route
+/// added or removed without updating this table fails here, and every listed
+/// operation must answer something other than 404/405 (it is really routed).
+async fn openapi_document_lists_every_route(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (status, doc) = app.get("/openapi.json").await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut documented = BTreeSet::new();
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            assert!(
+                operation["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                "{method} {path} documents no response"
+            );
+            documented.insert(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    let expected: BTreeSet<String> = [
+        "GET /api/v1/incidents",
+        "POST /api/v1/incidents",
+        "GET /api/v1/incidents/{key}",
+        "PATCH /api/v1/incidents/{key}",
+        "GET /api/v1/incidents/{key}/timeline",
+        "POST /api/v1/incidents/{key}/timeline",
+        "GET /api/v1/incidents/{key}/timeline/{seq}/revisions",
+        "POST /api/v1/incidents/{key}/timeline/{seq}/revisions",
+        "POST /api/v1/incidents/{key}/timeline/{seq}/redaction",
+        "GET /api/v1/incidents/{key}/notifications",
+        "GET /api/v1/teams",
+        "POST /api/v1/teams",
+        "GET /api/v1/systems",
+        "POST /api/v1/systems",
+        "GET /api/v1/accounts",
+        "POST /api/v1/accounts",
+        "POST /api/v1/accounts/import",
+        "GET /api/v1/openapi.json",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    assert_eq!(documented, expected);
+
+    let key = app.declare_p2().await;
+    for route in &documented {
+        let (method, path) = route.split_once(' ').unwrap();
+        let url = path
+            .trim_start_matches("/api/v1")
+            .replace("{key}", &key)
+            .replace("{seq}", "1");
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let body = (method != reqwest::Method::GET).then(|| json!({}));
+        let (status, answer) = app.api(method, &url, body).await;
+        assert!(
+            status != 404 && status != 405,
+            "{route} is documented but not routed: {status} {answer}"
+        );
+    }
+    // Every schema a document refers to is in it.
+    let text = doc.to_string();
+    for reference in text.split("\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap();
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "dangling reference to {name}"
+        );
+    }
 }

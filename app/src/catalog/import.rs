@@ -13,6 +13,7 @@ pub const IMPORT_MAX_ROWS: usize = 20_000;
 /// An import as the API takes it in JSON (a `text/csv` body is the same with no
 /// explicit columns).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ImportRequest {
     /// The CSV text, header row first.
@@ -27,6 +28,7 @@ pub struct ImportRequest {
 
 /// The account fields a CSV column can fill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AccountField {
     CrmId,
@@ -153,6 +155,7 @@ impl std::str::FromStr for AccountField {
 
 /// Which account field a CSV column fills (`None`: the column is ignored).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ColumnMapping {
     pub header: String,
     pub field: Option<AccountField>,
@@ -160,6 +163,7 @@ pub struct ColumnMapping {
 
 /// An account the import creates, updates or leaves as it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PlannedAccount {
     /// Line of the CSV text the row starts on (the header is line 1).
     pub line: u64,
@@ -174,6 +178,7 @@ pub struct PlannedAccount {
 
 /// A row the import leaves out, and every reason why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RejectedRow {
     pub line: u64,
     pub crm_id: Option<String>,
@@ -182,6 +187,7 @@ pub struct RejectedRow {
 
 /// What an import did (`applied`) or would do.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub applied: bool,
     pub columns: Vec<ColumnMapping>,

@@ -5,16 +5,20 @@ use serde::{Deserialize, Serialize};
 
 /// Database id of a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserId(pub i64);
 /// Database id of a team.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamId(pub i64);
 /// Database id of a system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SystemId(pub i64);
 
 /// Someone who can be notified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Person {
     pub id: UserId,
     pub email: String,
@@ -23,6 +27,7 @@ pub struct Person {
 
 /// A team, its engineering lead and where it wants to be told about incidents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Team {
     pub id: TeamId,
     pub slug: String,
@@ -34,6 +39,7 @@ pub struct Team {
 
 /// A system incidents can affect, and the team that owns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct System {
     pub id: SystemId,
     pub slug: String,
@@ -45,6 +51,7 @@ pub struct System {
 
 /// Raw input for creating a team.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewTeam {
     pub slug: String,
@@ -64,6 +71,7 @@ pub struct NewTeam {
 
 /// Raw input for creating a system.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewSystem {
     pub slug: String,
@@ -360,10 +368,12 @@ mod tests {
 
 /// Database id of a customer account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AccountId(pub i64);
 
 /// A customer's contract tier; ordered from least to most demanding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
     Standard,
@@ -404,6 +414,7 @@ impl std::str::FromStr for Tier {
 
 /// A customer account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Account {
     pub id: AccountId,
     pub slug: String,
@@ -418,6 +429,7 @@ pub struct Account {
 
 /// Raw input for creating an account.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
     pub slug: String,

@@ -10,6 +10,7 @@ use std::str::FromStr;
 
 /// Database id of an incident; shown to people as its key, `INC-<id>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IncidentId(pub i64);
 
 impl IncidentId {
@@ -31,6 +32,7 @@ impl IncidentId {
 
 /// How bad an incident is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Severity {
     P1,
     P2,
@@ -81,6 +83,7 @@ impl FromStr for Severity {
 
 /// Where an incident is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum IncidentStatus {
     Investigating,
@@ -154,6 +157,7 @@ impl FromStr for IncidentStatus {
 
 /// An incident as readers see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Incident {
     pub id: IncidentId,
     /// `INC-<id>`, repeated here for API clients.
@@ -184,6 +188,7 @@ pub struct Incident {
 
 /// A role someone holds on one incident.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Runs the response and decides.
@@ -221,6 +226,7 @@ impl fmt::Display for Role {
 
 /// When the incident passed each milestone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Lifecycle {
     /// When the problem began; may be earlier than the declaration.
     pub started_at: DateTime<Utc>,
@@ -258,6 +264,7 @@ impl Lifecycle {
 
 /// Raw input for declaring an incident (form or API).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeclareInput {
     pub title: String,
@@ -286,6 +293,7 @@ pub struct DeclareInput {
 
 /// How an incident came to be declared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// An engineer declared it.
@@ -339,6 +347,7 @@ pub const ACCOUNTS_MAX: usize = 500;
 
 /// A validated request to declare an incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Declaration {
     pub title: String,
     pub severity: Severity,
@@ -355,6 +364,7 @@ pub struct Declaration {
 
 /// Raw input for changing an incident: status, severity, roles and impact.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChangeInput {
     #[serde(default)]

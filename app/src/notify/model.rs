@@ -6,6 +6,7 @@ use std::time::Duration;
 
 /// How a notification travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Email,
@@ -35,6 +36,7 @@ impl std::str::FromStr for Channel {
 
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     /// Not sent yet, or being retried.
@@ -58,6 +60,7 @@ impl std::str::FromStr for DeliveryStatus {
 
 /// One delivery of a notification to one channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Delivery {
     pub channel: Channel,
     pub target: String,
@@ -69,6 +72,7 @@ pub struct Delivery {
 
 /// Someone told about an incident, why, and how it reached them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Notification {
     pub recipient: String,
     /// e.g. "lead, Payments" or "admin: checkout has no owner".
@@ -79,6 +83,7 @@ pub struct Notification {
 
 /// Who was notified about an incident, and what could not be routed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IncidentNotifications {
     pub notifications: Vec<Notification>,
     /// Affected systems with no owning team lead: nobody specific was told.

@@ -9,10 +9,12 @@ use std::str::FromStr;
 
 /// Database id of a timeline entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EntryId(pub i64);
 
 /// What an attempted action achieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ActionOutcome {
     Worked,
@@ -37,6 +39,7 @@ impl FromStr for ActionOutcome {
 
 /// The kind of entry, with what only that kind carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EntryKind {
     /// The incident was declared (always seq 1).
@@ -118,6 +121,7 @@ impl EntryKind {
 
 /// One entry as readers see it: its current revision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TimelineEntry {
     pub id: EntryId,
     pub incident: IncidentId,
@@ -144,6 +148,7 @@ pub struct TimelineEntry {
 
 /// Who removed an entry, when and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Redaction {
     pub author: String,
     pub reason: String,
@@ -152,6 +157,7 @@ pub struct Redaction {
 
 /// One version of an entry's text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Revision {
     pub revision: i64,
     pub author: String,
@@ -161,6 +167,7 @@ pub struct Revision {
 
 /// Raw input for a human-written entry (form or API).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PostEntry {
     pub body: String,

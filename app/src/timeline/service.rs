@@ -15,6 +15,7 @@ use serde_json::json;
 /// The outcome of a post: the stored entry, and whether this call stored it (`false`
 /// when an earlier call with the same idempotency key did).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Posted {
     pub entry: TimelineEntry,
     pub created: bool,
@@ -22,6 +23,7 @@ pub struct Posted {
 
 /// Raw input for correcting an entry.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReviseInput {
     pub body: String,
@@ -141,6 +143,7 @@ pub async fn revise_entry(
 
 /// Raw input for removing an entry.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RedactInput {
     /// Why it is removed (e.g. "customer's card number pasted"); shown in its place.

@@ -1,6 +1,6 @@
 //! `/api/v1/teams`, `/api/v1/systems`, and who was notified about an incident.
 
-use super::{ApiError, ApiJson, ApiQuery};
+use super::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use app::catalog::import::{ImportReport, ImportRequest};
 use app::catalog::model::{Account, NewAccount, NewSystem, NewTeam, System, Team};
 use app::catalog::service;
@@ -13,19 +13,22 @@ use axum::extract::{FromRequest, Request};
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use std::collections::BTreeMap;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/teams", get(list_teams).post(create_team))
-        .route("/systems", get(list_systems).post(create_system))
-        .route("/accounts", get(list_accounts).post(create_account))
-        .route("/accounts/import", axum::routing::post(import_accounts))
-        .route("/incidents/{key}/notifications", get(notifications))
+/// One `routes!` per path: the router and the OpenAPI document come from the same list.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_teams, create_team))
+        .routes(routes!(list_systems, create_system))
+        .routes(routes!(list_accounts, create_account))
+        .routes(routes!(import_accounts))
+        .routes(routes!(notifications))
 }
 
+#[utoipa::path(post, path = "/teams", tag = "catalog", request_body = NewTeam,
+    responses((status = 201, body = Team), (status = 422, body = ErrorBody)))]
 async fn create_team(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<NewTeam>,
@@ -36,10 +39,13 @@ async fn create_team(
     ))
 }
 
+#[utoipa::path(get, path = "/teams", tag = "catalog", responses((status = 200, body = Vec<Team>)))]
 async fn list_teams(State(state): State<AppState>) -> Result<Json<Vec<Team>>, ApiError> {
     Ok(Json(service::list_teams(&state).await?))
 }
 
+#[utoipa::path(post, path = "/systems", tag = "catalog", request_body = NewSystem,
+    responses((status = 201, body = System), (status = 422, body = ErrorBody)))]
 async fn create_system(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<NewSystem>,
@@ -50,10 +56,14 @@ async fn create_system(
     ))
 }
 
+#[utoipa::path(get, path = "/systems", tag = "catalog", responses((status = 200, body = Vec<System>)))]
 async fn list_systems(State(state): State<AppState>) -> Result<Json<Vec<System>>, ApiError> {
     Ok(Json(service::list_systems(&state).await?))
 }
 
+#[utoipa::path(get, path = "/incidents/{key}/notifications", tag = "incidents", params(("key" = String, Path, description = "Incident key, e.g. INC-42")),
+    responses((status = 200, description = "Who was told, how, and whether it arrived", body = IncidentNotifications),
+              (status = 404, body = ErrorBody)))]
 async fn notifications(
     State(state): State<AppState>,
     Path(key): Path<String>,
@@ -65,6 +75,8 @@ async fn notifications(
     ))
 }
 
+#[utoipa::path(post, path = "/accounts", tag = "catalog", request_body = NewAccount,
+    responses((status = 201, body = Account), (status = 422, body = ErrorBody)))]
 async fn create_account(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<NewAccount>,
@@ -75,11 +87,13 @@ async fn create_account(
     ))
 }
 
+#[utoipa::path(get, path = "/accounts", tag = "catalog", responses((status = 200, body = Vec<Account>)))]
 async fn list_accounts(State(state): State<AppState>) -> Result<Json<Vec<Account>>, ApiError> {
     Ok(Json(service::list_accounts(&state).await?))
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ImportQuery {
     /// For a `text/csv` body: write the accepted rows (default: only report).
@@ -88,6 +102,13 @@ struct ImportQuery {
 
 /// `text/csv` body (automatic column mapping, `?apply=true` to write) or JSON
 /// `{csv, apply, columns}` (explicit mapping). Answers the report either way.
+#[utoipa::path(post, path = "/accounts/import", tag = "catalog", params(ImportQuery),
+    request_body(description = "A CRM export: CSV text (columns mapped by header), or JSON with an explicit mapping",
+                 content((String = "text/csv"), (ImportRequest = "application/json"))),
+    responses((status = 200, description = "What was (apply) or would be created, updated, left alone and rejected", body = ImportReport),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 415, description = "Neither CSV nor JSON", body = ErrorBody),
+              (status = 422, description = "The file cannot be imported at all; nothing written", body = ErrorBody)))]
 async fn import_accounts(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ImportQuery>,

@@ -10,6 +10,26 @@ use axum::Json;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
+/// The body of every failing response (documentation of what `ApiError` writes).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ErrorDetail {
+    /// Machine-readable: invalid, not_found, conflict, bad_request, too_large, internal, …
+    code: String,
+    /// For people.
+    message: String,
+    /// For `invalid`: field name → what is wrong with it.
+    fields: Option<std::collections::BTreeMap<String, String>>,
+    /// For `internal`: quote it to the operator, who finds it in the log.
+    request_id: Option<String>,
+}
+
 /// An error as the API reports it.
 #[derive(Debug)]
 pub struct ApiError {

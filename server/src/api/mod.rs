@@ -1,15 +1,63 @@
 //! The REST API under `/api/v1`: JSON for integrations, the CLI and scripted checks.
 //! Handlers are thin: parse, call the feature's service, map the result.
+//!
+//! Every route is registered through `utoipa_axum::routes!`, which also adds it to
+//! the OpenAPI document served at `/api/v1/openapi.json`: a route cannot exist
+//! without being documented.
 
 mod catalog;
 mod error;
 mod incidents;
 
 use app::state::AppState;
-use axum::Router;
-pub use error::{ApiError, ApiJson, ApiQuery};
+use axum::{Json, Router};
+pub use error::{ApiError, ApiJson, ApiQuery, ErrorBody};
+use std::sync::OnceLock;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Sitrep API",
+        description = "Incidents, their timelines, the catalog (teams, systems, customer accounts) and notifications. \
+                       Errors are JSON `{\"error\": {\"code\", \"message\", \"fields\"?}}` with a 4xx/5xx status; \
+                       a request that fails validation writes nothing."
+    ),
+    tags(
+        (name = "incidents", description = "Declare, find and change incidents"),
+        (name = "timeline", description = "The append-only record of an incident"),
+        (name = "catalog", description = "Teams, systems and customer accounts"),
+        (name = "meta", description = "This document"),
+    )
+)]
+struct ApiDoc;
+
+/// The router and its OpenAPI document, from one list of routes.
+fn build() -> (Router<AppState>, OpenApiDoc) {
+    let v1 = incidents::routes()
+        .merge(catalog::routes())
+        .routes(routes!(openapi_json));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", v1)
+        .split_for_parts()
+}
+
+/// The OpenAPI document (built once).
+pub fn openapi() -> &'static OpenApiDoc {
+    static DOC: OnceLock<OpenApiDoc> = OnceLock::new();
+    DOC.get_or_init(|| build().1)
+}
 
 /// Every `/api/v1` route.
 pub fn routes() -> Router<AppState> {
-    Router::new().nest("/api/v1", incidents::routes().merge(catalog::routes()))
+    build().0
+}
+
+/// The OpenAPI 3.1 document describing every route of this API.
+#[utoipa::path(get, path = "/openapi.json", tag = "meta",
+    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
+async fn openapi_json() -> Json<&'static OpenApiDoc> {
+    Json(openapi())
 }
