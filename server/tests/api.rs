@@ -775,7 +775,9 @@ async fn openapi_document_lists_every_route(backend: Backend) {
     for (path, operations) in doc["paths"].as_object().unwrap() {
         for (method, operation) in operations.as_object().unwrap() {
             assert!(
-                operation["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                operation["responses"]
+                    .as_object()
+                    .is_some_and(|r| !r.is_empty()),
                 "{method} {path} documents no response"
             );
             documented.insert(format!("{} {path}", method.to_uppercase()));

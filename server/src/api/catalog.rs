@@ -14,8 +14,8 @@ use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::Json;
-use utoipa_axum::{router::OpenApiRouter, routes};
 use std::collections::BTreeMap;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// One `routes!` per path: the router and the OpenAPI document come from the same list.
 pub fn routes() -> OpenApiRouter<AppState> {

@@ -10,9 +10,9 @@ use app::timeline::service::{self as timeline, RedactInput, ReviseInput};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use serde::Deserialize;
 
 /// One `routes!` per path: the router and the OpenAPI document come from the same list.
 pub fn routes() -> OpenApiRouter<AppState> {
