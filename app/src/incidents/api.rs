@@ -59,6 +59,7 @@ pub async fn report_customer_issue(
 
 /// The list's filters, as the list page's query string carries them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ListFilters {
     pub status: String,
     pub severity: String,
@@ -70,7 +71,7 @@ pub struct ListFilters {
 
 /// The newest incidents matching the filters, first.
 #[server(prefix = "/api/fn", endpoint = "list_incidents")]
-pub async fn list_incidents(filters: ListFilters) -> Result<Vec<Incident>, AppError> {
+pub async fn list_incidents(#[server(default)] filters: ListFilters) -> Result<Vec<Incident>, AppError> {
     let state = crate::state::AppState::from_context()?;
     let filter = super::service::parse_filter(
         [
