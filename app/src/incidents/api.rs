@@ -71,7 +71,9 @@ pub struct ListFilters {
 
 /// The newest incidents matching the filters, first.
 #[server(prefix = "/api/fn", endpoint = "list_incidents")]
-pub async fn list_incidents(#[server(default)] filters: ListFilters) -> Result<Vec<Incident>, AppError> {
+pub async fn list_incidents(
+    #[server(default)] filters: ListFilters,
+) -> Result<Vec<Incident>, AppError> {
     let state = crate::state::AppState::from_context()?;
     let filter = super::service::parse_filter(
         [
