@@ -100,6 +100,7 @@ impl Server {
                 .clone()
                 .unwrap_or_else(|| format!("http://{addr}")),
             outbox: wake.clone(),
+            timelines: Default::default(),
         };
         if config.demo
             && demo::seed(&state)

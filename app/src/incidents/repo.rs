@@ -209,39 +209,69 @@ pub async fn list_newest(
     filter: &IncidentFilter,
     limit: i64,
 ) -> Result<Vec<Incident>, sqlx::Error> {
-    // Searches the current and earlier text of entries, but never a removed entry's.
-    let sql = format!(
-        "{SELECT} \
-         WHERE ($1 IS NULL OR i.status = $1) AND ($2 IS NULL OR i.severity = $2) \
-           AND ($3 IS NULL OR i.impacted_tier = $3) \
-           AND ($4 IS NULL OR EXISTS (SELECT 1 FROM incident_systems x JOIN systems s ON s.id = x.system_id \
-                                      WHERE x.incident_id = i.id AND s.slug = $4)) \
-           AND ($5 IS NULL OR EXISTS (SELECT 1 FROM incident_accounts x JOIN accounts a ON a.id = x.account_id \
-                                      WHERE x.incident_id = i.id AND a.slug = $5)) \
-           AND ($6 IS NULL OR LOWER(i.title) LIKE $6 ESCAPE '!' \
-                OR EXISTS (SELECT 1 FROM timeline_entries e \
-                           LEFT JOIN timeline_revisions r ON r.entry_id = e.id \
-                           WHERE e.incident_id = i.id \
-                             AND (LOWER(e.body) LIKE $6 ESCAPE '!' OR LOWER(r.body) LIKE $6 ESCAPE '!') \
-                             AND NOT EXISTS (SELECT 1 FROM timeline_redactions d WHERE d.entry_id = e.id))) \
-         ORDER BY i.declared_at DESC, i.id DESC LIMIT $7"
-    );
-    let pattern = filter.search.as_deref().map(|words| {
+    // Only the filters given become conditions: "$n IS NULL OR EXISTS (…)" would
+    // still cost SQLite the subqueries on every row (about 4× slower lists).
+    let mut conditions: Vec<String> = Vec::new();
+    let mut values: Vec<String> = Vec::new();
+    let mut add = |condition: &str, value: String| {
+        values.push(value);
+        conditions.push(condition.replace("$?", &format!("${}", values.len())));
+    };
+    if let Some(status) = filter.status {
+        add("i.status = $?", status.as_str().to_owned());
+    }
+    if let Some(severity) = filter.severity {
+        add("i.severity = $?", severity.as_str().to_owned());
+    }
+    if let Some(tier) = filter.tier {
+        add("i.impacted_tier = $?", tier.as_str().to_owned());
+    }
+    if let Some(system) = &filter.system {
+        add(
+            "EXISTS (SELECT 1 FROM incident_systems x JOIN systems s ON s.id = x.system_id \
+                     WHERE x.incident_id = i.id AND s.slug = $?)",
+            system.clone(),
+        );
+    }
+    if let Some(account) = &filter.account {
+        add(
+            "EXISTS (SELECT 1 FROM incident_accounts x JOIN accounts a ON a.id = x.account_id \
+                     WHERE x.incident_id = i.id AND a.slug = $?)",
+            account.clone(),
+        );
+    }
+    if let Some(words) = &filter.search {
         let escaped = words
             .trim()
             .to_lowercase()
             .replace('!', "!!")
             .replace('%', "!%")
             .replace('_', "!_");
-        format!("%{escaped}%")
-    });
-    let incidents = sqlx::query(&sql)
-        .bind(filter.status.map(IncidentStatus::as_str))
-        .bind(filter.severity.map(Severity::as_str))
-        .bind(filter.tier.map(Tier::as_str))
-        .bind(filter.system.as_deref())
-        .bind(filter.account.as_deref())
-        .bind(pattern)
+        // The current and earlier text of entries, but never a removed entry's.
+        add(
+            "(LOWER(i.title) LIKE $? ESCAPE '!' \
+              OR EXISTS (SELECT 1 FROM timeline_entries e \
+                         LEFT JOIN timeline_revisions r ON r.entry_id = e.id \
+                         WHERE e.incident_id = i.id \
+                           AND (LOWER(e.body) LIKE $? ESCAPE '!' OR LOWER(r.body) LIKE $? ESCAPE '!') \
+                           AND NOT EXISTS (SELECT 1 FROM timeline_redactions d WHERE d.entry_id = e.id)))",
+            format!("%{escaped}%"),
+        );
+    }
+    let filters = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    let sql = format!(
+        "{SELECT} {filters} ORDER BY i.declared_at DESC, i.id DESC LIMIT ${}",
+        values.len() + 1
+    );
+    let mut query = sqlx::query(&sql);
+    for value in &values {
+        query = query.bind(value);
+    }
+    let incidents = query
         .bind(limit)
         .fetch_all(&mut *conn)
         .await?
@@ -350,6 +380,17 @@ pub async fn mark_acknowledged(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The incident's highest seq so far, or `None` if there is no such incident.
+pub async fn last_seq(
+    ex: impl Executor<'_, Database = Any>,
+    id: IncidentId,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT last_seq FROM incidents WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(ex)
+        .await
 }
 
 /// Hands out the incident's next event seq, or `None` if there is no such incident.

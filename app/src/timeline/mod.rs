@@ -1,5 +1,7 @@
 //! The timeline: the append-only record of everything that happened in an incident.
 
+#[cfg(feature = "ssr")]
+pub mod cache;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod repo;

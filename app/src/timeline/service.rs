@@ -78,11 +78,24 @@ pub async fn list_entries(
     incident: IncidentId,
     after_seq: i64,
 ) -> Result<Vec<TimelineEntry>, AppError> {
-    let mut conn = state.db.pool().acquire().await?;
-    if incident_repo::find(&mut conn, incident).await?.is_none() {
-        return Err(AppError::NotFound(incident.key()));
-    }
-    Ok(repo::list_after(&mut *conn, incident, after_seq).await?)
+    let pool = state.db.pool();
+    // Read the seq first: the entries read after it are at least that recent.
+    let last_seq = incident_repo::last_seq(pool, incident)
+        .await?
+        .ok_or_else(|| AppError::NotFound(incident.key()))?;
+    let entries = match state.timelines.get(incident, last_seq) {
+        Some(entries) => entries,
+        None => {
+            let entries = std::sync::Arc::new(repo::list_after(pool, incident, 0).await?);
+            state.timelines.put(incident, last_seq, entries.clone());
+            entries
+        }
+    };
+    Ok(entries
+        .iter()
+        .filter(|e| e.seq > after_seq)
+        .cloned()
+        .collect())
 }
 
 /// Corrects an entry's text as a new revision; the earlier text stays in its history.
