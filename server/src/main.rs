@@ -19,11 +19,12 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
+    let shutdown = server::shutdown_signal();
     let server = server::Server::build(&config).await?;
     tracing::info!(
         database = server.backend(),
         "Sitrep is listening on http://{} — open it in a browser",
         server.local_addr()
     );
-    server.serve(server::shutdown_signal()).await
+    server.serve(shutdown).await
 }

@@ -366,20 +366,21 @@ pub async fn set_severity(
     Ok(())
 }
 
-/// Records the first acknowledgement; later ones change nothing.
+/// Records the first acknowledgement; later ones change nothing. Returns whether
+/// this was the first.
 pub async fn mark_acknowledged(
     conn: &mut AnyConnection,
     id: IncidentId,
     at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<bool, sqlx::Error> {
+    let marked = sqlx::query(
         "UPDATE incidents SET acknowledged_at = $2 WHERE id = $1 AND acknowledged_at IS NULL",
     )
     .bind(id.0)
     .bind(millis(at))
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(marked.rows_affected() == 1)
 }
 
 /// The incident's highest seq so far, or `None` if there is no such incident.

@@ -524,9 +524,9 @@ async fn lock(conn: &mut AnyConnection, id: IncidentId) -> Result<(), AppError> 
     Ok(())
 }
 
-/// Writes an entry at the incident's next seq, with its event, inside `conn`'s
-/// transaction. Returns the incident as it now stands and the stored entry; `None`
-/// for the entry when its idempotency key was already used (nothing written then).
+/// Writes an entry that changes the incident (declaration, status, severity, roles,
+/// impact) at the incident's next seq, with its event carrying the incident as it now
+/// stands, inside `conn`'s transaction. Returns that incident and the stored entry.
 pub(crate) async fn write_entry(
     conn: &mut AnyConnection,
     id: IncidentId,
@@ -534,24 +534,64 @@ pub(crate) async fn write_entry(
     now: DateTime<Utc>,
     event: &str,
 ) -> Result<(Incident, Option<TimelineEntry>), AppError> {
-    let seq = repo::next_seq(conn, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(id.key()))?;
     let body_html = crate::markdown::to_safe_html(&entry.body);
-    let Some(entry_id) =
-        timeline_repo::insert_entry(conn, id, seq, &entry, &body_html, now).await?
-    else {
-        let incident = repo::find(&mut *conn, id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(id.key()))?;
-        return Ok((incident, None));
-    };
-    if entry.kind.acknowledges() {
-        repo::mark_acknowledged(conn, id, now).await?;
-    }
+    let stored = insert_at_next_seq(conn, id, entry, body_html, now).await?;
     let incident = repo::find(&mut *conn, id)
         .await?
         .ok_or_else(|| AppError::NotFound(id.key()))?;
+    if let Some((stored, _)) = &stored {
+        let payload = json!({ "incident": incident, "entry": stored });
+        repo::record_event(conn, id, stored.seq, event, &payload, now).await?;
+    }
+    Ok((incident, stored.map(|(stored, _)| stored)))
+}
+
+/// Appends a person's entry (update, note, action, finding) with its event, inside
+/// `conn`'s transaction; `body_html` is rendered by the caller, before the write
+/// lock. The event carries the incident only when this entry acknowledged it.
+/// `None` when the idempotency key was used before (nothing written then).
+pub(crate) async fn append_entry(
+    conn: &mut AnyConnection,
+    id: IncidentId,
+    entry: NewEntry,
+    body_html: String,
+    now: DateTime<Utc>,
+) -> Result<Option<TimelineEntry>, AppError> {
+    let Some((stored, acknowledged)) = insert_at_next_seq(conn, id, entry, body_html, now).await?
+    else {
+        return Ok(None);
+    };
+    let payload = if acknowledged {
+        let incident = repo::find(&mut *conn, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(id.key()))?;
+        json!({ "incident": incident, "entry": stored })
+    } else {
+        json!({ "entry": stored })
+    };
+    repo::record_event(conn, id, stored.seq, "timeline.entry_added", &payload, now).await?;
+    Ok(Some(stored))
+}
+
+/// Takes the next seq and inserts the entry there; the first engineering entry
+/// acknowledges the incident. Returns the stored entry and whether it acknowledged,
+/// or `None` when the idempotency key was used before.
+async fn insert_at_next_seq(
+    conn: &mut AnyConnection,
+    id: IncidentId,
+    entry: NewEntry,
+    body_html: String,
+    now: DateTime<Utc>,
+) -> Result<Option<(TimelineEntry, bool)>, AppError> {
+    let seq = repo::next_seq(conn, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(id.key()))?;
+    let Some(entry_id) =
+        timeline_repo::insert_entry(conn, id, seq, &entry, &body_html, now).await?
+    else {
+        return Ok(None);
+    };
+    let acknowledged = entry.kind.acknowledges() && repo::mark_acknowledged(conn, id, now).await?;
     let stored = TimelineEntry {
         id: entry_id,
         incident: id,
@@ -566,14 +606,5 @@ pub(crate) async fn write_entry(
         revision: 1,
         redaction: None,
     };
-    repo::record_event(
-        conn,
-        id,
-        seq,
-        event,
-        &json!({ "incident": incident, "entry": stored }),
-        now,
-    )
-    .await?;
-    Ok((incident, Some(stored)))
+    Ok(Some((stored, acknowledged)))
 }

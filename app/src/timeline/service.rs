@@ -1,5 +1,6 @@
 //! The rules for the timeline: posting, correcting, reading.
 
+use super::cache::Timeline;
 use super::model::{
     check_author, check_body, NewEntry, PostEntry, Redaction, Revision, TimelineEntry,
 };
@@ -7,10 +8,11 @@ use super::repo;
 use crate::error::{AppError, Invalid};
 use crate::incidents::model::IncidentId;
 use crate::incidents::repo as incident_repo;
-use crate::incidents::service::write_entry;
+use crate::incidents::service::append_entry;
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::sync::Arc;
 
 /// The outcome of a post: the stored entry, and whether this call stored it (`false`
 /// when an earlier call with the same idempotency key did).
@@ -37,17 +39,12 @@ pub async fn post_entry(
     incident: IncidentId,
     input: &PostEntry,
 ) -> Result<Posted, AppError> {
-    let now = state.now();
-    let entry = NewEntry::parse(input, now)?;
+    let entry = NewEntry::parse(input, state.now())?;
+    // Rendering is the slow part of a post: done before taking the write lock.
+    let body_html = crate::markdown::to_safe_html(&entry.body);
     let mut tx = state.db.begin_write().await?;
-    let (_, stored) = write_entry(
-        &mut tx,
-        incident,
-        entry.clone(),
-        now,
-        "timeline.entry_added",
-    )
-    .await?;
+    let now = state.now(); // once it is this writer's turn: recorded_at follows seq
+    let stored = append_entry(&mut tx, incident, entry.clone(), body_html, now).await?;
     if let Some(stored) = stored {
         tx.commit().await?;
         return Ok(Posted {
@@ -72,30 +69,32 @@ pub async fn post_entry(
     })
 }
 
+/// The incident's whole timeline, from the cache while it is current.
+pub async fn read_timeline(
+    state: &AppState,
+    incident: IncidentId,
+) -> Result<Arc<Timeline>, AppError> {
+    let pool = state.db.pool();
+    // Read the seq first: the entries read after it are at least that recent.
+    let last_seq = incident_repo::last_seq(pool, incident)
+        .await?
+        .ok_or_else(|| AppError::NotFound(incident.key()))?;
+    if let Some(timeline) = state.timelines.get(incident, last_seq) {
+        return Ok(timeline);
+    }
+    let entries = repo::list_after(pool, incident, 0).await?;
+    let timeline = Arc::new(Timeline::new(last_seq, entries));
+    state.timelines.put(incident, timeline.clone());
+    Ok(timeline)
+}
+
 /// The incident's entries after `after_seq` (0 for all), in seq order.
 pub async fn list_entries(
     state: &AppState,
     incident: IncidentId,
     after_seq: i64,
 ) -> Result<Vec<TimelineEntry>, AppError> {
-    let pool = state.db.pool();
-    // Read the seq first: the entries read after it are at least that recent.
-    let last_seq = incident_repo::last_seq(pool, incident)
-        .await?
-        .ok_or_else(|| AppError::NotFound(incident.key()))?;
-    let entries = match state.timelines.get(incident, last_seq) {
-        Some(entries) => entries,
-        None => {
-            let entries = std::sync::Arc::new(repo::list_after(pool, incident, 0).await?);
-            state.timelines.put(incident, last_seq, entries.clone());
-            entries
-        }
-    };
-    Ok(entries
-        .iter()
-        .filter(|e| e.seq > after_seq)
-        .cloned()
-        .collect())
+    Ok(read_timeline(state, incident).await?.after(after_seq))
 }
 
 /// Corrects an entry's text as a new revision; the earlier text stays in its history.

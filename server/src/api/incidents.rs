@@ -8,7 +8,9 @@ use app::state::AppState;
 use app::timeline::model::{PostEntry, Revision, TimelineEntry};
 use app::timeline::service::{self as timeline, RedactInput, ReviseInput};
 use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -127,10 +129,13 @@ async fn list_timeline(
     State(state): State<AppState>,
     Path(key): Path<String>,
     ApiQuery(query): ApiQuery<TimelineQuery>,
-) -> ApiResult<Json<Vec<TimelineEntry>>> {
-    let entries =
-        timeline::list_entries(&state, incident_id(&key)?, query.after.unwrap_or(0)).await?;
-    Ok(Json(entries))
+) -> ApiResult<Response> {
+    let timeline = timeline::read_timeline(&state, incident_id(&key)?).await?;
+    Ok(match query.after.unwrap_or(0) {
+        // The whole timeline is served as JSON made once per version.
+        0 => ([(CONTENT_TYPE, "application/json")], timeline.json()).into_response(),
+        after => Json(timeline.after(after)).into_response(),
+    })
 }
 
 /// 201 when stored now; 200 with the earlier entry when the idempotency key was used before.
