@@ -239,6 +239,17 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
         "Acme and Globex opened P1 tickets; they ask for updates every 30 min.",
     )
     .await?;
+    incidents::change_incident(
+        state,
+        live.id,
+        &ChangeInput {
+            lead: Some("dana.lee@example.com".into()),
+            comms_owner: Some("priya@example.com".into()),
+            author: Some("Dana Lee".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
     change(state, &live, "identified", "Dana Lee").await?;
     post(
         state,

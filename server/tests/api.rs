@@ -617,6 +617,8 @@ mod demo {
             .iter()
             .find(|i| i["severity"] == "P1" && i["status"] == "identified")
             .unwrap();
+        assert_eq!(live["lead"]["display_name"], "Dana Lee");
+        assert_eq!(live["comms_owner"]["email"], "priya@example.com");
         let timeline = app.timeline(live["key"].as_str().unwrap()).await;
         assert!(timeline.len() >= 6, "a rich timeline");
         assert!(timeline
