@@ -52,9 +52,12 @@ impl Timeline {
     }
 }
 
+/// A kept timeline and the read counter when it was last used.
+type Kept = (Arc<Timeline>, u64);
+
 #[derive(Debug, Clone, Default)]
 pub struct TimelineCache {
-    inner: Arc<Mutex<HashMap<IncidentId, (Arc<Timeline>, u64)>>>,
+    inner: Arc<Mutex<HashMap<IncidentId, Kept>>>,
     /// Read counter, for evicting the least recently used timeline.
     reads: Arc<AtomicU64>,
 }
