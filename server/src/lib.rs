@@ -5,6 +5,7 @@ pub mod config;
 mod demo;
 mod health;
 pub mod outbox;
+pub mod security;
 pub mod telemetry;
 
 use anyhow::Context;
@@ -13,7 +14,7 @@ use app::db::Db;
 use app::state::AppState;
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
-use axum::Router;
+use axum::{middleware, Router};
 use config::Config;
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -42,6 +43,11 @@ pub fn router(state: AppState) -> Router {
         // axum's 2 MB extractor default, which server functions read through.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            security::TrustedOrigins(vec![state.public_url.clone()]),
+            security::same_origin_writes,
+        ))
+        .layer(middleware::from_fn(security::headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
