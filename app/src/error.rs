@@ -17,6 +17,15 @@ pub enum AppError {
     /// different content).
     #[error("{0}")]
     Conflict(String),
+    /// Not signed in, or the credentials are wrong.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Signed in, but the role does not allow this action.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts; try again later.
+    #[error("{0}")]
+    Throttled(String),
     /// A server-side failure; details are in the server log under `request_id`.
     #[error("something went wrong on the server (request {request_id})")]
     Internal { request_id: String },
@@ -108,6 +117,9 @@ impl AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Transport(_) => StatusCode::BAD_REQUEST,
         }

@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod error;
+pub mod identity;
 pub mod incidents;
 pub mod notify;
 pub mod timeline;

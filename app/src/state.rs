@@ -19,6 +19,8 @@ pub struct AppState {
     pub outbox: std::sync::Arc<tokio::sync::Notify>,
     /// Timelines recently read, valid while their incident's seq is unchanged.
     pub timelines: crate::timeline::cache::TimelineCache,
+    /// Session cookies are marked `Secure` (HTTPS deployments).
+    pub secure_cookies: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -1,6 +1,6 @@
 //! Server configuration: one struct, every option a flag and an environment variable.
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -54,6 +54,70 @@ pub struct Config {
     /// Log output: readable text, or JSON lines for log collectors.
     #[arg(long, env = "SITREP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Mark the session cookie `Secure` (sent over HTTPS only). Default: on when the
+    /// public URL is https://.
+    #[arg(long, env = "SITREP_SECURE_COOKIES")]
+    pub secure_cookies: Option<bool>,
+
+    /// An operator task instead of serving (uses the same database options).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Operator tasks: `sitrep user add …`, `sitrep token create …`.
+#[derive(Subcommand, Debug, Clone)]
+pub enum Command {
+    /// People who can sign in.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum UserCommand {
+    /// Adds a person (or updates the one with that email).
+    Add {
+        #[arg(long)]
+        email: String,
+        /// Display name (default: the email's local part).
+        #[arg(long, default_value = "")]
+        name: String,
+        /// admin, engineer, cs or viewer.
+        #[arg(long)]
+        role: String,
+        /// Read the password from standard input (first line); without it the person
+        /// cannot sign in yet.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Changes a person's role.
+    SetRole {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum TokenCommand {
+    /// Creates an API token acting as the user and prints it (shown once).
+    Create {
+        /// The user's email.
+        #[arg(long)]
+        user: String,
+        /// What it is for, e.g. "alertmanager".
+        #[arg(long)]
+        name: String,
+    },
+    /// Revokes a token by id: it stops working at once.
+    Revoke {
+        #[arg(long)]
+        id: i64,
+    },
 }
 
 /// How log lines are written.
@@ -64,6 +128,15 @@ pub enum LogFormat {
 }
 
 impl Config {
+    /// Whether session cookies are `Secure`.
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies.unwrap_or_else(|| {
+            self.public_url
+                .as_deref()
+                .is_some_and(|url| url.starts_with("https://"))
+        })
+    }
+
     /// The database URL in effect: the configured one, or the embedded SQLite file.
     pub fn effective_database_url(&self) -> String {
         match &self.database_url {

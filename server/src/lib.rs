@@ -1,6 +1,7 @@
 //! The Sitrep server as a library, so tests can start the real router on port 0.
 
 pub mod api;
+pub mod cli;
 pub mod config;
 mod demo;
 mod health;
@@ -73,6 +74,28 @@ pub async fn open_database(url: &str) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// The state handlers and operator tasks work with.
+pub fn app_state(
+    config: &Config,
+    db: Db,
+    clock: SharedClock,
+    addr: SocketAddr,
+    outbox: Arc<tokio::sync::Notify>,
+) -> AppState {
+    AppState {
+        leptos_options: leptos_options(&config.site_root, addr),
+        db,
+        clock,
+        public_url: config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}")),
+        outbox,
+        timelines: Default::default(),
+        secure_cookies: config.cookies_secure(),
+    }
+}
+
 /// A bound, not yet serving, server.
 pub struct Server {
     listener: TcpListener,
@@ -84,6 +107,11 @@ pub struct Server {
 impl Server {
     /// Prepares everything that can fail at start-up: data dir, database, port.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Like `build`, on a given clock (tests move time with a manual one).
+    pub async fn build_with_clock(config: &Config, clock: SharedClock) -> anyhow::Result<Self> {
         ensure_writable_dir(&config.data_dir)?;
         let db = open_database(&config.effective_database_url()).await?;
         let listener = TcpListener::bind(config.listen)
@@ -95,19 +123,8 @@ impl Server {
             .as_deref()
             .map(|url| outbox::Mailer::new(url, &config.smtp_from))
             .transpose()?;
-        let clock = Arc::new(SystemClock) as SharedClock;
         let wake = Arc::new(tokio::sync::Notify::new());
-        let state = AppState {
-            leptos_options: leptos_options(&config.site_root, addr),
-            db: db.clone(),
-            clock: clock.clone(),
-            public_url: config
-                .public_url
-                .clone()
-                .unwrap_or_else(|| format!("http://{addr}")),
-            outbox: wake.clone(),
-            timelines: Default::default(),
-        };
+        let state = app_state(config, db.clone(), clock.clone(), addr, wake.clone());
         if config.demo
             && demo::seed(&state)
                 .await
@@ -153,7 +170,11 @@ impl Server {
         let worker = tokio::spawn(self.outbox.run(async move {
             let _ = stop_rx.wait_for(|stop| *stop).await;
         }));
-        let served = axum::serve(self.listener, self.router)
+        // Connection info: sign-in throttling and the audit log record the address.
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await
             .context("server error");
@@ -200,7 +221,7 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send {
     }
 }
 
-fn ensure_writable_dir(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn ensure_writable_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create data dir {}", dir.display()))?;
     let probe = dir.join(".sitrep-write-check");

@@ -19,6 +19,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
+    if let Some(command) = &config.command {
+        println!("{}", server::cli::run(&config, command).await?);
+        return Ok(());
+    }
     let shutdown = server::shutdown_signal();
     let server = server::Server::build(&config).await?;
     tracing::info!(

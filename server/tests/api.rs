@@ -804,6 +804,11 @@ async fn openapi_document_lists_every_route(backend: Backend) {
         "POST /api/v1/accounts",
         "POST /api/v1/accounts/import",
         "GET /api/v1/openapi.json",
+        "POST /api/v1/session",
+        "DELETE /api/v1/session",
+        "POST /api/v1/session/everywhere",
+        "GET /api/v1/me",
+        "GET /api/v1/audit",
     ]
     .into_iter()
     .map(str::to_owned)

@@ -130,7 +130,7 @@ async fn a_receiver_failing_twice_is_retried_across_a_restart(backend: Backend) 
         Options {
             smtp_url: Some(smtp.url()),
             retry_base_ms: 400,
-            demo: false,
+            ..Options::default()
         },
     )
     .await;

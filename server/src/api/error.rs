@@ -78,6 +78,9 @@ impl From<AppError> for ApiError {
             },
             AppError::NotFound(_) => ApiError::new(status, "not_found", message),
             AppError::Conflict(_) => ApiError::new(status, "conflict", message),
+            AppError::Unauthenticated(_) => ApiError::new(status, "unauthenticated", message),
+            AppError::Forbidden(_) => ApiError::new(status, "forbidden", message),
+            AppError::Throttled(_) => ApiError::new(status, "throttled", message),
             AppError::Internal { request_id } => ApiError {
                 status,
                 body: json!({ "error": { "code": "internal", "message": message, "request_id": request_id } }),

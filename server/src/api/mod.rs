@@ -8,6 +8,7 @@
 mod catalog;
 mod error;
 mod incidents;
+mod session;
 
 use app::state::AppState;
 use axum::{Json, Router};
@@ -29,6 +30,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
         (name = "incidents", description = "Declare, find and change incidents"),
         (name = "timeline", description = "The append-only record of an incident"),
         (name = "catalog", description = "Teams, systems and customer accounts"),
+        (name = "session", description = "Signing in and out; who is signed in"),
         (name = "meta", description = "This document"),
     )
 )]
@@ -38,6 +40,7 @@ struct ApiDoc;
 fn build() -> (Router<AppState>, OpenApiDoc) {
     let v1 = incidents::routes()
         .merge(catalog::routes())
+        .merge(session::routes())
         .routes(routes!(openapi_json));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)

@@ -36,6 +36,10 @@ pub struct Options {
     /// First retry wait; small so retry tests finish quickly.
     pub retry_base_ms: u64,
     pub demo: bool,
+    /// `None`: derived from the (https) public URL, i.e. Secure.
+    pub secure_cookies: Option<bool>,
+    /// Time the server sees; the real clock when absent.
+    pub clock: Option<std::sync::Arc<app::clock::ManualClock>>,
 }
 
 impl Default for Options {
@@ -44,6 +48,9 @@ impl Default for Options {
             smtp_url: None,
             retry_base_ms: 50,
             demo: false,
+            // Plain-HTTP test clients must get the cookie back.
+            secure_cookies: Some(false),
+            clock: None,
         }
     }
 }
@@ -57,6 +64,7 @@ pub struct TestApp {
     serving: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     config: Config,
     data_dir: std::sync::Arc<TempDir>,
+    clock: app::clock::SharedClock,
 }
 
 impl TestApp {
@@ -86,12 +94,25 @@ impl TestApp {
             retry_base_ms: options.retry_base_ms,
             demo: options.demo,
             log_format: LogFormat::Text,
+            secure_cookies: options.secure_cookies,
+            command: None,
         };
-        Self::start(backend, config, std::sync::Arc::new(data_dir)).await
+        let clock: app::clock::SharedClock = match options.clock {
+            Some(manual) => manual,
+            None => std::sync::Arc::new(app::clock::SystemClock),
+        };
+        Self::start(backend, config, std::sync::Arc::new(data_dir), clock).await
     }
 
-    async fn start(backend: Backend, config: Config, data_dir: std::sync::Arc<TempDir>) -> TestApp {
-        let server = server::Server::build(&config).await.expect("server starts");
+    async fn start(
+        backend: Backend,
+        config: Config,
+        data_dir: std::sync::Arc<TempDir>,
+        clock: app::clock::SharedClock,
+    ) -> TestApp {
+        let server = server::Server::build_with_clock(&config, clock.clone())
+            .await
+            .expect("server starts");
         assert_eq!(server.backend(), backend.name());
         let addr = server.local_addr();
         let (tx, rx) = oneshot::channel::<()>();
@@ -110,6 +131,7 @@ impl TestApp {
             serving: Some(serving),
             config,
             data_dir,
+            clock,
         }
     }
 
@@ -124,7 +146,13 @@ impl TestApp {
                 .expect("server task")
                 .expect("server stopped cleanly");
         }
-        Self::start(self.backend, self.config.clone(), self.data_dir.clone()).await
+        Self::start(
+            self.backend,
+            self.config.clone(),
+            self.data_dir.clone(),
+            self.clock.clone(),
+        )
+        .await
     }
 
     /// The database this server uses (for set-up the API cannot do yet).
@@ -204,6 +232,35 @@ impl TestApp {
         let (status, entries) = self.get(&format!("/incidents/{key}/timeline")).await;
         assert_eq!(status, 200, "{entries}");
         entries.as_array().unwrap().clone()
+    }
+
+    /// Runs an operator task of the `sitrep` binary against this server's database,
+    /// with `stdin` as its standard input; returns (succeeded, stdout + stderr).
+    pub fn task(&self, args: &[&str], stdin: &str) -> (bool, String) {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sitrep"))
+            .arg("--database-url")
+            .arg(self.database_url())
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("sitrep runs");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.success(), text)
     }
 
     /// Fetches a page's server-rendered HTML.

@@ -1,0 +1,10 @@
+//! Identity: people who sign in, their roles, sessions and API tokens, what each
+//! role may do, and the audit log of security-relevant actions.
+
+pub mod model;
+#[cfg(feature = "ssr")]
+pub mod repo;
+#[cfg(feature = "ssr")]
+pub mod secrets;
+#[cfg(feature = "ssr")]
+pub mod service;

@@ -1,0 +1,133 @@
+//! Roles, signed-in users, and the permission table.
+
+use crate::catalog::model::UserId;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// What someone is in the organisation, which decides what they may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum UserRole {
+    Admin,
+    Engineer,
+    /// Customer success.
+    Cs,
+    Viewer,
+}
+
+impl UserRole {
+    pub const ALL: [UserRole; 4] = [
+        UserRole::Admin,
+        UserRole::Engineer,
+        UserRole::Cs,
+        UserRole::Viewer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserRole::Admin => "admin",
+            UserRole::Engineer => "engineer",
+            UserRole::Cs => "cs",
+            UserRole::Viewer => "viewer",
+        }
+    }
+}
+
+impl fmt::Display for UserRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for UserRole {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        UserRole::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim())
+            .ok_or_else(|| format!("unknown role {s:?}: choose admin, engineer, cs or viewer"))
+    }
+}
+
+/// A person who can sign in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub role: UserRole,
+    /// IANA name, e.g. Europe/London: times are shown in it.
+    pub time_zone: String,
+}
+
+/// Something a role may or may not do. Later features add actions here and to
+/// `UserRole::permits`, not at call sites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Read incidents, timelines, the catalog.
+    View,
+    DeclareIncident,
+    /// Declare from the customer-report form.
+    ReportCustomerIssue,
+    /// Post updates, actions and findings; correct one's entries.
+    PostUpdate,
+    /// Post notes.
+    PostNote,
+    /// Change status, severity, roles and impact.
+    ChangeIncident,
+    /// Remove timeline entries (with a reason) and read removed text.
+    RedactEntry,
+    /// Teams, systems, accounts and imports.
+    ManageCatalog,
+    ManageUsers,
+    /// Read the audit log.
+    ViewAudit,
+    /// Create and revoke one's own API tokens.
+    ManageOwnTokens,
+}
+
+impl UserRole {
+    /// The permission table: the one place that says who may do what.
+    pub fn permits(self, action: Action) -> bool {
+        use Action::*;
+        match self {
+            UserRole::Admin => true,
+            UserRole::Engineer => matches!(
+                action,
+                View | DeclareIncident
+                    | ReportCustomerIssue
+                    | PostUpdate
+                    | PostNote
+                    | ChangeIncident
+                    | ManageOwnTokens
+            ),
+            UserRole::Cs => matches!(
+                action,
+                View | ReportCustomerIssue | PostNote | ManageOwnTokens
+            ),
+            UserRole::Viewer => matches!(action, View),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_matrix() {
+        use Action::*;
+        assert!(UserRole::Engineer.permits(ChangeIncident));
+        assert!(!UserRole::Engineer.permits(ManageCatalog));
+        assert!(UserRole::Cs.permits(ReportCustomerIssue) && UserRole::Cs.permits(PostNote));
+        assert!(!UserRole::Cs.permits(PostUpdate) && !UserRole::Cs.permits(ChangeIncident));
+        assert!(UserRole::Viewer.permits(View) && !UserRole::Viewer.permits(PostNote));
+        assert!(UserRole::Admin.permits(ManageUsers) && UserRole::Admin.permits(ViewAudit));
+        assert_eq!("cs".parse::<UserRole>(), Ok(UserRole::Cs));
+        assert!("root".parse::<UserRole>().is_err());
+    }
+}

@@ -1,0 +1,422 @@
+//! The rules for signing in and staying signed in: password sign-in with throttling,
+//! sessions with idle and absolute expiry, API tokens, user administration, and the
+//! audit record each of these leaves.
+
+use super::model::{User, UserRole};
+use super::repo::{self, AuditRecord};
+use super::secrets::{
+    dummy_hash, hash_password, new_secret, password_problem, secret_hash, verify_password,
+};
+use crate::catalog::model::{check_email, check_name};
+use crate::error::{AppError, Invalid};
+use crate::state::AppState;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+/// A session ends after this long without a request…
+pub const SESSION_IDLE: Duration = Duration::hours(12);
+/// …and after this long in any case.
+pub const SESSION_ABSOLUTE: Duration = Duration::days(14);
+/// Activity is written back at most this often (not on every request).
+const TOUCH_EVERY: Duration = Duration::minutes(1);
+/// Failed sign-ins count within this window.
+pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+/// Failures allowed per account, and per address, within the window.
+pub const ACCOUNT_FAILURES_MAX: i64 = 5;
+pub const IP_FAILURES_MAX: i64 = 20;
+/// What a browser session cookie is called.
+pub const SESSION_COOKIE: &str = "sitrep_session";
+/// Session secrets and API tokens start with these, so a leaked one is recognisable.
+const SESSION_PREFIX: &str = "sitrep_s_";
+const TOKEN_PREFIX: &str = "sitrep_t_";
+
+/// Where a request came from, for throttling and the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A new session: its cookie secret (shown to the browser only) and when it ends.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub secret: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+async fn audit(
+    state: &AppState,
+    actor: Option<&User>,
+    actor_label: &str,
+    (action, target): (&str, &str),
+    detail: serde_json::Value,
+    client: &Client,
+) -> Result<(), AppError> {
+    let record = AuditRecord {
+        actor,
+        actor_label,
+        action,
+        target,
+        detail,
+        ip: client.ip.as_deref(),
+        at: state.now(),
+    };
+    Ok(repo::append_audit(state.db.pool(), &record).await?)
+}
+
+/// Signs in with email and password. Wrong credentials get one message whichever
+/// part was wrong; too many failures for the account or the address get a
+/// "try again in N minutes". Every attempt is audited. A successful sign-in starts
+/// a new session (the caller drops any previous one: rotation).
+pub async fn sign_in(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    client: &Client,
+) -> Result<(User, NewSession), AppError> {
+    let email = email.trim().to_lowercase();
+    let now = state.now();
+    let keys = [
+        (
+            format!("account:{email}"),
+            ACCOUNT_FAILURES_MAX,
+            "this account",
+        ),
+        (
+            format!("ip:{}", client.ip.as_deref().unwrap_or("unknown")),
+            IP_FAILURES_MAX,
+            "your address",
+        ),
+    ];
+    for (key, max, whose) in &keys {
+        let (failures, oldest) =
+            repo::login_failures_since(state.db.pool(), key, now - THROTTLE_WINDOW).await?;
+        if failures >= *max {
+            let free_at = oldest.unwrap_or(now) + THROTTLE_WINDOW;
+            let minutes = (free_at - now).num_minutes().max(0) + 1;
+            audit(
+                state,
+                None,
+                &email,
+                ("login.throttled", &email),
+                json!({"limit": whose}),
+                client,
+            )
+            .await?;
+            return Err(AppError::Throttled(format!(
+                "Too many failed sign-ins for {whose}: try again in {minutes} minutes"
+            )));
+        }
+    }
+    let found = repo::find_login(state.db.pool(), &email).await?;
+    let stored = found.as_ref().and_then(|(_, hash)| hash.as_deref());
+    // Verify against a dummy hash for unknown emails, so timing does not tell.
+    let matches = verify_password(password, stored.unwrap_or(dummy_hash())) && stored.is_some();
+    let Some((user, _)) = found.filter(|_| matches) else {
+        for (key, _, _) in &keys {
+            repo::add_login_failure(state.db.pool(), key, now).await?;
+        }
+        audit(
+            state,
+            None,
+            &email,
+            ("login.failed", &email),
+            json!({}),
+            client,
+        )
+        .await?;
+        tracing::warn!(%email, ip = ?client.ip, "failed sign-in");
+        return Err(AppError::Unauthenticated("Wrong email or password".into()));
+    };
+    repo::clear_login_failures(state.db.pool(), &keys[0].0).await?;
+    let (secret, hash) = new_secret(SESSION_PREFIX);
+    let expires_at = now + SESSION_ABSOLUTE;
+    let mut conn = state.db.pool().acquire().await?;
+    repo::insert_session(
+        &mut conn,
+        &hash,
+        user.id,
+        (now, expires_at),
+        (client.user_agent.as_deref(), client.ip.as_deref()),
+    )
+    .await?;
+    audit(
+        state,
+        Some(&user),
+        "",
+        ("login", &user.email),
+        json!({}),
+        client,
+    )
+    .await?;
+    Ok((user, NewSession { secret, expires_at }))
+}
+
+/// The user a session cookie belongs to, if the session is still alive. An expired
+/// session is deleted on sight.
+pub async fn session_user(state: &AppState, secret: &str) -> Result<Option<User>, AppError> {
+    let hash = secret_hash(secret);
+    let Some(session) = repo::find_session(state.db.pool(), &hash).await? else {
+        return Ok(None);
+    };
+    let now = state.now();
+    if now >= session.expires_at || now - session.last_seen_at >= SESSION_IDLE {
+        repo::delete_session(state.db.pool(), &hash).await?;
+        return Ok(None);
+    }
+    if now - session.last_seen_at >= TOUCH_EVERY {
+        repo::touch_session(state.db.pool(), &hash, now).await?;
+    }
+    Ok(Some(session.user))
+}
+
+/// Ends one session.
+pub async fn sign_out(state: &AppState, secret: &str, client: &Client) -> Result<(), AppError> {
+    let user = session_user(state, secret).await?;
+    repo::delete_session(state.db.pool(), &secret_hash(secret)).await?;
+    if let Some(user) = user {
+        audit(
+            state,
+            Some(&user),
+            "",
+            ("logout", &user.email),
+            json!({}),
+            client,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Ends every session of the user (lost laptop, shared computer).
+pub async fn sign_out_everywhere(
+    state: &AppState,
+    user: &User,
+    client: &Client,
+) -> Result<u64, AppError> {
+    let ended = repo::delete_user_sessions(state.db.pool(), user.id).await?;
+    audit(
+        state,
+        Some(user),
+        "",
+        ("logout.everywhere", &user.email),
+        json!({"sessions": ended}),
+        client,
+    )
+    .await?;
+    Ok(ended)
+}
+
+/// Adds a person who can sign in, or updates the one with that email (name, role,
+/// and password when given). `actor` is who did it, for the audit log.
+pub async fn save_user(
+    state: &AppState,
+    (email, display_name): (&str, &str),
+    role: UserRole,
+    password: Option<&str>,
+    actor: &str,
+) -> Result<User, AppError> {
+    let mut invalid = Invalid::default();
+    let email = check_email("email", email, &mut invalid);
+    let display_name = if display_name.trim().is_empty() {
+        email.split('@').next().unwrap_or_default().to_owned()
+    } else {
+        check_name("display_name", display_name, &mut invalid)
+    };
+    if let Some(problem) = password.and_then(password_problem) {
+        invalid.add("password", problem);
+    }
+    if !invalid.fields.is_empty() {
+        return Err(AppError::Invalid(invalid));
+    }
+    let hash = password
+        .map(hash_password)
+        .transpose()
+        .map_err(|e| AppError::internal("hash password", e))?;
+    let mut conn = state.db.pool().acquire().await?;
+    repo::save_user(
+        &mut conn,
+        &email,
+        &display_name,
+        role,
+        hash.as_deref(),
+        state.now(),
+    )
+    .await?;
+    let (user, _) = repo::find_login(&mut *conn, &email)
+        .await?
+        .ok_or_else(|| AppError::internal("save user", "saved user not found"))?;
+    audit(
+        state,
+        None,
+        actor,
+        ("user.saved", &email),
+        json!({"role": role, "password_set": password.is_some()}),
+        &Client::default(),
+    )
+    .await?;
+    Ok(user)
+}
+
+/// Changes someone's role.
+pub async fn set_role(
+    state: &AppState,
+    email: &str,
+    role: UserRole,
+    actor: &str,
+) -> Result<(), AppError> {
+    let email = email.trim().to_lowercase();
+    let mut conn = state.db.pool().acquire().await?;
+    if !repo::set_role(&mut conn, &email, role).await? {
+        return Err(AppError::NotFound(format!("user {email}")));
+    }
+    audit(
+        state,
+        None,
+        actor,
+        ("user.role_changed", &email),
+        json!({"role": role}),
+        &Client::default(),
+    )
+    .await
+}
+
+/// Creates an API token acting as the user; returns its id and the secret, which is
+/// shown this once and stored only as a hash.
+pub async fn create_token(
+    state: &AppState,
+    email: &str,
+    name: &str,
+    actor: &str,
+) -> Result<(i64, String), AppError> {
+    let email = email.trim().to_lowercase();
+    let mut invalid = Invalid::default();
+    let name = check_name("name", name, &mut invalid);
+    if !invalid.fields.is_empty() {
+        return Err(AppError::Invalid(invalid));
+    }
+    let (user, _) = repo::find_login(state.db.pool(), &email)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("user {email}")))?;
+    let (secret, hash) = new_secret(TOKEN_PREFIX);
+    let mut conn = state.db.pool().acquire().await?;
+    let id = repo::insert_token(&mut conn, user.id, &name, &hash, state.now()).await?;
+    audit(
+        state,
+        None,
+        actor,
+        ("token.created", &email),
+        json!({"token_id": id, "name": name}),
+        &Client::default(),
+    )
+    .await?;
+    Ok((id, secret))
+}
+
+/// Revokes a token: it stops working on the next request.
+pub async fn revoke_token(state: &AppState, id: i64, actor: &str) -> Result<(), AppError> {
+    let mut conn = state.db.pool().acquire().await?;
+    if repo::revoke_token(&mut conn, id, state.now())
+        .await?
+        .is_none()
+    {
+        return Err(AppError::NotFound(format!("token {id}")));
+    }
+    audit(
+        state,
+        None,
+        actor,
+        ("token.revoked", &id.to_string()),
+        json!({}),
+        &Client::default(),
+    )
+    .await
+}
+
+/// The user a bearer token acts as; a revoked token is refused and its use audited.
+pub async fn token_user(
+    state: &AppState,
+    secret: &str,
+    client: &Client,
+) -> Result<Option<User>, AppError> {
+    let Some(token) = repo::find_token(state.db.pool(), &secret_hash(secret)).await? else {
+        return Ok(None);
+    };
+    if token.revoked {
+        audit(
+            state,
+            Some(&token.user),
+            "",
+            ("token.used_after_revoke", &token.id.to_string()),
+            json!({"name": token.name}),
+            client,
+        )
+        .await?;
+        return Ok(None);
+    }
+    repo::touch_token(state.db.pool(), token.id, state.now()).await?;
+    Ok(Some(token.user))
+}
+
+/// Who is making a request: the bearer token's user, else the session cookie's;
+/// `None` when neither is valid.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    client: &Client,
+) -> Result<Option<User>, AppError> {
+    use axum::http::header::{AUTHORIZATION, COOKIE};
+    if let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "));
+        // A bad token is refused even with a good cookie: the caller meant the token.
+        return match token {
+            Some(token) => token_user(state, token.trim(), client).await,
+            None => Ok(None),
+        };
+    }
+    match session_secret(headers.get_all(COOKIE)) {
+        Some(secret) => session_user(state, &secret).await,
+        None => Ok(None),
+    }
+}
+
+/// The session secret among a request's cookies.
+pub fn session_secret<'a>(
+    cookies: impl IntoIterator<Item = &'a axum::http::HeaderValue>,
+) -> Option<String> {
+    cookies
+        .into_iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+}
+
+/// The `Set-Cookie` value that starts a session in the browser: not readable by
+/// scripts, not sent on cross-site subrequests or posts, HTTPS-only when configured.
+pub fn session_cookie(session: &NewSession, secure: bool) -> String {
+    let max_age = SESSION_ABSOLUTE.num_seconds();
+    cookie::Cookie::build((SESSION_COOKIE, session.secret.clone()))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .secure(secure)
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .build()
+        .to_string()
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn cleared_session_cookie(secure: bool) -> String {
+    cookie::Cookie::build((SESSION_COOKIE, ""))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .secure(secure)
+        .max_age(cookie::time::Duration::ZERO)
+        .build()
+        .to_string()
+}

@@ -1,0 +1,403 @@
+//! Signing in: operator tasks that add people and tokens, sessions (cookie flags,
+//! rotation, idle and absolute expiry, sign-out everywhere), API tokens (revocation
+//! effective at once), throttled failures, and the audit record of each. Against
+//! SQLite and PostgreSQL.
+
+mod common;
+
+use app::clock::ManualClock;
+use chrono::{Duration, Utc};
+use common::{Backend, Options, TestApp};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+for_each_backend!(
+    operators_add_people_who_then_sign_in,
+    session_cookie_flags_and_rotation,
+    sessions_expire_when_idle_and_absolutely,
+    sign_out_everywhere_ends_every_session,
+    revoked_tokens_stop_working_at_once,
+    failed_sign_ins_are_throttled_and_audited,
+    secure_cookie_when_served_over_https,
+);
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// Adds a person with a password through the operator task.
+fn add_user(app: &TestApp, email: &str, role: &str) {
+    let (ok, output) = app.task(
+        &[
+            "user",
+            "add",
+            "--email",
+            email,
+            "--name",
+            "Dana Lee",
+            "--role",
+            role,
+            "--password-stdin",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(ok, "{output}");
+    assert!(output.contains("password set"), "{output}");
+}
+
+/// Signs in; returns the status, the Set-Cookie header and the body.
+async fn sign_in(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    cookie: Option<&str>,
+) -> (u16, String, Value) {
+    let mut request = app
+        .client
+        .post(app.url("/api/v1/session"))
+        .json(&json!({"email": email, "password": password}));
+    if let Some(cookie) = cookie {
+        request = request.header("Cookie", cookie);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let set_cookie = response
+        .headers()
+        .get("set-cookie")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (
+        status,
+        set_cookie,
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+/// The `name=value` part of a Set-Cookie header.
+fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+async fn me(app: &TestApp, header: (&str, &str)) -> (u16, Value) {
+    let response = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header(header.0, header.1)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn audit_actions(app: &TestApp, admin_cookie: &str) -> Vec<String> {
+    let response = app
+        .client
+        .get(app.url("/api/v1/audit?limit=500"))
+        .header("Cookie", admin_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let entries: Vec<Value> = response.json().await.unwrap();
+    entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn operators_add_people_who_then_sign_in(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    add_user(&app, "Dana@Example.com", "admin");
+    let (ok, output) = app.task(
+        &[
+            "user",
+            "add",
+            "--email",
+            "sam@example.com",
+            "--role",
+            "engineer",
+        ],
+        "",
+    );
+    assert!(ok, "{output}");
+    let (ok, output) = app.task(
+        &["user", "add", "--email", "x@example.com", "--role", "root"],
+        "",
+    );
+    assert!(!ok && output.contains("unknown role"), "{output}");
+    let (ok, output) = app.task(
+        &[
+            "user",
+            "add",
+            "--email",
+            "y@example.com",
+            "--role",
+            "cs",
+            "--password-stdin",
+        ],
+        "short\n",
+    );
+    assert!(!ok && output.contains("At least 12 characters"), "{output}");
+
+    let (status, cookie, user) = sign_in(&app, "dana@example.com", PASSWORD, None).await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["role"], "admin");
+    assert_eq!(user["email"], "dana@example.com");
+    let cookie = cookie_pair(&cookie);
+    let (status, who) = me(&app, ("Cookie", &cookie)).await;
+    assert_eq!(
+        (status, who["display_name"].as_str()),
+        (200, Some("Dana Lee"))
+    );
+
+    let (ok, output) = app.task(
+        &[
+            "user",
+            "set-role",
+            "--email",
+            "dana@example.com",
+            "--role",
+            "viewer",
+        ],
+        "",
+    );
+    assert!(ok, "{output}");
+    let (_, who) = me(&app, ("Cookie", &cookie)).await;
+    assert_eq!(
+        who["role"], "viewer",
+        "a role change applies to live sessions"
+    );
+    let (status, _, _) = sign_in(&app, "sam@example.com", "", None).await;
+    assert_eq!(status, 401, "no password set: cannot sign in");
+    let (status, body) = me(&app, ("Cookie", "sitrep_session=made-up")).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["code"], "unauthenticated");
+}
+
+async fn session_cookie_flags_and_rotation(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    add_user(&app, "dana@example.com", "engineer");
+    let (status, set_cookie, _) = sign_in(&app, "dana@example.com", PASSWORD, None).await;
+    assert_eq!(status, 200);
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=1209600"] {
+        assert!(set_cookie.contains(flag), "{flag} in {set_cookie}");
+    }
+    assert!(
+        !set_cookie.contains("Secure"),
+        "plain-HTTP test server: {set_cookie}"
+    );
+    let first = cookie_pair(&set_cookie);
+
+    // Signing in again from the same browser gives a new session and ends the old one.
+    let (status, again, _) = sign_in(&app, "dana@example.com", PASSWORD, Some(&first)).await;
+    assert_eq!(status, 200);
+    let second = cookie_pair(&again);
+    assert_ne!(first, second);
+    assert_eq!(
+        me(&app, ("Cookie", &first)).await.0,
+        401,
+        "old session ended"
+    );
+    assert_eq!(me(&app, ("Cookie", &second)).await.0, 200);
+
+    let response = app
+        .client
+        .delete(app.url("/api/v1/session"))
+        .header("Cookie", &second)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    let cleared = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    assert_eq!(me(&app, ("Cookie", &second)).await.0, 401, "signed out");
+}
+
+async fn sessions_expire_when_idle_and_absolutely(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let app = TestApp::spawn_with(
+        backend,
+        Options {
+            clock: Some(clock.clone()),
+            ..Options::default()
+        },
+    )
+    .await;
+    add_user(&app, "dana@example.com", "engineer");
+    let (_, set_cookie, _) = sign_in(&app, "dana@example.com", PASSWORD, None).await;
+    let idle = cookie_pair(&set_cookie);
+    clock.advance(Duration::hours(11));
+    assert_eq!(
+        me(&app, ("Cookie", &idle)).await.0,
+        200,
+        "11 h idle: still signed in"
+    );
+    clock.advance(Duration::hours(12) + Duration::minutes(1));
+    assert_eq!(me(&app, ("Cookie", &idle)).await.0, 401, "12 h idle: ended");
+
+    let (_, set_cookie, _) = sign_in(&app, "dana@example.com", PASSWORD, None).await;
+    let busy = cookie_pair(&set_cookie);
+    // Used every 10 hours, it still ends 14 days after sign-in.
+    for _ in 0..33 {
+        clock.advance(Duration::hours(10));
+        assert_eq!(me(&app, ("Cookie", &busy)).await.0, 200);
+    }
+    clock.advance(Duration::hours(10));
+    assert_eq!(me(&app, ("Cookie", &busy)).await.0, 401, "past 14 days");
+}
+
+async fn sign_out_everywhere_ends_every_session(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    add_user(&app, "dana@example.com", "admin");
+    let laptop = cookie_pair(&sign_in(&app, "dana@example.com", PASSWORD, None).await.1);
+    let phone = cookie_pair(&sign_in(&app, "dana@example.com", PASSWORD, None).await.1);
+    let response = app
+        .client
+        .post(app.url("/api/v1/session/everywhere"))
+        .header("Cookie", &phone)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["sessions_ended"], 2);
+    assert_eq!(me(&app, ("Cookie", &laptop)).await.0, 401);
+    assert_eq!(me(&app, ("Cookie", &phone)).await.0, 401);
+    let admin = cookie_pair(&sign_in(&app, "dana@example.com", PASSWORD, None).await.1);
+    assert!(audit_actions(&app, &admin)
+        .await
+        .contains(&"logout.everywhere".to_owned()));
+}
+
+async fn revoked_tokens_stop_working_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    add_user(&app, "dana@example.com", "admin");
+    let (ok, output) = app.task(
+        &[
+            "token",
+            "create",
+            "--user",
+            "dana@example.com",
+            "--name",
+            "alertmanager",
+        ],
+        "",
+    );
+    assert!(ok, "{output}");
+    let token = output.lines().last().unwrap().trim().to_owned();
+    assert!(token.starts_with("sitrep_t_"), "{output}");
+    let id = output.split_whitespace().nth(1).unwrap().to_owned();
+    let bearer = format!("Bearer {token}");
+    let (status, who) = me(&app, ("Authorization", &bearer)).await;
+    assert_eq!(
+        (status, who["email"].as_str()),
+        (200, Some("dana@example.com"))
+    );
+    assert_eq!(
+        me(&app, ("Authorization", "Bearer sitrep_t_forged"))
+            .await
+            .0,
+        401
+    );
+
+    let (ok, output) = app.task(&["token", "revoke", "--id", &id], "");
+    assert!(ok, "{output}");
+    assert_eq!(
+        me(&app, ("Authorization", &bearer)).await.0,
+        401,
+        "revoked: refused at once"
+    );
+    let (ok, output) = app.task(&["token", "revoke", "--id", "999999"], "");
+    assert!(!ok && output.contains("not found"), "{output}");
+
+    let admin = cookie_pair(&sign_in(&app, "dana@example.com", PASSWORD, None).await.1);
+    let actions = audit_actions(&app, &admin).await;
+    for action in [
+        "token.created",
+        "token.revoked",
+        "token.used_after_revoke",
+        "user.saved",
+        "login",
+    ] {
+        assert!(
+            actions.contains(&action.to_owned()),
+            "{action} in {actions:?}"
+        );
+    }
+}
+
+async fn failed_sign_ins_are_throttled_and_audited(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let app = TestApp::spawn_with(
+        backend,
+        Options {
+            clock: Some(clock.clone()),
+            ..Options::default()
+        },
+    )
+    .await;
+    add_user(&app, "dana@example.com", "admin");
+    for _ in 0..5 {
+        let (status, _, body) = sign_in(&app, "dana@example.com", "wrong password!", None).await;
+        assert_eq!(status, 401);
+        assert_eq!(body["error"]["message"], "Wrong email or password");
+    }
+    let (status, _, body) = sign_in(&app, "dana@example.com", PASSWORD, None).await;
+    assert_eq!(
+        status, 429,
+        "the right password is refused while throttled: {body}"
+    );
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("this account") && message.contains("try again in 16 minutes"),
+        "{message}"
+    );
+    let (status, _, _) = sign_in(&app, "nobody@example.com", "whatever at all", None).await;
+    assert_eq!(
+        status, 401,
+        "an unknown email gets the same answer as a wrong password"
+    );
+
+    clock.advance(Duration::minutes(16));
+    let (status, set_cookie, _) = sign_in(&app, "dana@example.com", PASSWORD, None).await;
+    assert_eq!(status, 200, "the window has passed");
+    let admin = cookie_pair(&set_cookie);
+    let actions = audit_actions(&app, &admin).await;
+    assert_eq!(actions.iter().filter(|a| *a == "login.failed").count(), 6);
+    assert_eq!(
+        actions.iter().filter(|a| *a == "login.throttled").count(),
+        1
+    );
+    assert_eq!(actions[0], "login", "newest first");
+
+    // Reading the audit log needs the permission.
+    add_user(&app, "sam@example.com", "engineer");
+    let engineer = cookie_pair(&sign_in(&app, "sam@example.com", PASSWORD, None).await.1);
+    let response = app
+        .client
+        .get(app.url("/api/v1/audit"))
+        .header("Cookie", &engineer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(app.get("/audit").await.0, 401);
+}
+
+async fn secure_cookie_when_served_over_https(backend: Backend) {
+    // The harness's public URL is https://…; with no explicit setting, cookies are Secure.
+    let app = TestApp::spawn_with(
+        backend,
+        Options {
+            secure_cookies: None,
+            ..Options::default()
+        },
+    )
+    .await;
+    add_user(&app, "dana@example.com", "engineer");
+    let (status, set_cookie, _) = sign_in(&app, "dana@example.com", PASSWORD, None).await;
+    assert_eq!(status, 200);
+    assert!(set_cookie.contains("Secure"), "{set_cookie}");
+}
