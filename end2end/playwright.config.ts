@@ -2,6 +2,7 @@ import { defineConfig } from "@playwright/test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setupToken } from "./setup-token";
 
 // The suite runs twice: hydrated, and with JavaScript disabled (progressive enhancement).
 // It starts the built server itself on a fresh database; scripts/test.sh picks the port.
@@ -47,6 +48,8 @@ export default defineConfig({
       SITREP_DATA_DIR: dataDir,
       SITREP_SITE_ROOT: process.env.SITREP_SITE_ROOT ?? "../target/site",
       RUST_LOG: "error",
+      // The first-run setup test needs the token the server would print.
+      SITREP_SETUP_TOKEN: setupToken,
     },
   },
 });

@@ -126,6 +126,24 @@ impl AppError {
     }
 }
 
+/// Gives an error response its proper status code, except for plain form posts:
+/// those must stay redirects so the browser returns to the form.
+#[cfg(feature = "ssr")]
+pub fn set_error_status(err: &AppError) {
+    use axum::http::{header::ACCEPT, request::Parts};
+    use leptos::prelude::use_context;
+    let plain_form_post = use_context::<Parts>()
+        .and_then(|parts| parts.headers.get(ACCEPT).cloned())
+        .and_then(|accept| accept.to_str().map(|a| a.contains("text/html")).ok())
+        .unwrap_or(false);
+    if let (false, Some(response)) = (
+        plain_form_post,
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        response.set_status(err.status());
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {

@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <A href="/">"Incidents"</A>
                     <A href="/report">"Report a customer issue"</A>
                     <A href="/admin/catalog">"Catalog"</A>
+                    <identity::pages::UserMenu/>
                 </nav>
             </header>
             <main>
@@ -78,6 +79,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/report") view=incidents::ReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:key") view=incidents::IncidentPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalog") view=catalog::CatalogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=identity::pages::AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=identity::pages::LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/setup") view=identity::pages::SetupPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -60,6 +60,11 @@ pub struct Config {
     #[arg(long, env = "SITREP_SECURE_COOKIES")]
     pub secure_cookies: Option<bool>,
 
+    /// The first-run setup token (default: a random one printed in the log). Only
+    /// used while nobody can sign in.
+    #[arg(long, env = "SITREP_SETUP_TOKEN", hide_env_values = true)]
+    pub setup_token: Option<String>,
+
     /// An operator task instead of serving (uses the same database options).
     #[command(subcommand)]
     pub command: Option<Command>,

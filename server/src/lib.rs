@@ -74,6 +74,32 @@ pub async fn open_database(url: &str) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// With nobody able to sign in yet, arms the one-time setup token that lets the
+/// first admin be created at /setup, and says so in the log: only someone who can
+/// read the server's log (or set the token) can claim the instance.
+async fn offer_first_run_setup(state: &AppState, config: &Config) -> anyhow::Result<()> {
+    if app::identity::repo::count_sign_in_users(state.db.pool()).await? > 0 {
+        return Ok(());
+    }
+    let url = format!("{}/setup", state.public_url.trim_end_matches('/'));
+    let token = match &config.setup_token {
+        Some(token) => {
+            tracing::warn!("Nobody can sign in yet: open {url} and give the setup token from SITREP_SETUP_TOKEN");
+            token.clone()
+        }
+        None => {
+            let (token, _) = app::identity::secrets::new_secret("setup_");
+            tracing::warn!(
+                "Nobody can sign in yet: open {url} and give this one-time setup token: {token}"
+            );
+            token
+        }
+    };
+    *state.setup_token.lock().unwrap_or_else(|e| e.into_inner()) =
+        Some(app::identity::secrets::secret_hash(&token));
+    Ok(())
+}
+
 /// The state handlers and operator tasks work with.
 pub fn app_state(
     config: &Config,
@@ -93,6 +119,7 @@ pub fn app_state(
         outbox,
         timelines: Default::default(),
         secure_cookies: config.cookies_secure(),
+        setup_token: Default::default(),
     }
 }
 
@@ -125,6 +152,7 @@ impl Server {
             .transpose()?;
         let wake = Arc::new(tokio::sync::Notify::new());
         let state = app_state(config, db.clone(), clock.clone(), addr, wake.clone());
+        offer_first_run_setup(&state, config).await?;
         if config.demo
             && demo::seed(&state)
                 .await

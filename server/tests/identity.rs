@@ -7,7 +7,7 @@ mod common;
 
 use app::clock::ManualClock;
 use chrono::{Duration, Utc};
-use common::{Backend, Options, TestApp};
+use common::{Backend, Options, TestApp, SETUP_TOKEN};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -19,6 +19,8 @@ for_each_backend!(
     revoked_tokens_stop_working_at_once,
     failed_sign_ins_are_throttled_and_audited,
     secure_cookie_when_served_over_https,
+    first_run_needs_the_setup_token,
+    sign_in_page_functions_set_and_clear_the_cookie,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -400,4 +402,110 @@ async fn secure_cookie_when_served_over_https(backend: Backend) {
     let (status, set_cookie, _) = sign_in(&app, "dana@example.com", PASSWORD, None).await;
     assert_eq!(status, 200);
     assert!(set_cookie.contains("Secure"), "{set_cookie}");
+}
+
+async fn first_run_needs_the_setup_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let setup = |token: &'static str| {
+        [
+            ("token", token),
+            ("email", "dana@example.com"),
+            ("display_name", "Dana Lee"),
+            ("password", PASSWORD),
+        ]
+    };
+    let response = app.call("needs_setup", &[]).await;
+    assert_eq!(response.json::<Value>().await.unwrap(), json!(true));
+    let response = app.call("complete_setup", &setup("a-guess")).await;
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    assert!(body.to_string().contains("not the setup token"), "{body}");
+    assert_eq!(
+        sign_in(&app, "dana@example.com", PASSWORD, None).await.0,
+        401,
+        "nothing created"
+    );
+
+    let response = app.call("complete_setup", &setup(SETUP_TOKEN)).await;
+    assert_eq!(response.status(), 200);
+    let cookie = cookie_pair(response.headers()["set-cookie"].to_str().unwrap());
+    let (status, who) = me(&app, ("Cookie", &cookie)).await;
+    assert_eq!(
+        (status, who["role"].as_str()),
+        (200, Some("admin")),
+        "signed in as the first admin"
+    );
+
+    let response = app.call("complete_setup", &setup(SETUP_TOKEN)).await;
+    assert_eq!(response.status(), 409, "a second setup is refused");
+    let response = app.call("needs_setup", &[]).await;
+    assert_eq!(response.json::<Value>().await.unwrap(), json!(false));
+    let actions = audit_actions(&app, &cookie).await;
+    for action in ["setup.refused", "setup.first_admin", "login"] {
+        assert!(
+            actions.contains(&action.to_owned()),
+            "{action} in {actions:?}"
+        );
+    }
+    // A restart with someone able to sign in offers no setup.
+    let app = app.restart().await;
+    let response = app.call("complete_setup", &setup(SETUP_TOKEN)).await;
+    assert_eq!(response.status(), 409);
+}
+
+async fn sign_in_page_functions_set_and_clear_the_cookie(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    add_user(&app, "dana@example.com", "engineer");
+    let response = app
+        .call(
+            "sign_in",
+            &[
+                ("email", "dana@example.com"),
+                ("password", "wrong password!"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 401);
+    let response = app
+        .call(
+            "sign_in",
+            &[("email", "DANA@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let set_cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"));
+    let cookie = cookie_pair(&set_cookie);
+    let response = app
+        .client
+        .post(app.url("/api/fn/current_user"))
+        .header("Accept", "application/json")
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let user: Value = response.json().await.unwrap();
+    assert_eq!(user["email"], "dana@example.com");
+    let (_, page) = app.page("/").await;
+    assert!(
+        page.contains("Sign in"),
+        "signed out: the top bar offers sign-in"
+    );
+
+    let response = app
+        .client
+        .post(app.url("/api/fn/sign_out"))
+        .header("Accept", "application/json")
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    assert_eq!(me(&app, ("Cookie", &cookie)).await.0, 401);
 }

@@ -63,6 +63,20 @@ pub struct User {
     pub time_zone: String,
 }
 
+/// An audit record as read back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The signed-in user's email, or what identified the actor otherwise.
+    pub actor: String,
+    /// e.g. login, login.failed, token.revoked, user.role_changed, accounts.imported
+    pub action: String,
+    pub target: String,
+    pub detail: serde_json::Value,
+    pub ip: Option<String>,
+}
+
 /// Something a role may or may not do. Later features add actions here and to
 /// `UserRole::permits`, not at call sites.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! SQL for users' sign-in data, sessions, API tokens, failed sign-ins and the audit log.
 
-use super::model::{User, UserRole};
+use super::model::{AuditEntry, User, UserRole};
 use crate::catalog::model::UserId;
 use crate::db::{decode_error, from_millis, millis};
 use chrono::{DateTime, Utc};
@@ -326,17 +326,6 @@ pub async fn append_audit(
     .execute(ex)
     .await?;
     Ok(())
-}
-
-/// An audit record as read back.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct AuditEntry {
-    pub at: DateTime<Utc>,
-    pub actor: String,
-    pub action: String,
-    pub target: String,
-    pub detail: serde_json::Value,
-    pub ip: Option<String>,
 }
 
 /// The newest audit records, optionally of one action (prefix, e.g. "login").

@@ -420,3 +420,77 @@ pub fn cleared_session_cookie(secure: bool) -> String {
         .build()
         .to_string()
 }
+
+/// Creates the first admin with the one-time setup token, and signs them in. Refused
+/// once anyone can sign in, and with a wrong token (compared in constant time).
+pub async fn complete_setup(
+    state: &AppState,
+    token: &str,
+    (email, display_name): (&str, &str),
+    password: &str,
+    client: &Client,
+) -> Result<(User, NewSession), AppError> {
+    let expected = state
+        .setup_token
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let Some(expected) = expected else {
+        return Err(AppError::Conflict(
+            "This instance is set up already: sign in instead".into(),
+        ));
+    };
+    let given = secret_hash(token.trim());
+    let matches: bool = subtle::ConstantTimeEq::ct_eq(given.as_bytes(), expected.as_bytes()).into();
+    if !matches {
+        audit(
+            state,
+            None,
+            email,
+            ("setup.refused", email),
+            json!({}),
+            client,
+        )
+        .await?;
+        let mut invalid = Invalid::default();
+        invalid.add(
+            "token",
+            "This is not the setup token printed in the server's log",
+        );
+        return Err(AppError::Invalid(invalid));
+    }
+    if repo::count_sign_in_users(state.db.pool()).await? > 0 {
+        return Err(AppError::Conflict(
+            "This instance is set up already: sign in instead".into(),
+        ));
+    }
+    let user = save_user(
+        state,
+        (email, display_name),
+        UserRole::Admin,
+        Some(password),
+        "first-run setup",
+    )
+    .await?;
+    *state.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    audit(
+        state,
+        Some(&user),
+        "",
+        ("setup.first_admin", &user.email),
+        json!({}),
+        client,
+    )
+    .await?;
+    let (user, session) = sign_in(state, &user.email, password, client).await?;
+    Ok((user, session))
+}
+
+/// Whether the instance still waits for its first admin.
+pub fn needs_setup(state: &AppState) -> bool {
+    state
+        .setup_token
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .is_some()
+}

@@ -25,7 +25,7 @@ pub async fn declare_incident(
     };
     super::service::declare_incident(&state, &input)
         .await
-        .inspect_err(set_error_status)
+        .inspect_err(crate::error::set_error_status)
 }
 
 /// A customer-success report of a customer problem: the impacted accounts decide
@@ -51,7 +51,7 @@ pub async fn report_customer_issue(
     };
     let incident = super::service::declare_incident(&state, &input)
         .await
-        .inspect_err(set_error_status)?;
+        .inspect_err(crate::error::set_error_status)?;
     // Straight to the new incident's war room, with or without JavaScript.
     leptos_axum::redirect(&format!("/incidents/{}", incident.key));
     Ok(incident)
@@ -88,7 +88,7 @@ pub async fn list_incidents(
     )?;
     super::service::list_incidents(&state, &filter)
         .await
-        .inspect_err(set_error_status)
+        .inspect_err(crate::error::set_error_status)
 }
 
 /// One incident by its key (`INC-42`).
@@ -98,7 +98,7 @@ pub async fn get_incident(key: String) -> Result<Incident, AppError> {
     let id = incident_id(&key)?;
     super::service::get_incident(&state, id)
         .await
-        .inspect_err(set_error_status)
+        .inspect_err(crate::error::set_error_status)
 }
 
 /// The incident's whole timeline, in seq order.
@@ -108,7 +108,7 @@ pub async fn get_timeline(key: String) -> Result<Vec<TimelineEntry>, AppError> {
     let id = incident_id(&key)?;
     crate::timeline::service::list_entries(&state, id, 0)
         .await
-        .inspect_err(set_error_status)
+        .inspect_err(crate::error::set_error_status)
 }
 
 /// Posts a timeline entry from the war-room form.
@@ -142,7 +142,7 @@ pub async fn post_timeline_entry(
     crate::timeline::service::post_entry(&state, id, &input)
         .await
         .map(|posted| posted.entry)
-        .inspect_err(set_error_status)
+        .inspect_err(crate::error::set_error_status)
 }
 
 /// Moves an incident's status from the war-room form.
@@ -164,7 +164,7 @@ pub async fn change_status(
     };
     super::service::change_incident(&state, id, &input)
         .await
-        .inspect_err(set_error_status)
+        .inspect_err(crate::error::set_error_status)
 }
 
 /// Hands over the incident's roles from the war-room form. Each select sends "" to
@@ -192,7 +192,7 @@ pub async fn change_roles(
     };
     super::service::change_incident(&state, id, &input)
         .await
-        .inspect_err(set_error_status)
+        .inspect_err(crate::error::set_error_status)
 }
 
 /// Widens the impact from the war-room form: one more system, account and/or a tier.
@@ -216,7 +216,7 @@ pub async fn change_impact(
     };
     super::service::change_incident(&state, id, &input)
         .await
-        .inspect_err(set_error_status)
+        .inspect_err(crate::error::set_error_status)
 }
 
 /// Corrects a timeline entry's text (a new revision) from the war room.
@@ -232,7 +232,7 @@ pub async fn revise_timeline_entry(
     let id = incident_id(&key)?;
     crate::timeline::service::revise_entry(&state, id, seq, &ReviseInput { body, author })
         .await
-        .inspect_err(set_error_status)
+        .inspect_err(crate::error::set_error_status)
 }
 
 /// Removes a timeline entry's text, with a reason, from the war room.
@@ -248,31 +248,14 @@ pub async fn redact_timeline_entry(
     let id = incident_id(&key)?;
     crate::timeline::service::redact_entry(&state, id, seq, &RedactInput { reason, author })
         .await
-        .inspect_err(set_error_status)
+        .inspect_err(crate::error::set_error_status)
 }
 
 #[cfg(feature = "ssr")]
 fn incident_id(key: &str) -> Result<super::model::IncidentId, AppError> {
     super::model::IncidentId::from_key(key).ok_or_else(|| {
         let err = AppError::NotFound(key.to_owned());
-        set_error_status(&err);
+        crate::error::set_error_status(&err);
         err
     })
-}
-
-/// Gives an error response its proper status code, except for plain form posts:
-/// those must stay redirects so the browser returns to the form.
-#[cfg(feature = "ssr")]
-fn set_error_status(err: &AppError) {
-    use axum::http::{header::ACCEPT, request::Parts};
-    let plain_form_post = use_context::<Parts>()
-        .and_then(|parts| parts.headers.get(ACCEPT).cloned())
-        .and_then(|accept| accept.to_str().map(|a| a.contains("text/html")).ok())
-        .unwrap_or(false);
-    if let (false, Some(response)) = (
-        plain_form_post,
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) {
-        response.set_status(err.status());
-    }
 }

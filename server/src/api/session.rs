@@ -149,14 +149,14 @@ struct AuditQuery {
 
 /// The audit log, newest first (admins only).
 #[utoipa::path(get, path = "/audit", tag = "session", params(AuditQuery),
-    responses((status = 200, description = "Newest first"),
+    responses((status = 200, description = "Newest first", body = Vec<app::identity::model::AuditEntry>),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn audit_log(
     State(state): State<AppState>,
     Peer(peer): Peer,
     headers: HeaderMap,
     super::ApiQuery(query): super::ApiQuery<AuditQuery>,
-) -> Result<Json<Vec<app::identity::repo::AuditEntry>>, ApiError> {
+) -> Result<Json<Vec<app::identity::model::AuditEntry>>, ApiError> {
     let user = signed_in(&state, &headers, &client(&headers, peer)).await?;
     if !user.role.permits(app::identity::model::Action::ViewAudit) {
         return Err(AppError::Forbidden(

@@ -10,6 +10,9 @@ use tokio::sync::oneshot;
 
 pub mod peers;
 
+/// The first-run setup token every test server is started with.
+pub const SETUP_TOKEN: &str = "test-setup-token-0123456789";
+
 /// Which database a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -95,6 +98,7 @@ impl TestApp {
             demo: options.demo,
             log_format: LogFormat::Text,
             secure_cookies: options.secure_cookies,
+            setup_token: Some(SETUP_TOKEN.into()),
             command: None,
         };
         let clock: app::clock::SharedClock = match options.clock {

@@ -1,0 +1,138 @@
+//! Server functions for signing in and out, first-run setup, and the audit log.
+
+use super::model::{AuditEntry, User};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// The signed-in user, if any.
+#[server(prefix = "/api/fn", endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<User>, AppError> {
+    let (state, headers, client) = request()?;
+    super::service::authenticate(&state, &headers, &client).await
+}
+
+/// Whether the instance waits for its first admin (/setup).
+#[server(prefix = "/api/fn", endpoint = "needs_setup")]
+pub async fn needs_setup() -> Result<bool, AppError> {
+    let (state, _, _) = request()?;
+    Ok(super::service::needs_setup(&state))
+}
+
+/// Signs in from the sign-in page and goes to the incident list.
+#[server(prefix = "/api/fn", endpoint = "sign_in")]
+pub async fn sign_in(email: String, password: String) -> Result<User, AppError> {
+    use axum::http::header::COOKIE;
+    let (state, headers, client) = request()?;
+    let (user, session) = super::service::sign_in(&state, &email, &password, &client)
+        .await
+        .inspect_err(crate::error::set_error_status)?;
+    // A new session id for every sign-in: the browser's earlier one ends.
+    if let Some(previous) = super::service::session_secret(headers.get_all(COOKIE)) {
+        super::service::sign_out(&state, &previous, &client).await?;
+    }
+    set_cookie(&super::service::session_cookie(
+        &session,
+        state.secure_cookies,
+    ));
+    leptos_axum::redirect("/");
+    Ok(user)
+}
+
+/// Signs this browser out and goes to the sign-in page.
+#[server(prefix = "/api/fn", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use axum::http::header::COOKIE;
+    let (state, headers, client) = request()?;
+    if let Some(secret) = super::service::session_secret(headers.get_all(COOKIE)) {
+        super::service::sign_out(&state, &secret, &client).await?;
+    }
+    set_cookie(&super::service::cleared_session_cookie(
+        state.secure_cookies,
+    ));
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// Creates the first admin with the setup token from the server's log.
+#[server(prefix = "/api/fn", endpoint = "complete_setup")]
+pub async fn complete_setup(
+    token: String,
+    email: String,
+    display_name: String,
+    password: String,
+) -> Result<User, AppError> {
+    let (state, _, client) = request()?;
+    let (user, session) =
+        super::service::complete_setup(&state, &token, (&email, &display_name), &password, &client)
+            .await
+            .inspect_err(crate::error::set_error_status)?;
+    set_cookie(&super::service::session_cookie(
+        &session,
+        state.secure_cookies,
+    ));
+    leptos_axum::redirect("/");
+    Ok(user)
+}
+
+/// The newest audit records, optionally only actions starting with `action`.
+#[server(prefix = "/api/fn", endpoint = "audit_entries")]
+pub async fn audit_entries(action: String) -> Result<Vec<AuditEntry>, AppError> {
+    use super::model::Action;
+    let (state, headers, client) = request()?;
+    let user = super::service::authenticate(&state, &headers, &client)
+        .await?
+        .ok_or_else(|| AppError::Unauthenticated("Sign in to read the audit log".into()))
+        .inspect_err(crate::error::set_error_status)?;
+    if !user.role.permits(Action::ViewAudit) {
+        let err = AppError::Forbidden(
+            "Reading the audit log needs the view_audit permission (admins)".into(),
+        );
+        crate::error::set_error_status(&err);
+        return Err(err);
+    }
+    let action = action.trim();
+    Ok(
+        super::repo::list_audit(state.db.pool(), (!action.is_empty()).then_some(action), 200)
+            .await?,
+    )
+}
+
+/// The state, request headers and client address of the current server call.
+#[cfg(feature = "ssr")]
+fn request() -> Result<
+    (
+        crate::state::AppState,
+        axum::http::HeaderMap,
+        super::service::Client,
+    ),
+    AppError,
+> {
+    use axum::extract::ConnectInfo;
+    use axum::http::{header::USER_AGENT, request::Parts};
+    let state = crate::state::AppState::from_context()?;
+    let parts = use_context::<Parts>()
+        .ok_or_else(|| AppError::internal("server function", "request parts missing"))?;
+    let client = super::service::Client {
+        ip: parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string()),
+        user_agent: parts
+            .headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(300).collect()),
+    };
+    Ok((state, parts.headers, client))
+}
+
+#[cfg(feature = "ssr")]
+fn set_cookie(value: &str) {
+    use axum::http::{header::SET_COOKIE, HeaderValue};
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        HeaderValue::from_str(value),
+    ) {
+        response.append_header(SET_COOKIE, value);
+    }
+}
