@@ -6,7 +6,7 @@ use crate::ui::{field_message, refusal_of, FieldError, Timestamp};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_location, use_query_map};
 
 /// Sign-in form. Works without JavaScript (the server redirects back with the error).
 #[component]
@@ -127,7 +127,9 @@ pub fn AuditPage() -> impl IntoView {
 #[component]
 pub fn UserMenu() -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
-    let user = Resource::new(|| (), |_| current_user());
+    // Asked again on every navigation: signing in or out ends with one.
+    let location = use_location();
+    let user = Resource::new(move || location.pathname.get(), |_| current_user());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
