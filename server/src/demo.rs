@@ -4,12 +4,42 @@
 use app::catalog::model::{NewAccount, NewSystem, NewTeam};
 use app::catalog::service as catalog;
 use app::error::AppError;
+use app::identity::model::UserRole;
+use app::identity::service as identity;
 use app::incidents::model::{ChangeInput, DeclareInput, Incident};
 use app::incidents::service as incidents;
 use app::state::AppState;
 use app::timeline::model::PostEntry;
 use app::timeline::service as timeline;
 use chrono::Duration;
+
+/// Demo sign-ins, one per role (demo only: documented in the README).
+pub const DEMO_USERS: [(&str, &str, UserRole, &str); 4] = [
+    (
+        "ada.admin@example.com",
+        "Ada Admin",
+        UserRole::Admin,
+        "demo-admin-password",
+    ),
+    (
+        "dana.lee@example.com",
+        "Dana Lee",
+        UserRole::Engineer,
+        "demo-engineer-password",
+    ),
+    (
+        "priya@example.com",
+        "Priya Raman",
+        UserRole::Cs,
+        "demo-cs-password",
+    ),
+    (
+        "victor.viewer@example.com",
+        "Victor Viewer",
+        UserRole::Viewer,
+        "demo-viewer-password",
+    ),
+];
 
 /// Seeds the demo unless the database already holds incidents.
 pub async fn seed(state: &AppState) -> Result<bool, AppError> {
@@ -18,6 +48,9 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
         .is_empty()
     {
         return Ok(false);
+    }
+    for (email, name, role, password) in DEMO_USERS {
+        identity::save_user(state, (email, name), role, Some(password), "demo data").await?;
     }
     for (slug, name, lead, lead_name) in [
         ("payments", "Payments", "dana.lee@example.com", "Dana Lee"),

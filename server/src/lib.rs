@@ -152,7 +152,6 @@ impl Server {
             .transpose()?;
         let wake = Arc::new(tokio::sync::Notify::new());
         let state = app_state(config, db.clone(), clock.clone(), addr, wake.clone());
-        offer_first_run_setup(&state, config).await?;
         if config.demo
             && demo::seed(&state)
                 .await
@@ -160,6 +159,7 @@ impl Server {
         {
             tracing::info!("demo data seeded");
         }
+        offer_first_run_setup(&state, config).await?;
         let outbox = outbox::Outbox {
             db: db.clone(),
             clock,

@@ -595,6 +595,7 @@ async fn corrections_are_revisions_with_history(backend: Backend) {
 
 mod demo {
     use super::common::{Backend, Options, TestApp};
+    use serde_json::json;
 
     async fn demo_data_is_seeded_once(backend: Backend) {
         let app = TestApp::spawn_with(
@@ -626,6 +627,26 @@ mod demo {
             .any(|e| e["kind"] == "finding" && e["root_cause"] == true));
         let (_, teams) = app.get("/teams").await;
         assert_eq!(teams.as_array().unwrap().len(), 3);
+        // One demo sign-in per role, with the documented passwords.
+        for (email, role, password) in [
+            ("ada.admin@example.com", "admin", "demo-admin-password"),
+            ("dana.lee@example.com", "engineer", "demo-engineer-password"),
+            ("priya@example.com", "cs", "demo-cs-password"),
+            (
+                "victor.viewer@example.com",
+                "viewer",
+                "demo-viewer-password",
+            ),
+        ] {
+            let (status, user) = app
+                .post("/session", json!({"email": email, "password": password}))
+                .await;
+            assert_eq!(
+                (status, user["role"].as_str()),
+                (200, Some(role)),
+                "{email}"
+            );
+        }
 
         let app = app.restart().await;
         let (_, again) = app.get("/incidents").await;
