@@ -830,6 +830,9 @@ async fn openapi_document_lists_every_route(backend: Backend) {
         "POST /api/v1/session/everywhere",
         "GET /api/v1/me",
         "GET /api/v1/audit",
+        "GET /api/v1/tokens",
+        "POST /api/v1/tokens",
+        "DELETE /api/v1/tokens/{id}",
     ]
     .into_iter()
     .map(str::to_owned)
@@ -842,7 +845,8 @@ async fn openapi_document_lists_every_route(backend: Backend) {
         let url = path
             .trim_start_matches("/api/v1")
             .replace("{key}", &key)
-            .replace("{seq}", "1");
+            .replace("{seq}", "1")
+            .replace("{id}", "1");
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let body = (method != reqwest::Method::GET).then(|| json!({}));
         let (status, answer) = app.api(method, &url, body).await;

@@ -21,6 +21,7 @@ for_each_backend!(
     secure_cookie_when_served_over_https,
     first_run_needs_the_setup_token,
     sign_in_page_functions_set_and_clear_the_cookie,
+    people_manage_their_own_tokens_and_admins_all,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -508,4 +509,101 @@ async fn sign_in_page_functions_set_and_clear_the_cookie(backend: Backend) {
         .unwrap()
         .contains("Max-Age=0"));
     assert_eq!(me(&app, ("Cookie", &cookie)).await.0, 401);
+}
+
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    cookie: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = app
+        .client
+        .request(method, app.url(&format!("/api/v1{path}")))
+        .header("Cookie", cookie);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (
+        status,
+        response.json::<Value>().await.unwrap_or(Value::Null),
+    )
+}
+
+async fn people_manage_their_own_tokens_and_admins_all(backend: Backend) {
+    use reqwest::Method;
+    let app = TestApp::spawn(backend).await;
+    let mut cookies = Vec::new();
+    for (email, role) in [
+        ("sam@example.com", "engineer"),
+        ("eve@example.com", "engineer"),
+        ("vic@example.com", "viewer"),
+        ("ada@example.com", "admin"),
+    ] {
+        add_user(&app, email, role);
+        cookies.push(cookie_pair(&sign_in(&app, email, PASSWORD, None).await.1));
+    }
+    let [sam, eve, vic, ada] = [&cookies[0], &cookies[1], &cookies[2], &cookies[3]];
+    let (status, created) = call(
+        &app,
+        Method::POST,
+        "/tokens",
+        sam,
+        Some(json!({"name": "laptop script"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let bearer = format!("Bearer {}", created["token"].as_str().unwrap());
+    assert_eq!(me(&app, ("Authorization", &bearer)).await.0, 200);
+
+    let (_, listed) = call(&app, Method::GET, "/tokens", sam, None).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["name"], "laptop script");
+    assert!(
+        listed[0]["last_used_at"].is_string(),
+        "last use is shown: {listed}"
+    );
+    assert!(
+        listed[0].get("token").is_none(),
+        "the secret is never shown again"
+    );
+    let (_, others) = call(&app, Method::GET, "/tokens", eve, None).await;
+    assert_eq!(others, json!([]), "only one's own");
+
+    let (status, refusal) = call(&app, Method::DELETE, &format!("/tokens/{id}"), eve, None).await;
+    assert_eq!(status, 403, "not eve's token: {refusal}");
+    assert!(refusal["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("manage_users"));
+    let (status, refusal) = call(
+        &app,
+        Method::POST,
+        "/tokens",
+        vic,
+        Some(json!({"name": "x"})),
+    )
+    .await;
+    assert_eq!(status, 403, "viewers have no tokens: {refusal}");
+    assert!(refusal["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("manage_own_tokens"));
+    assert_eq!(app.get("/tokens").await.0, 401);
+
+    let (_, all) = call(&app, Method::GET, "/tokens", ada, None).await;
+    assert_eq!(all[0]["user"], "sam@example.com", "admins see everyone's");
+    let (status, _) = call(&app, Method::DELETE, &format!("/tokens/{id}"), ada, None).await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        me(&app, ("Authorization", &bearer)).await.0,
+        401,
+        "revoked at once"
+    );
+    let (_, listed) = call(&app, Method::GET, "/tokens", sam, None).await;
+    assert!(listed[0]["revoked_at"].is_string());
 }

@@ -83,13 +83,8 @@ pub async fn audit_entries(action: String) -> Result<Vec<AuditEntry>, AppError> 
         .await?
         .ok_or_else(|| AppError::Unauthenticated("Sign in to read the audit log".into()))
         .inspect_err(crate::error::set_error_status)?;
-    if !user.role.permits(Action::ViewAudit) {
-        let err = AppError::Forbidden(
-            "Reading the audit log needs the view_audit permission (admins)".into(),
-        );
-        crate::error::set_error_status(&err);
-        return Err(err);
-    }
+    super::service::require(&user, Action::ViewAudit)
+        .inspect_err(crate::error::set_error_status)?;
     let action = action.trim();
     Ok(
         super::repo::list_audit(state.db.pool(), (!action.is_empty()).then_some(action), 200)

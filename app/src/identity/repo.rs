@@ -1,6 +1,6 @@
 //! SQL for users' sign-in data, sessions, API tokens, failed sign-ins and the audit log.
 
-use super::model::{AuditEntry, User, UserRole};
+use super::model::{ApiToken, AuditEntry, User, UserRole};
 use crate::catalog::model::UserId;
 use crate::db::{decode_error, from_millis, millis};
 use chrono::{DateTime, Utc};
@@ -246,6 +246,51 @@ pub async fn revoke_token(
     .fetch_optional(conn)
     .await
     .map(|user| user.map(UserId))
+}
+
+/// Tokens, newest first: one user's, or everyone's.
+pub async fn list_tokens(
+    ex: impl Executor<'_, Database = Any>,
+    user: Option<UserId>,
+) -> Result<Vec<ApiToken>, sqlx::Error> {
+    let optional_time =
+        |row: &AnyRow, column: &str| -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+            row.try_get::<Option<i64>, _>(column)?
+                .map(|ms| from_millis(column, ms))
+                .transpose()
+        };
+    sqlx::query(
+        "SELECT t.id, t.name, u.email, t.created_at, t.last_used_at, t.revoked_at \
+         FROM api_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE ($1 IS NULL OR t.user_id = $1) ORDER BY t.id DESC",
+    )
+    .bind(user.map(|u| u.0))
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(ApiToken {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            user: row.try_get("email")?,
+            created_at: from_millis("created_at", row.try_get("created_at")?)?,
+            last_used_at: optional_time(row, "last_used_at")?,
+            revoked_at: optional_time(row, "revoked_at")?,
+        })
+    })
+    .collect()
+}
+
+/// The owner of a token, if the token exists.
+pub async fn token_owner(
+    ex: impl Executor<'_, Database = Any>,
+    id: i64,
+) -> Result<Option<UserId>, sqlx::Error> {
+    sqlx::query_scalar("SELECT user_id FROM api_tokens WHERE id = $1")
+        .bind(id)
+        .fetch_optional(ex)
+        .await
+        .map(|owner| owner.map(UserId))
 }
 
 pub async fn add_login_failure(

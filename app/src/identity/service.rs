@@ -494,3 +494,86 @@ pub fn needs_setup(state: &AppState) -> bool {
         .unwrap_or_else(|e| e.into_inner())
         .is_some()
 }
+
+/// Refuses unless the user's role permits `action`, naming the missing permission.
+pub fn require(user: &User, action: super::model::Action) -> Result<(), AppError> {
+    if user.role.permits(action) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "Your role ({}) lacks the {} permission",
+            user.role,
+            serde_json::to_value(action)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        )))
+    }
+}
+
+/// The tokens a user may see: their own, or everyone's for those who manage users.
+pub async fn list_tokens(
+    state: &AppState,
+    user: &User,
+) -> Result<Vec<super::model::ApiToken>, AppError> {
+    use super::model::Action;
+    require(user, Action::ManageOwnTokens)?;
+    let whose = (!user.role.permits(Action::ManageUsers)).then_some(user.id);
+    Ok(repo::list_tokens(state.db.pool(), whose).await?)
+}
+
+/// A new token for the signed-in user; the secret is returned this once.
+pub async fn create_own_token(
+    state: &AppState,
+    user: &User,
+    name: &str,
+    client: &Client,
+) -> Result<(i64, String), AppError> {
+    require(user, super::model::Action::ManageOwnTokens)?;
+    let mut invalid = Invalid::default();
+    let name = check_name("name", name, &mut invalid);
+    if !invalid.fields.is_empty() {
+        return Err(AppError::Invalid(invalid));
+    }
+    let (secret, hash) = new_secret(TOKEN_PREFIX);
+    let mut conn = state.db.pool().acquire().await?;
+    let id = repo::insert_token(&mut conn, user.id, &name, &hash, state.now()).await?;
+    audit(
+        state,
+        Some(user),
+        "",
+        ("token.created", &user.email),
+        json!({"token_id": id, "name": name}),
+        client,
+    )
+    .await?;
+    Ok((id, secret))
+}
+
+/// Revokes one of the user's tokens (any token, for those who manage users).
+pub async fn revoke_token_as(
+    state: &AppState,
+    user: &User,
+    id: i64,
+    client: &Client,
+) -> Result<(), AppError> {
+    use super::model::Action;
+    require(user, Action::ManageOwnTokens)?;
+    let owner = repo::token_owner(state.db.pool(), id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("token {id}")))?;
+    if owner != user.id {
+        require(user, Action::ManageUsers)?;
+    }
+    let mut conn = state.db.pool().acquire().await?;
+    repo::revoke_token(&mut conn, id, state.now()).await?;
+    audit(
+        state,
+        Some(user),
+        "",
+        ("token.revoked", &id.to_string()),
+        json!({}),
+        client,
+    )
+    .await
+}

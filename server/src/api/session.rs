@@ -21,6 +21,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sign_out_everywhere))
         .routes(routes!(me))
         .routes(routes!(audit_log))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
 }
 
 /// The connection's remote address, when the server was started with connect info
@@ -158,16 +160,71 @@ async fn audit_log(
     super::ApiQuery(query): super::ApiQuery<AuditQuery>,
 ) -> Result<Json<Vec<app::identity::model::AuditEntry>>, ApiError> {
     let user = signed_in(&state, &headers, &client(&headers, peer)).await?;
-    if !user.role.permits(app::identity::model::Action::ViewAudit) {
-        return Err(AppError::Forbidden(
-            "Reading the audit log needs the view_audit permission (admins)".into(),
-        )
-        .into());
-    }
+    identity::require(&user, app::identity::model::Action::ViewAudit)?;
     let limit = query.limit.unwrap_or(100).clamp(1, 500);
     Ok(Json(
         app::identity::repo::list_audit(state.db.pool(), query.action.as_deref(), limit)
             .await
             .map_err(AppError::from)?,
     ))
+}
+
+/// The signed-in user's API tokens (everyone's, for admins).
+#[utoipa::path(get, path = "/tokens", tag = "session",
+    responses((status = 200, body = Vec<app::identity::model::ApiToken>),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_tokens(
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+) -> Result<Json<Vec<app::identity::model::ApiToken>>, ApiError> {
+    let user = signed_in(&state, &headers, &client(&headers, peer)).await?;
+    Ok(Json(identity::list_tokens(&state, &user).await?))
+}
+
+/// A name for a new token.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewToken {
+    /// What it is for, e.g. "alertmanager".
+    name: String,
+}
+
+/// Creates a token acting as the signed-in user; the secret is in this answer only.
+#[utoipa::path(post, path = "/tokens", tag = "session", request_body = NewToken,
+    responses((status = 201, description = "`{id, name, token}`: keep the token, it is not shown again"),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_token(
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<NewToken>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let client = client(&headers, peer);
+    let user = signed_in(&state, &headers, &client).await?;
+    let (id, token) = identity::create_own_token(&state, &user, &input.name, &client).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "id": id, "name": input.name.trim(), "token": token })),
+    ))
+}
+
+/// Revokes a token (one's own; any, for admins). It stops working at once.
+#[utoipa::path(delete, path = "/tokens/{id}", tag = "session",
+    params(("id" = i64, Path, description = "Token id")),
+    responses((status = 204, description = "Revoked"), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn revoke_token(
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let client = client(&headers, peer);
+    let user = signed_in(&state, &headers, &client).await?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| AppError::NotFound(format!("token {id}")))?;
+    identity::revoke_token_as(&state, &user, id, &client).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
