@@ -172,6 +172,17 @@ pub fn millis(at: chrono::DateTime<chrono::Utc>) -> i64 {
     at.timestamp_millis()
 }
 
+/// Reads an optional stored time (`NULL` → `None`) from `column` of a row.
+pub fn optional_time(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, sqlx::Error> {
+    use sqlx::Row;
+    row.try_get::<Option<i64>, _>(column)?
+        .map(|ms| from_millis(column, ms))
+        .transpose()
+}
+
 /// Reads a stored time back, naming the column if it is out of range.
 pub fn from_millis(column: &str, ms: i64) -> Result<chrono::DateTime<chrono::Utc>, sqlx::Error> {
     chrono::DateTime::from_timestamp_millis(ms)

@@ -181,15 +181,21 @@ pub async fn list_admins(
         .collect()
 }
 
-fn team_from_row(row: &AnyRow) -> Result<Team, sqlx::Error> {
-    let lead = match row.try_get::<Option<i64>, _>("lead_id")? {
-        Some(id) => Some(Person {
-            id: UserId(id),
-            email: row.try_get("lead_email")?,
-            display_name: row.try_get("lead_name")?,
-        }),
-        None => None,
+/// An optional person joined in as `<prefix>_id`, `<prefix>_email`, `<prefix>_name`
+/// (a team's lead, an account's CSM, an incident's role holders).
+pub fn person_with_prefix(row: &AnyRow, prefix: &str) -> Result<Option<Person>, sqlx::Error> {
+    let Some(id) = row.try_get::<Option<i64>, _>(format!("{prefix}_id").as_str())? else {
+        return Ok(None);
     };
+    Ok(Some(Person {
+        id: UserId(id),
+        email: row.try_get(format!("{prefix}_email").as_str())?,
+        display_name: row.try_get(format!("{prefix}_name").as_str())?,
+    }))
+}
+
+fn team_from_row(row: &AnyRow) -> Result<Team, sqlx::Error> {
+    let lead = person_with_prefix(row, "lead")?;
     Ok(Team {
         id: TeamId(row.try_get("id")?),
         slug: row.try_get("slug")?,
@@ -294,14 +300,7 @@ pub async fn update_account(
 }
 
 fn account_from_row(row: &AnyRow) -> Result<super::model::Account, sqlx::Error> {
-    let csm = match row.try_get::<Option<i64>, _>("csm_id")? {
-        Some(id) => Some(Person {
-            id: UserId(id),
-            email: row.try_get("csm_email")?,
-            display_name: row.try_get("csm_name")?,
-        }),
-        None => None,
-    };
+    let csm = person_with_prefix(row, "csm")?;
     let emails: String = row.try_get("contact_emails")?;
     Ok(super::model::Account {
         id: super::model::AccountId(row.try_get("id")?),

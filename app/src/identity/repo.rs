@@ -2,7 +2,7 @@
 
 use super::model::{ApiToken, AuditEntry, User, UserRole};
 use crate::catalog::model::UserId;
-use crate::db::{decode_error, from_millis, millis};
+use crate::db::{decode_error, from_millis, millis, optional_time};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
@@ -253,12 +253,6 @@ pub async fn list_tokens(
     ex: impl Executor<'_, Database = Any>,
     user: Option<UserId>,
 ) -> Result<Vec<ApiToken>, sqlx::Error> {
-    let optional_time =
-        |row: &AnyRow, column: &str| -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-            row.try_get::<Option<i64>, _>(column)?
-                .map(|ms| from_millis(column, ms))
-                .transpose()
-        };
     sqlx::query(
         "SELECT t.id, t.name, u.email, t.created_at, t.last_used_at, t.revoked_at \
          FROM api_tokens t JOIN users u ON u.id = t.user_id \
@@ -319,11 +313,7 @@ pub async fn login_failures_since(
     .bind(millis(since))
     .fetch_one(ex)
     .await?;
-    let oldest = row
-        .try_get::<Option<i64>, _>("oldest")?
-        .map(|ms| from_millis("oldest", ms))
-        .transpose()?;
-    Ok((row.try_get("failures")?, oldest))
+    Ok((row.try_get("failures")?, optional_time(&row, "oldest")?))
 }
 
 pub async fn clear_login_failures(

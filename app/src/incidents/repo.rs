@@ -1,8 +1,9 @@
 //! SQL for incidents.
 
 use super::model::{Declaration, Incident, IncidentId, IncidentStatus, Lifecycle, Role, Severity};
-use crate::catalog::model::{Person, Tier, UserId};
-use crate::db::{from_millis, millis};
+use crate::catalog::model::{Tier, UserId};
+use crate::catalog::repo::person_with_prefix;
+use crate::db::{from_millis, millis, optional_time};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
@@ -436,21 +437,6 @@ fn incident_from_row(row: &AnyRow) -> Result<Incident, sqlx::Error> {
     let time = |column: &str| -> Result<DateTime<Utc>, sqlx::Error> {
         from_millis(column, row.try_get(column)?)
     };
-    let optional_time = |column: &str| -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-        row.try_get::<Option<i64>, _>(column)?
-            .map(|ms| from_millis(column, ms))
-            .transpose()
-    };
-    let person = |prefix: &str| -> Result<Option<Person>, sqlx::Error> {
-        let Some(id) = row.try_get::<Option<i64>, _>(format!("{prefix}_id").as_str())? else {
-            return Ok(None);
-        };
-        Ok(Some(Person {
-            id: UserId(id),
-            email: row.try_get(format!("{prefix}_email").as_str())?,
-            display_name: row.try_get(format!("{prefix}_name").as_str())?,
-        }))
-    };
     let id = IncidentId(row.try_get("id")?);
     let description: String = row.try_get("description")?;
     // Rows from before rendering was stored are rendered here.
@@ -469,14 +455,14 @@ fn incident_from_row(row: &AnyRow) -> Result<Incident, sqlx::Error> {
             .map_err(|e: String| crate::db::decode_error("status", e))?,
         description_html,
         description,
-        lead: person("lead")?,
-        comms_owner: person("comms")?,
+        lead: person_with_prefix(row, "lead")?,
+        comms_owner: person_with_prefix(row, "comms")?,
         lifecycle: Lifecycle {
             started_at: time("started_at")?,
             declared_at: time("declared_at")?,
-            acknowledged_at: optional_time("acknowledged_at")?,
-            mitigated_at: optional_time("mitigated_at")?,
-            resolved_at: optional_time("resolved_at")?,
+            acknowledged_at: optional_time(row, "acknowledged_at")?,
+            mitigated_at: optional_time(row, "mitigated_at")?,
+            resolved_at: optional_time(row, "resolved_at")?,
         },
         last_seq: row.try_get("last_seq")?,
         systems: Vec::new(),

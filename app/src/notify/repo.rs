@@ -2,7 +2,7 @@
 
 use super::model::{Channel, Delivery, Notification};
 use crate::catalog::model::UserId;
-use crate::db::{decode_error, from_millis, millis};
+use crate::db::{decode_error, from_millis, millis, optional_time};
 use crate::incidents::model::IncidentId;
 use chrono::{DateTime, Utc};
 use sqlx::{Any, AnyConnection, Executor, Row};
@@ -90,10 +90,7 @@ pub async fn list_for_incident(
                     .map_err(|e| decode_error("status", e))?,
                 attempts: row.try_get("attempts")?,
                 last_error: row.try_get("last_error")?,
-                delivered_at: row
-                    .try_get::<Option<i64>, _>("delivered_at")?
-                    .map(|ms| from_millis("delivered_at", ms))
-                    .transpose()?,
+                delivered_at: optional_time(row, "delivered_at")?,
             };
             if let Some((_, notification)) = notifications.last_mut() {
                 notification.deliveries.push(delivery);

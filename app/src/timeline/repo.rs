@@ -1,7 +1,7 @@
 //! SQL for timeline entries and their revisions. Rows are only ever inserted.
 
 use super::model::{EntryId, EntryKind, NewEntry, Redaction, Revision, TimelineEntry};
-use crate::db::{decode_error, from_millis, millis};
+use crate::db::{decode_error, from_millis, millis, optional_time};
 use crate::incidents::model::IncidentId;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
@@ -209,10 +209,7 @@ fn entry_from_row(row: &AnyRow) -> Result<TimelineEntry, sqlx::Error> {
         author: row.try_get("author")?,
         body,
         body_html,
-        occurred_at: row
-            .try_get::<Option<i64>, _>("occurred_at")?
-            .map(|ms| from_millis("occurred_at", ms))
-            .transpose()?,
+        occurred_at: optional_time(row, "occurred_at")?,
         recorded_at: from_millis("recorded_at", row.try_get("recorded_at")?)?,
         customer_visible: row.try_get::<i64, _>("customer_visible")? != 0,
         revision: row.try_get("revision")?,
