@@ -23,13 +23,12 @@ pub async fn needs_setup() -> Result<bool, AppError> {
 pub async fn sign_in(email: String, password: String) -> Result<User, AppError> {
     use axum::http::header::COOKIE;
     let (state, headers, client) = request()?;
-    let (user, session) = super::service::sign_in(&state, &email, &password, &client)
-        .await
-        .inspect_err(crate::error::set_error_status)?;
     // A new session id for every sign-in: the browser's earlier one ends.
-    if let Some(previous) = super::service::session_secret(headers.get_all(COOKIE)) {
-        super::service::sign_out(&state, &previous, &client).await?;
-    }
+    let previous = super::service::session_secret(headers.get_all(COOKIE));
+    let (user, session) =
+        super::service::sign_in(&state, (&email, &password), previous.as_deref(), &client)
+            .await
+            .inspect_err(crate::error::set_error_status)?;
     set_cookie(&super::service::session_cookie(
         &session,
         state.secure_cookies,
@@ -103,21 +102,15 @@ fn request() -> Result<
     AppError,
 > {
     use axum::extract::ConnectInfo;
-    use axum::http::{header::USER_AGENT, request::Parts};
+    use axum::http::request::Parts;
     let state = crate::state::AppState::from_context()?;
     let parts = use_context::<Parts>()
         .ok_or_else(|| AppError::internal("server function", "request parts missing"))?;
-    let client = super::service::Client {
-        ip: parts
-            .extensions
-            .get::<ConnectInfo<std::net::SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string()),
-        user_agent: parts
-            .headers
-            .get(USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|ua| ua.chars().take(300).collect()),
-    };
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|ConnectInfo(addr)| *addr);
+    let client = super::service::Client::of_request(&parts.headers, peer);
     Ok((state, parts.headers, client))
 }
 

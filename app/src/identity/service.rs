@@ -37,6 +37,22 @@ pub struct Client {
     pub user_agent: Option<String>,
 }
 
+impl Client {
+    /// The client of a request: its peer address and (capped) user agent.
+    pub fn of_request(
+        headers: &axum::http::HeaderMap,
+        peer: Option<std::net::SocketAddr>,
+    ) -> Client {
+        Client {
+            ip: peer.map(|addr| addr.ip().to_string()),
+            user_agent: headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|ua| ua.chars().take(300).collect()),
+        }
+    }
+}
+
 /// A new session: its cookie secret (shown to the browser only) and when it ends.
 #[derive(Debug, Clone)]
 pub struct NewSession {
@@ -67,11 +83,11 @@ async fn audit(
 /// Signs in with email and password. Wrong credentials get one message whichever
 /// part was wrong; too many failures for the account or the address get a
 /// "try again in N minutes". Every attempt is audited. A successful sign-in starts
-/// a new session (the caller drops any previous one: rotation).
+/// a new session and ends `previous`, the browser's earlier one (rotation).
 pub async fn sign_in(
     state: &AppState,
-    email: &str,
-    password: &str,
+    (email, password): (&str, &str),
+    previous: Option<&str>,
     client: &Client,
 ) -> Result<(User, NewSession), AppError> {
     let email = email.trim().to_lowercase();
@@ -149,6 +165,9 @@ pub async fn sign_in(
         client,
     )
     .await?;
+    if let Some(previous) = previous {
+        sign_out(state, previous, client).await?;
+    }
     Ok((user, NewSession { secret, expires_at }))
 }
 
@@ -482,7 +501,7 @@ pub async fn complete_setup(
         client,
     )
     .await?;
-    let (user, session) = sign_in(state, &user.email, password, client).await?;
+    let (user, session) = sign_in(state, (&user.email, password), None, client).await?;
     Ok((user, session))
 }
 

@@ -6,7 +6,7 @@ use app::identity::model::User;
 use app::identity::service::{self as identity, Client};
 use app::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::header::{COOKIE, SET_COOKIE, USER_AGENT};
+use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -43,14 +43,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
 }
 
 /// Where a request came from.
-pub fn client(headers: &HeaderMap, peer: Option<SocketAddr>) -> Client {
-    Client {
-        ip: peer.map(|addr| addr.ip().to_string()),
-        user_agent: headers
-            .get(USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|ua| ua.chars().take(300).collect()),
-    }
+fn client(headers: &HeaderMap, peer: Option<SocketAddr>) -> Client {
+    Client::of_request(headers, peer)
 }
 
 /// Sign-in credentials.
@@ -74,10 +68,14 @@ async fn sign_in(
     ApiJson(input): ApiJson<SignIn>,
 ) -> Result<Response, ApiError> {
     let client = client(&headers, peer);
-    let (user, session) = identity::sign_in(&state, &input.email, &input.password, &client).await?;
-    if let Some(previous) = identity::session_secret(headers.get_all(COOKIE)) {
-        identity::sign_out(&state, &previous, &client).await?;
-    }
+    let previous = identity::session_secret(headers.get_all(COOKIE));
+    let (user, session) = identity::sign_in(
+        &state,
+        (&input.email, &input.password),
+        previous.as_deref(),
+        &client,
+    )
+    .await?;
     let cookie = identity::session_cookie(&session, state.secure_cookies);
     Ok(([(SET_COOKIE, cookie)], Json(user)).into_response())
 }
