@@ -112,13 +112,7 @@ pub async fn revise_entry(
     }
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
-    let event_seq = incident_repo::next_seq(&mut tx, incident)
-        .await?
-        .ok_or_else(|| AppError::NotFound(incident.key()))?;
-    let entry = repo::find_by_seq(&mut *tx, incident, seq)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("{} timeline entry {seq}", incident.key())))?;
-    check_editable(&entry, "corrected")?;
+    let (event_seq, entry) = editable_entry(&mut tx, incident, seq, "corrected").await?;
     if entry.body == body {
         let mut invalid = Invalid::default();
         invalid.add("body", "The correction is the same as the current text");
@@ -164,6 +158,28 @@ pub struct RedactInput {
     pub author: Option<String>,
 }
 
+/// Takes the incident's next seq (and with it the write lock), then the entry created
+/// at `seq`, refusing one that cannot be `verb` (corrected, removed).
+async fn editable_entry(
+    conn: &mut sqlx::AnyConnection,
+    incident: IncidentId,
+    seq: i64,
+    verb: &str,
+) -> Result<(i64, TimelineEntry), AppError> {
+    let event_seq = incident_repo::next_seq(conn, incident)
+        .await?
+        .ok_or_else(|| AppError::NotFound(incident.key()))?;
+    let entry = repo::find_by_seq(&mut *conn, incident, seq)
+        .await?
+        .ok_or_else(|| entry_not_found(incident, seq))?;
+    check_editable(&entry, verb)?;
+    Ok((event_seq, entry))
+}
+
+fn entry_not_found(incident: IncidentId, seq: i64) -> AppError {
+    AppError::NotFound(format!("{} timeline entry {seq}", incident.key()))
+}
+
 /// Only people's entries can be corrected or removed, and not once removed: the
 /// change entries are the record of what happened to the incident.
 fn check_editable(entry: &TimelineEntry, verb: &str) -> Result<(), AppError> {
@@ -204,13 +220,7 @@ pub async fn redact_entry(
     }
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
-    let event_seq = incident_repo::next_seq(&mut tx, incident)
-        .await?
-        .ok_or_else(|| AppError::NotFound(incident.key()))?;
-    let entry = repo::find_by_seq(&mut *tx, incident, seq)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("{} timeline entry {seq}", incident.key())))?;
-    check_editable(&entry, "removed")?;
+    let (event_seq, entry) = editable_entry(&mut tx, incident, seq, "removed").await?;
     let redaction = Redaction {
         author,
         reason: reason.to_owned(),
@@ -248,6 +258,6 @@ pub async fn revision_history(
 ) -> Result<Vec<Revision>, AppError> {
     let entry = repo::find_by_seq(state.db.pool(), incident, seq)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("{} timeline entry {seq}", incident.key())))?;
+        .ok_or_else(|| entry_not_found(incident, seq))?;
     Ok(repo::list_revisions(state.db.pool(), entry.id).await?)
 }
