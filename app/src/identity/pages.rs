@@ -2,7 +2,7 @@
 //! of the top bar.
 
 use super::api::{audit_entries, current_user, CompleteSetup, SignIn, SignOut};
-use crate::ui::{field_message, refusal_of, FieldError, Timestamp};
+use crate::ui::{failure_of, field_message, refusal_of, FieldError, Timestamp};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
@@ -13,15 +13,12 @@ use leptos_router::hooks::{use_location, use_query_map};
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let refusal = refusal_of(move || action.value().get());
-    let failure = move || match action.value().get() {
-        Some(Err(err)) if err.invalid().is_none() => Some(err.to_string()),
-        _ => None,
-    };
+    let failure = failure_of(move || action.value().get());
     view! {
         <Title text="Sign in · Sitrep"/>
         <ActionForm action attr:class="card narrow" attr:id="login-form">
             <h1>"Sign in"</h1>
-            <p class="form-error" role="alert">{failure}</p>
+            <p class="form-error" role="alert">{move || failure.get()}</p>
             <div class="field">
                 <label for="login-email">"Email"</label>
                 <input id="login-email" name="email" type="email" autocomplete="username" required=true/>
@@ -42,10 +39,7 @@ pub fn SetupPage() -> impl IntoView {
     let action = ServerAction::<CompleteSetup>::new();
     let refusal = refusal_of(move || action.value().get());
     let error = move |field| field_message(refusal, field);
-    let failure = move || match action.value().get() {
-        Some(Err(err)) if err.invalid().is_none() => Some(err.to_string()),
-        _ => None,
-    };
+    let failure = failure_of(move || action.value().get());
     view! {
         <Title text="Set up Sitrep"/>
         <ActionForm action attr:class="card narrow" attr:id="setup-form">
@@ -54,7 +48,7 @@ pub fn SetupPage() -> impl IntoView {
                 "Create the first admin. The setup token is in the server's log (or in "
                 <code>"SITREP_SETUP_TOKEN"</code>"): only someone who runs this server can claim it."
             </p>
-            <p class="form-error" role="alert">{failure}</p>
+            <p class="form-error" role="alert">{move || failure.get()}</p>
             <div class="field">
                 <label for="setup-token">"Setup token"</label>
                 <input id="setup-token" name="token" type="password" autocomplete="off" required=true/>

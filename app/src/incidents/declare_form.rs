@@ -4,8 +4,8 @@ use super::api::DeclareIncident;
 use super::model::{DESCRIPTION_MAX_BYTES, TITLE_MAX_CHARS};
 use crate::catalog::api::list_systems;
 use crate::ui::{
-    clear_after_success, field_message, rcdata_text, refusal_of, typed_value, FieldError,
-    SeverityOptions,
+    clear_after_success, failure_of, field_message, rcdata_text, refusal_of, typed_value,
+    FieldError, SeverityOptions,
 };
 use leptos::html::Form;
 use leptos::prelude::*;
@@ -16,10 +16,7 @@ use leptos::prelude::*;
 pub fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
     let form = NodeRef::<Form>::new();
     let refusal = refusal_of(move || action.value().get());
-    let failure = move || match action.value().get() {
-        Some(Err(err)) if err.invalid().is_none() => Some(err.to_string()),
-        _ => None,
-    };
+    let failure = failure_of(move || action.value().get());
     let error = move |field| field_message(refusal, field);
     // Without JavaScript the page is rendered afresh, so the typed values come back
     // from the server inside the validation error.
@@ -114,7 +111,7 @@ pub fn DeclareForm(action: ServerAction<DeclareIncident>) -> impl IntoView {
                 <p class="hint">{format!("Up to {} KB.", DESCRIPTION_MAX_BYTES / 1024)}</p>
                 <FieldError id="declare-description-error" message=error("description")/>
             </div>
-            <p class="form-error" role="alert">{failure}</p>
+            <p class="form-error" role="alert">{move || failure.get()}</p>
             <button type="submit" class="primary" disabled=move || action.pending().get()>
                 {move || if action.pending().get() { "Declaring…" } else { "Declare incident" }}
             </button>

@@ -67,6 +67,17 @@ pub fn refusal_of<T: 'static>(
     })
 }
 
+/// The message of an action's latest failure that is not about a field (wrong
+/// password, throttled, server error), if any.
+pub fn failure_of<T: 'static>(
+    latest: impl Fn() -> Option<Result<T, AppError>> + Send + Sync + 'static,
+) -> Memo<Option<String>> {
+    Memo::new(move |_| match latest() {
+        Some(Err(err)) if err.invalid().is_none() => Some(err.to_string()),
+        _ => None,
+    })
+}
+
 /// The message for one field of a refusal.
 pub fn field_message(
     refusal: Memo<Option<Invalid>>,
