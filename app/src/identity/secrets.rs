@@ -65,12 +65,13 @@ pub fn secret_hash(secret: &str) -> String {
     to_hex(&Sha256::digest(secret.as_bytes()))
 }
 
-/// Compares two secrets in time independent of where they differ.
-pub fn same_secret(a: &str, b: &str) -> bool {
+/// Whether `secret` is the one stored as `stored_hash`, compared in time independent
+/// of where they differ.
+pub fn matches_hash(secret: &str, stored_hash: &str) -> bool {
     use subtle::ConstantTimeEq;
-    secret_hash(a)
+    secret_hash(secret)
         .as_bytes()
-        .ct_eq(secret_hash(b).as_bytes())
+        .ct_eq(stored_hash.as_bytes())
         .into()
 }
 
@@ -105,6 +106,6 @@ mod tests {
         assert!(a.starts_with("sitrep_") && a.len() == 7 + 64);
         assert_ne!(a, b);
         assert_eq!(secret_hash(&a), hash);
-        assert!(same_secret(&a, &a.clone()) && !same_secret(&a, &b));
+        assert!(matches_hash(&a, &hash) && !matches_hash(&b, &hash));
     }
 }

@@ -5,7 +5,8 @@
 use super::model::{User, UserRole};
 use super::repo::{self, AuditRecord};
 use super::secrets::{
-    dummy_hash, hash_password, new_secret, password_problem, secret_hash, verify_password,
+    dummy_hash, hash_password, matches_hash, new_secret, password_problem, secret_hash,
+    verify_password,
 };
 use crate::catalog::model::{check_email, check_name};
 use crate::error::{AppError, Invalid};
@@ -459,9 +460,7 @@ pub async fn complete_setup(
             "This instance is set up already: sign in instead".into(),
         ));
     };
-    let given = secret_hash(token.trim());
-    let matches: bool = subtle::ConstantTimeEq::ct_eq(given.as_bytes(), expected.as_bytes()).into();
-    if !matches {
+    if !matches_hash(token.trim(), &expected) {
         audit(
             state,
             None,
