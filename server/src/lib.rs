@@ -6,6 +6,7 @@ pub mod config;
 mod demo;
 mod health;
 pub mod outbox;
+mod render_deadline;
 pub mod security;
 pub mod telemetry;
 
@@ -35,10 +36,16 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
+    let pages = Router::new()
+        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        .layer(middleware::from_fn_with_state(
+            render_deadline::RenderDeadline::default(),
+            render_deadline::retry_stalled_render,
+        ));
     Router::new()
         .merge(health::routes())
         .merge(api::routes())
-        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        .merge(pages)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Both: the layer refuses oversized bodies outright; DefaultBodyLimit raises
         // axum's 2 MB extractor default, which server functions read through.

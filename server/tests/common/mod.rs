@@ -79,7 +79,10 @@ impl TestApp {
         // Server errors show in a failing test's output (captured otherwise).
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
-            .with_env_filter("warn")
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_env("SITREP_TEST_LOG")
+                    .unwrap_or_else(|_| "warn".into()),
+            )
             .try_init();
         let data_dir = tempfile::tempdir().expect("temp dir");
         let database_url = match backend {
@@ -125,6 +128,8 @@ impl TestApp {
         }));
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A request that never answers fails its test instead of stalling the run.
+            .timeout(std::time::Duration::from_secs(60))
             .build()
             .unwrap();
         TestApp {

@@ -1,0 +1,135 @@
+//! A deadline on server-side page renders, with one fresh attempt when it passes.
+//!
+//! Leptos 0.8's SSR can lose a wake-up when several `<Suspense>`/`<Transition>`
+//! boundaries resolve at once on different threads: every thread parks and the
+//! response never starts (upstream: leptos-rs/leptos#4673, #4851; seen here about
+//! once in a few hundred renders under parallel load). A page normally renders in
+//! tens of milliseconds, so a render still pending at the deadline is stalled, not
+//! slow: it is dropped and the page rendered again. Only reads are retried; server
+//! functions (POST) never pass through here twice.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::time::Duration;
+
+/// How long one render of a page may take before it counts as stalled.
+#[derive(Clone, Copy, Debug)]
+pub struct RenderDeadline(pub Duration);
+
+impl Default for RenderDeadline {
+    fn default() -> Self {
+        RenderDeadline(Duration::from_secs(10))
+    }
+}
+
+/// Renders a GET/HEAD page within the deadline, trying once more if the first
+/// render stalls; a second stall is a 503 the browser may retry.
+pub async fn retry_stalled_render(
+    State(RenderDeadline(deadline)): State<RenderDeadline>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return next.run(request).await;
+    }
+    // A GET has no body to replay: the head is all the second attempt needs.
+    let (parts, _) = request.into_parts();
+    for attempt in 1..=2 {
+        let again = Request::from_parts(parts.clone(), Body::empty());
+        match tokio::time::timeout(deadline, next.clone().run(again)).await {
+            Ok(response) => return response,
+            Err(_) => tracing::warn!(
+                path = %parts.uri.path(),
+                attempt,
+                "page render stalled for {deadline:?}; dropped it"
+            ),
+        }
+    }
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [("retry-after", "1")],
+        "This page took too long to render. Reload to try again.",
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::{get, post};
+    use axum::{middleware, Router};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tower::ServiceExt;
+
+    /// A page whose first `stalls` renders never finish, counting every render.
+    fn app(stalls: usize, renders: Arc<AtomicUsize>) -> Router {
+        let page = move || {
+            let renders = renders.clone();
+            async move {
+                if renders.fetch_add(1, Ordering::SeqCst) < stalls {
+                    std::future::pending::<()>().await;
+                }
+                "rendered"
+            }
+        };
+        Router::new()
+            .route("/page", get(page.clone()))
+            .route("/action", post(page))
+            .layer(middleware::from_fn_with_state(
+                RenderDeadline(Duration::from_millis(50)),
+                retry_stalled_render,
+            ))
+    }
+
+    async fn call(app: Router, method: Method, uri: &str) -> (StatusCode, String) {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::empty())
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn a_stalled_render_is_replaced_by_a_fresh_one() {
+        let renders = Arc::new(AtomicUsize::new(0));
+        let (status, body) = call(app(1, renders.clone()), Method::GET, "/page").await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "rendered"));
+        assert_eq!(renders.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn two_stalls_give_a_retryable_503() {
+        let renders = Arc::new(AtomicUsize::new(0));
+        let (status, body) = call(app(2, renders.clone()), Method::GET, "/page").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains("Reload"), "{body}");
+        assert_eq!(renders.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn writes_are_never_run_twice() {
+        let renders = Arc::new(AtomicUsize::new(0));
+        let app = app(0, renders.clone());
+        let (status, _) = call(app, Method::POST, "/action").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(renders.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_prompt_render_is_not_repeated() {
+        let renders = Arc::new(AtomicUsize::new(0));
+        let (status, _) = call(app(0, renders.clone()), Method::GET, "/page").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(renders.load(Ordering::SeqCst), 1);
+    }
+}
