@@ -4,8 +4,8 @@
 use app::catalog::model::{NewAccount, NewSystem, NewTeam};
 use app::catalog::service as catalog;
 use app::error::AppError;
-use app::identity::model::UserRole;
-use app::identity::service as identity;
+use app::identity::model::{User, UserRole};
+use app::identity::service::{self as identity, Client};
 use app::incidents::model::{ChangeInput, DeclareInput, Incident};
 use app::incidents::service as incidents;
 use app::state::AppState;
@@ -49,9 +49,24 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
     {
         return Ok(false);
     }
+    let mut users = Vec::new();
     for (email, name, role, password) in DEMO_USERS {
-        identity::save_user(state, (email, name), role, Some(password), "demo data").await?;
+        users.push(
+            identity::save_user(state, (email, name), role, Some(password), "demo data").await?,
+        );
     }
+    let [ada, dana, priya, _] = <[User; 4]>::try_from(users)
+        .map_err(|_| AppError::internal("demo", "demo users missing"))?;
+    // Sam leads Platform and writes its entries, but has no demo sign-in.
+    let sam = identity::save_user(
+        state,
+        ("sam.okafor@example.com", "Sam Okafor"),
+        UserRole::Engineer,
+        None,
+        "demo data",
+    )
+    .await?;
+    let admin = (&ada, &Client::default());
     for (slug, name, lead, lead_name) in [
         ("payments", "Payments", "dana.lee@example.com", "Dana Lee"),
         (
@@ -64,6 +79,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
     ] {
         catalog::create_team(
             state,
+            admin,
             &NewTeam {
                 slug: slug.into(),
                 name: name.into(),
@@ -109,6 +125,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
     ] {
         catalog::create_system(
             state,
+            admin,
             &NewSystem {
                 slug: slug.into(),
                 name: name.into(),
@@ -144,6 +161,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
     for (n, (slug, name, tier, csm)) in accounts.into_iter().enumerate() {
         catalog::create_account(
             state,
+            admin,
             &NewAccount {
                 slug: slug.into(),
                 name: name.into(),
@@ -167,6 +185,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
     let now = state.now();
     let past = declare(
         state,
+        &priya,
         "Search results empty for EU tenants",
         "P2",
         "search",
@@ -178,7 +197,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
         state,
         &past,
         "update",
-        "Sam Okafor",
+        &sam,
         "EU shard returns 0 hits since the 02:00 reindex.",
     )
     .await?;
@@ -186,7 +205,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
         state,
         &past,
         "action",
-        "Sam Okafor",
+        &sam,
         "Restarted the EU query nodes.",
     )
     .await?;
@@ -194,7 +213,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
         state,
         &past,
         "finding",
-        "Sam Okafor",
+        &sam,
         "The reindex job wrote to a new alias that queries do not read.",
     )
     .await?;
@@ -202,16 +221,17 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
         state,
         &past,
         "action",
-        "Sam Okafor",
+        &sam,
         "Pointed the read alias at the new index.",
     )
     .await?;
     for status in ["identified", "monitoring", "resolved"] {
-        change(state, &past, status, "Sam Okafor").await?;
+        change(state, &past, status, &sam).await?;
     }
 
     let login = declare(
         state,
+        &sam,
         "SSO logins fail for Okta customers",
         "P1",
         "auth",
@@ -223,7 +243,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
         state,
         &login,
         "update",
-        "Sam Okafor",
+        &sam,
         "SAML assertions rejected: clock skew errors in auth logs.",
     )
     .await?;
@@ -231,16 +251,17 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
         state,
         &login,
         "finding",
-        "Sam Okafor",
+        &sam,
         "NTP stopped on two auth nodes after the kernel update.",
     )
     .await?;
     for status in ["identified", "fixing", "monitoring", "resolved"] {
-        change(state, &login, status, "Sam Okafor").await?;
+        change(state, &login, status, &sam).await?;
     }
 
     let live = declare(
         state,
+        &priya,
         "Card payments failing at checkout",
         "P1",
         "payments-api",
@@ -252,7 +273,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
         state,
         &live,
         "update",
-        "Dana Lee",
+        &dana,
         "Error rate 38% on POST /payments since 14:02; SEPA unaffected.",
     )
     .await?;
@@ -260,7 +281,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
         state,
         &live,
         "action",
-        "Dana Lee",
+        &dana,
         "Rolled back payments-api 2.14 → 2.13: no change.",
     )
     .await?;
@@ -268,33 +289,34 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
         state,
         &live,
         "note",
-        "Priya (CS)",
+        &priya,
         "Acme and Globex opened P1 tickets; they ask for updates every 30 min.",
     )
     .await?;
     incidents::change_incident(
         state,
+        &dana,
         live.id,
         &ChangeInput {
             lead: Some("dana.lee@example.com".into()),
             comms_owner: Some("priya@example.com".into()),
-            author: Some("Dana Lee".into()),
             ..Default::default()
         },
     )
     .await?;
-    change(state, &live, "identified", "Dana Lee").await?;
+    change(state, &live, "identified", &dana).await?;
     post(
         state,
         &live,
         "finding",
-        "Dana Lee",
+        &dana,
         "Card processor rotated its TLS certificate; our pinned chain is stale.",
     )
     .await?;
 
     declare(
         state,
+        &dana,
         "Nightly CSV export missing rows",
         "P3",
         "legacy-reports",
@@ -307,6 +329,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
 
 async fn declare(
     state: &AppState,
+    by: &User,
     title: &str,
     severity: &str,
     system: &str,
@@ -315,12 +338,12 @@ async fn declare(
 ) -> Result<Incident, AppError> {
     incidents::declare_incident(
         state,
+        by,
         &DeclareInput {
             title: title.into(),
             severity: severity.into(),
             description: String::new(),
             started_at: Some(started),
-            author: Some("Demo data".into()),
             systems: vec![system.into()],
             accounts: accounts.iter().map(|a| a.to_string()).collect(),
             source: Some(
@@ -341,7 +364,7 @@ async fn post(
     state: &AppState,
     incident: &Incident,
     kind: &str,
-    author: &str,
+    author: &User,
     body: &str,
 ) -> Result<(), AppError> {
     let outcome = (kind == "action").then(|| {
@@ -355,13 +378,13 @@ async fn post(
     let root_cause = (kind == "finding" && !body.contains("rejected")).then_some(true);
     timeline::post_entry(
         state,
+        author,
         incident.id,
         &PostEntry {
             body: body.into(),
             kind: Some(kind.into()),
             outcome,
             root_cause,
-            author: Some(author.into()),
             ..Default::default()
         },
     )
@@ -373,14 +396,14 @@ async fn change(
     state: &AppState,
     incident: &Incident,
     status: &str,
-    author: &str,
+    author: &User,
 ) -> Result<(), AppError> {
     incidents::change_incident(
         state,
+        author,
         incident.id,
         &ChangeInput {
             status: Some(status.into()),
-            author: Some(author.into()),
             ..Default::default()
         },
     )

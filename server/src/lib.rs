@@ -1,5 +1,6 @@
 //! The Sitrep server as a library, so tests can start the real router on port 0.
 
+mod access;
 pub mod api;
 pub mod cli;
 pub mod config;
@@ -46,6 +47,12 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(api::routes())
         .merge(pages)
+        // After routing, so the permission table is looked up by the matched route;
+        // unmatched paths fall through to the fallback (static files, 404 page).
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            access::authorize,
+        ))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Both: the layer refuses oversized bodies outright; DefaultBodyLimit raises
         // axum's 2 MB extractor default, which server functions read through.

@@ -54,7 +54,7 @@ async fn sign_in(
     cookie: Option<&str>,
 ) -> (u16, String, Value) {
     let mut request = app
-        .client
+        .anon
         .post(app.url("/api/v1/session"))
         .json(&json!({"email": email, "password": password}));
     if let Some(cookie) = cookie {
@@ -81,7 +81,7 @@ fn cookie_pair(set_cookie: &str) -> String {
 
 async fn me(app: &TestApp, header: (&str, &str)) -> (u16, Value) {
     let response = app
-        .client
+        .anon
         .get(app.url("/api/v1/me"))
         .header(header.0, header.1)
         .send()
@@ -93,7 +93,7 @@ async fn me(app: &TestApp, header: (&str, &str)) -> (u16, Value) {
 
 async fn audit_actions(app: &TestApp, admin_cookie: &str) -> Vec<String> {
     let response = app
-        .client
+        .anon
         .get(app.url("/api/v1/audit?limit=500"))
         .header("Cookie", admin_cookie)
         .send()
@@ -203,7 +203,7 @@ async fn session_cookie_flags_and_rotation(backend: Backend) {
     assert_eq!(me(&app, ("Cookie", &second)).await.0, 200);
 
     let response = app
-        .client
+        .anon
         .delete(app.url("/api/v1/session"))
         .header("Cookie", &second)
         .send()
@@ -257,7 +257,7 @@ async fn sign_out_everywhere_ends_every_session(backend: Backend) {
     let laptop = cookie_pair(&sign_in(&app, "dana@example.com", PASSWORD, None).await.1);
     let phone = cookie_pair(&sign_in(&app, "dana@example.com", PASSWORD, None).await.1);
     let response = app
-        .client
+        .anon
         .post(app.url("/api/v1/session/everywhere"))
         .header("Cookie", &phone)
         .send()
@@ -379,14 +379,17 @@ async fn failed_sign_ins_are_throttled_and_audited(backend: Backend) {
     add_user(&app, "sam@example.com", "engineer");
     let engineer = cookie_pair(&sign_in(&app, "sam@example.com", PASSWORD, None).await.1);
     let response = app
-        .client
+        .anon
         .get(app.url("/api/v1/audit"))
         .header("Cookie", &engineer)
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 403);
-    assert_eq!(app.get("/audit").await.0, 401);
+    let (status, _) = app
+        .api_as(&app.anon, reqwest::Method::GET, "/audit", None)
+        .await;
+    assert_eq!(status, 401);
 }
 
 async fn secure_cookie_when_served_over_https(backend: Backend) {
@@ -406,7 +409,14 @@ async fn secure_cookie_when_served_over_https(backend: Backend) {
 }
 
 async fn first_run_needs_the_setup_token(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(
+        backend,
+        Options {
+            anonymous: true,
+            ..Default::default()
+        },
+    )
+    .await;
     let setup = |token: &'static str| {
         [
             ("token", token),
@@ -481,7 +491,7 @@ async fn sign_in_page_functions_set_and_clear_the_cookie(backend: Backend) {
     assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"));
     let cookie = cookie_pair(&set_cookie);
     let response = app
-        .client
+        .anon
         .post(app.url("/api/fn/current_user"))
         .header("Accept", "application/json")
         .header("Cookie", &cookie)
@@ -490,14 +500,37 @@ async fn sign_in_page_functions_set_and_clear_the_cookie(backend: Backend) {
         .unwrap();
     let user: Value = response.json().await.unwrap();
     assert_eq!(user["email"], "dana@example.com");
-    let (_, page) = app.page("/").await;
-    assert!(
-        page.contains("Sign in"),
-        "signed out: the top bar offers sign-in"
+    let response = app.anon.get(app.url("/admin/audit")).send().await.unwrap();
+    assert_eq!(
+        response.status(),
+        303,
+        "signed out: pages send you to sign in"
     );
+    assert_eq!(
+        response.headers()["location"],
+        "/login?next=%2Fadmin%2Faudit"
+    );
+    // The form (without JavaScript) carries `next` on, but only to this site.
+    for (next, landing) in [("/admin/audit", "/admin/audit"), ("//evil.example", "/")] {
+        let response = app
+            .anon
+            .post(app.url("/api/fn/sign_in"))
+            .header("Accept", "text/html")
+            .header("Referer", app.url("/login"))
+            .form(&[
+                ("email", "dana@example.com"),
+                ("password", PASSWORD),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 302, "{next}");
+        assert_eq!(response.headers()["location"], landing, "{next}");
+    }
 
     let response = app
-        .client
+        .anon
         .post(app.url("/api/fn/sign_out"))
         .header("Accept", "application/json")
         .header("Cookie", &cookie)
@@ -519,7 +552,7 @@ async fn call(
     body: Option<Value>,
 ) -> (u16, Value) {
     let mut request = app
-        .client
+        .anon
         .request(method, app.url(&format!("/api/v1{path}")))
         .header("Cookie", cookie);
     if let Some(body) = body {
@@ -593,7 +626,8 @@ async fn people_manage_their_own_tokens_and_admins_all(backend: Backend) {
         .as_str()
         .unwrap()
         .contains("manage_own_tokens"));
-    assert_eq!(app.get("/tokens").await.0, 401);
+    let (status, _) = app.api_as(&app.anon, Method::GET, "/tokens", None).await;
+    assert_eq!(status, 401);
 
     let (_, all) = call(&app, Method::GET, "/tokens", ada, None).await;
     assert_eq!(all[0]["user"], "sam@example.com", "admins see everyone's");

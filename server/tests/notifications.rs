@@ -5,7 +5,7 @@
 mod common;
 
 use common::peers::{SmtpSink, WebhookReceiver};
-use common::{Backend, Options, TestApp};
+use common::{Backend, Options, TestApp, ADMIN_EMAIL, ADMIN_NAME};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -183,16 +183,7 @@ async fn a_system_without_owner_notifies_admins_and_warns(backend: Backend) {
         },
     )
     .await;
-    // Until the identity issue brings user management, add the admin directly.
-    let db = app::db::Db::connect(&app.database_url()).await.unwrap();
-    sqlx::query(
-        "INSERT INTO users (email, display_name, role, created_at) VALUES ($1, $2, 'admin', 0)",
-    )
-    .bind("ops@example.com")
-    .bind("Ops Admin")
-    .execute(db.pool())
-    .await
-    .unwrap();
+    // The harness set the instance up with its first admin, Ada.
     let (status, _) = app
         .post("/systems", json!({"slug": "checkout", "name": "Checkout"}))
         .await;
@@ -208,10 +199,10 @@ async fn a_system_without_owner_notifies_admins_and_warns(backend: Backend) {
     let body = settled_notifications(&app, key).await;
     assert_eq!(body["unowned_systems"], json!(["Checkout"]));
     let notification = &body["notifications"][0];
-    assert_eq!(notification["recipient"], "Ops Admin");
+    assert_eq!(notification["recipient"], ADMIN_NAME);
     assert_eq!(notification["reason"], "admin: Checkout has no owner");
     assert_eq!(notification["deliveries"][0]["status"], "delivered");
-    assert_eq!(smtp.received()[0].to, ["<ops@example.com>"]);
+    assert_eq!(smtp.received()[0].to, [format!("<{ADMIN_EMAIL}>")]);
 }
 
 async fn bad_catalog_and_system_input_is_refused(backend: Backend) {

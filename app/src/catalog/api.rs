@@ -85,7 +85,8 @@ pub async fn create_team(
         notify_email,
         notify_webhook_url,
     };
-    super::service::create_team(&state, &input).await
+    let (actor, client) = crate::identity::api::caller()?;
+    super::service::create_team(&state, (&actor, &client), &input).await
 }
 
 /// Creates a system from the admin page.
@@ -103,7 +104,8 @@ pub async fn create_system(
         description: description.unwrap_or_default(),
         team: team.filter(|t| !t.is_empty()),
     };
-    super::service::create_system(&state, &input).await
+    let (actor, client) = crate::identity::api::caller()?;
+    super::service::create_system(&state, (&actor, &client), &input).await
 }
 
 /// Creates an account from the admin page; contacts are separated by commas.
@@ -131,7 +133,8 @@ pub async fn create_account(
             .map(|e| e.trim().to_owned())
             .collect(),
     };
-    super::service::create_account(&state, &input).await
+    let (actor, client) = crate::identity::api::caller()?;
+    super::service::create_account(&state, (&actor, &client), &input).await
 }
 
 /// Previews (or, with `apply`, runs) an account import pasted on the admin page.
@@ -142,5 +145,13 @@ pub async fn import_accounts(
 ) -> Result<super::import::ImportReport, AppError> {
     let state = crate::state::AppState::from_context()?;
     let apply = apply.is_some_and(|a| a == "true");
-    super::service::import_accounts(&state, csv.as_bytes(), &Default::default(), apply).await
+    let (actor, client) = crate::identity::api::caller()?;
+    super::service::import_accounts(
+        &state,
+        (&actor, &client),
+        csv.as_bytes(),
+        &Default::default(),
+        apply,
+    )
+    .await
 }

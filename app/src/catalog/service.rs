@@ -7,11 +7,18 @@ use super::model::{
 };
 use super::repo;
 use crate::error::{AppError, Invalid};
+use crate::identity::model::User;
+use crate::identity::service::{audit_change, Client};
 use crate::state::AppState;
+use serde_json::json;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Creates a team (and its lead, if new).
-pub async fn create_team(state: &AppState, input: &NewTeam) -> Result<Team, AppError> {
+pub async fn create_team(
+    state: &AppState,
+    by: (&User, &Client),
+    input: &NewTeam,
+) -> Result<Team, AppError> {
     let draft = TeamDraft::parse(input)?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
@@ -30,6 +37,9 @@ pub async fn create_team(state: &AppState, input: &NewTeam) -> Result<Team, AppE
     let team = repo::find_team(&mut *tx, &draft.slug)
         .await?
         .ok_or_else(|| AppError::internal("create team", "inserted team not found"))?;
+    let lead = team.lead.as_ref().map(|p| p.email.as_str());
+    let detail = json!({ "name": team.name, "lead": lead });
+    audit_change(&mut tx, by, ("team.created", &team.slug), detail, now).await?;
     tx.commit().await?;
     Ok(team)
 }
@@ -40,7 +50,11 @@ pub async fn list_teams(state: &AppState) -> Result<Vec<Team>, AppError> {
 }
 
 /// Creates a system, owned by an existing team if one is named.
-pub async fn create_system(state: &AppState, input: &NewSystem) -> Result<System, AppError> {
+pub async fn create_system(
+    state: &AppState,
+    by: (&User, &Client),
+    input: &NewSystem,
+) -> Result<System, AppError> {
     let mut invalid = Invalid::default();
     let slug = check_slug("slug", &input.slug, &mut invalid);
     let name = check_name("name", &input.name, &mut invalid);
@@ -85,6 +99,15 @@ pub async fn create_system(state: &AppState, input: &NewSystem) -> Result<System
         .await?
         .pop()
         .ok_or_else(|| AppError::internal("create system", "inserted system not found"))?;
+    let detail = json!({ "name": system.name, "team": system.team });
+    audit_change(
+        &mut tx,
+        by,
+        ("system.created", &system.slug),
+        detail,
+        state.now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(system)
 }
@@ -95,7 +118,11 @@ pub async fn list_systems(state: &AppState) -> Result<Vec<System>, AppError> {
 }
 
 /// Creates a customer account (and its CSM, if new).
-pub async fn create_account(state: &AppState, input: &NewAccount) -> Result<Account, AppError> {
+pub async fn create_account(
+    state: &AppState,
+    by: (&User, &Client),
+    input: &NewAccount,
+) -> Result<Account, AppError> {
     let draft = AccountDraft::parse(input)?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
@@ -118,6 +145,8 @@ pub async fn create_account(state: &AppState, input: &NewAccount) -> Result<Acco
         .await?
         .pop()
         .ok_or_else(|| AppError::internal("create account", "inserted account not found"))?;
+    let detail = json!({ "name": account.name, "tier": account.tier, "crm_id": account.crm_id });
+    audit_change(&mut tx, by, ("account.created", &account.slug), detail, now).await?;
     tx.commit().await?;
     Ok(account)
 }
@@ -133,6 +162,7 @@ pub async fn list_accounts(state: &AppState) -> Result<Vec<Account>, AppError> {
 /// Only mapped columns are compared and written: a narrower export clears nothing.
 pub async fn import_accounts(
     state: &AppState,
+    by: (&User, &Client),
     csv: &[u8],
     columns: &BTreeMap<String, String>,
     apply: bool,
@@ -280,6 +310,12 @@ pub async fn import_accounts(
                 }
             }
         }
+        let detail = json!({
+            "created": report.created.len(),
+            "updated": report.updated.len(),
+            "rejected": report.rejected.len(),
+        });
+        audit_change(&mut tx, by, ("accounts.imported", "accounts"), detail, now).await?;
         tx.commit().await?;
         report.applied = true;
         tracing::info!(

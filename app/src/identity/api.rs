@@ -18,9 +18,14 @@ pub async fn needs_setup() -> Result<bool, AppError> {
     Ok(super::service::needs_setup(&state))
 }
 
-/// Signs in from the sign-in page and goes to the incident list.
+/// Signs in from the sign-in page and goes on to the page asked for (`next`), or
+/// the incident list.
 #[server(prefix = "/api/fn", endpoint = "sign_in")]
-pub async fn sign_in(email: String, password: String) -> Result<User, AppError> {
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<User, AppError> {
     use axum::http::header::COOKIE;
     let (state, headers, client) = request()?;
     // A new session id for every sign-in: the browser's earlier one ends.
@@ -33,7 +38,7 @@ pub async fn sign_in(email: String, password: String) -> Result<User, AppError> 
         &session,
         state.secure_cookies,
     ));
-    leptos_axum::redirect("/");
+    leptos_axum::redirect(super::model::local_path(next.as_deref()));
     Ok(user)
 }
 
@@ -76,19 +81,31 @@ pub async fn complete_setup(
 /// The newest audit records, optionally only actions starting with `action`.
 #[server(prefix = "/api/fn", endpoint = "audit_entries")]
 pub async fn audit_entries(action: String) -> Result<Vec<AuditEntry>, AppError> {
-    use super::model::Action;
-    let (state, headers, client) = request()?;
-    let user = super::service::authenticate(&state, &headers, &client)
-        .await?
-        .ok_or_else(|| AppError::Unauthenticated("Sign in to read the audit log".into()))
-        .inspect_err(crate::error::set_error_status)?;
-    super::service::require(&user, Action::ViewAudit)
-        .inspect_err(crate::error::set_error_status)?;
+    // The route needs view_audit (identity::access), checked before this runs.
+    let state = crate::state::AppState::from_context()?;
     let action = action.trim();
     Ok(
         super::repo::list_audit(state.db.pool(), (!action.is_empty()).then_some(action), 200)
             .await?,
     )
+}
+
+/// The caller the authorization middleware let through (see `identity::access`).
+#[cfg(feature = "ssr")]
+pub fn signed_in() -> Result<User, AppError> {
+    use axum::http::request::Parts;
+    use_context::<Parts>()
+        .and_then(|parts| parts.extensions.get::<super::access::SignedIn>().cloned())
+        .map(|super::access::SignedIn(user)| user)
+        .ok_or_else(|| AppError::Unauthenticated("Sign in first".into()))
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// The signed-in caller and where the call came from, for actions that are audited.
+#[cfg(feature = "ssr")]
+pub fn caller() -> Result<(User, super::service::Client), AppError> {
+    let (_, _, client) = request()?;
+    Ok((signed_in()?, client))
 }
 
 /// The state, request headers and client address of the current server call.

@@ -51,6 +51,22 @@ impl FromStr for UserRole {
     }
 }
 
+/// Where to go after signing in: `next` when it is a path on this site, else the
+/// incident list (never another site: `//evil.example` and `https://…` are refused).
+pub fn local_path(next: Option<&str>) -> &str {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.starts_with("/\\")
+                && !path.chars().any(char::is_control) =>
+        {
+            path
+        }
+        _ => "/",
+    }
+}
+
 /// A person who can sign in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -117,6 +133,26 @@ pub enum Action {
     ManageOwnTokens,
 }
 
+impl Action {
+    /// The name refusals and the API use (as serialized).
+    pub fn as_str(self) -> &'static str {
+        use Action::*;
+        match self {
+            View => "view",
+            DeclareIncident => "declare_incident",
+            ReportCustomerIssue => "report_customer_issue",
+            PostUpdate => "post_update",
+            PostNote => "post_note",
+            ChangeIncident => "change_incident",
+            RedactEntry => "redact_entry",
+            ManageCatalog => "manage_catalog",
+            ManageUsers => "manage_users",
+            ViewAudit => "view_audit",
+            ManageOwnTokens => "manage_own_tokens",
+        }
+    }
+}
+
 impl UserRole {
     /// The permission table: the one place that says who may do what.
     pub fn permits(self, action: Action) -> bool {
@@ -144,6 +180,25 @@ impl UserRole {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed_after_sign_in() {
+        assert_eq!(
+            local_path(Some("/incidents/INC-4?x=1")),
+            "/incidents/INC-4?x=1"
+        );
+        for elsewhere in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "/a\nb",
+            "",
+        ] {
+            assert_eq!(local_path(Some(elsewhere)), "/", "{elsewhere:?}");
+        }
+        assert_eq!(local_path(None), "/");
+    }
 
     #[test]
     fn default_matrix() {

@@ -14,10 +14,15 @@ pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let refusal = refusal_of(move || action.value().get());
     let failure = failure_of(move || action.value().get());
+    // Where the sign-in came from: the page asked for before signing in.
+    let next = use_query_map()
+        .with_untracked(|q| q.get("next"))
+        .unwrap_or_default();
     view! {
         <Title text="Sign in · Sitrep"/>
         <ActionForm action attr:class="card narrow" attr:id="login-form">
             <h1>"Sign in"</h1>
+            <input type="hidden" name="next" value=next/>
             <p class="form-error" role="alert">{move || failure.get()}</p>
             <div class="field">
                 <label for="login-email">"Email"</label>

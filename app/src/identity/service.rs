@@ -81,6 +81,27 @@ async fn audit(
     Ok(repo::append_audit(state.db.pool(), &record).await?)
 }
 
+/// Records a change someone made (catalog edits, imports, settings) inside the
+/// transaction that makes it: the record exists exactly when the change does.
+pub async fn audit_change(
+    conn: &mut sqlx::AnyConnection,
+    (actor, client): (&User, &Client),
+    (action, target): (&str, &str),
+    detail: serde_json::Value,
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let record = AuditRecord {
+        actor: Some(actor),
+        actor_label: "",
+        action,
+        target,
+        detail,
+        ip: client.ip.as_deref(),
+        at,
+    };
+    Ok(repo::append_audit(conn, &record).await?)
+}
+
 /// Signs in with email and password. Wrong credentials get one message whichever
 /// part was wrong; too many failures for the account or the address get a
 /// "try again in N minutes". Every attempt is audited. A successful sign-in starts
@@ -518,15 +539,15 @@ pub fn require(user: &User, action: super::model::Action) -> Result<(), AppError
     if user.role.permits(action) {
         Ok(())
     } else {
-        Err(AppError::Forbidden(format!(
-            "Your role ({}) lacks the {} permission",
-            user.role,
-            serde_json::to_value(action)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        )))
+        Err(forbidden(user.role, action.as_str()))
     }
+}
+
+/// The refusal naming what the role lacks.
+pub fn forbidden(role: super::model::UserRole, permission: &str) -> AppError {
+    AppError::Forbidden(format!(
+        "Your role ({role}) lacks the {permission} permission"
+    ))
 }
 
 /// The tokens a user may see: their own, or everyone's for those who manage users.

@@ -16,6 +16,7 @@ pub async fn declare_incident(
 ) -> Result<Incident, AppError> {
     use super::model::DeclareInput;
     let state = crate::state::AppState::from_context()?;
+    let actor = crate::identity::api::signed_in()?;
     let input = DeclareInput {
         title,
         severity,
@@ -23,7 +24,7 @@ pub async fn declare_incident(
         systems: system.into_iter().collect(),
         ..Default::default()
     };
-    super::service::declare_incident(&state, &input)
+    super::service::declare_incident(&state, &actor, &input)
         .await
         .inspect_err(crate::error::set_error_status)
 }
@@ -36,20 +37,19 @@ pub async fn report_customer_issue(
     severity: String,
     symptoms: String,
     #[server(default)] accounts: Vec<String>,
-    author: Option<String>,
 ) -> Result<Incident, AppError> {
     use super::model::DeclareInput;
     let state = crate::state::AppState::from_context()?;
+    let actor = crate::identity::api::signed_in()?;
     let input = DeclareInput {
         title,
         severity,
         description: symptoms,
         accounts,
-        author,
         source: Some("cs_report".into()),
         ..Default::default()
     };
-    let incident = super::service::declare_incident(&state, &input)
+    let incident = super::service::declare_incident(&state, &actor, &input)
         .await
         .inspect_err(crate::error::set_error_status)?;
     // Straight to the new incident's war room, with or without JavaScript.
@@ -119,11 +119,11 @@ pub async fn post_timeline_entry(
     kind: Option<String>,
     outcome: Option<String>,
     root_cause: Option<String>,
-    author: Option<String>,
     idempotency_key: Option<String>,
 ) -> Result<TimelineEntry, AppError> {
     use crate::timeline::model::PostEntry;
     let state = crate::state::AppState::from_context()?;
+    let actor = crate::identity::api::signed_in()?;
     let id = incident_id(&key)?;
     let is_action = kind.as_deref() == Some("action");
     let input = PostEntry {
@@ -135,11 +135,10 @@ pub async fn post_timeline_entry(
         root_cause: root_cause
             .map(|v| v == "on" || v == "true")
             .filter(|&checked| checked),
-        author,
         idempotency_key,
         ..Default::default()
     };
-    crate::timeline::service::post_entry(&state, id, &input)
+    crate::timeline::service::post_entry(&state, &actor, id, &input)
         .await
         .map(|posted| posted.entry)
         .inspect_err(crate::error::set_error_status)
@@ -151,18 +150,17 @@ pub async fn change_status(
     key: String,
     status: String,
     reason: Option<String>,
-    author: Option<String>,
 ) -> Result<Incident, AppError> {
     use super::model::ChangeInput;
     let state = crate::state::AppState::from_context()?;
+    let actor = crate::identity::api::signed_in()?;
     let id = incident_id(&key)?;
     let input = ChangeInput {
         status: Some(status),
         reason,
-        author,
         ..Default::default()
     };
-    super::service::change_incident(&state, id, &input)
+    super::service::change_incident(&state, &actor, id, &input)
         .await
         .inspect_err(crate::error::set_error_status)
 }
@@ -174,10 +172,10 @@ pub async fn change_roles(
     key: String,
     lead: Option<String>,
     comms_owner: Option<String>,
-    author: Option<String>,
 ) -> Result<Incident, AppError> {
     use super::model::ChangeInput;
     let state = crate::state::AppState::from_context()?;
+    let actor = crate::identity::api::signed_in()?;
     let id = incident_id(&key)?;
     let handover = |choice: Option<String>| match choice.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -187,10 +185,9 @@ pub async fn change_roles(
     let input = ChangeInput {
         lead: handover(lead),
         comms_owner: handover(comms_owner),
-        author,
         ..Default::default()
     };
-    super::service::change_incident(&state, id, &input)
+    super::service::change_incident(&state, &actor, id, &input)
         .await
         .inspect_err(crate::error::set_error_status)
 }
@@ -202,19 +199,18 @@ pub async fn change_impact(
     add_system: Option<String>,
     add_account: Option<String>,
     customer_tier: Option<String>,
-    author: Option<String>,
 ) -> Result<Incident, AppError> {
     use super::model::ChangeInput;
     let state = crate::state::AppState::from_context()?;
+    let actor = crate::identity::api::signed_in()?;
     let id = incident_id(&key)?;
     let input = ChangeInput {
         add_systems: add_system.into_iter().collect(),
         add_accounts: add_account.into_iter().collect(),
         customer_tier,
-        author,
         ..Default::default()
     };
-    super::service::change_incident(&state, id, &input)
+    super::service::change_incident(&state, &actor, id, &input)
         .await
         .inspect_err(crate::error::set_error_status)
 }
@@ -225,12 +221,12 @@ pub async fn revise_timeline_entry(
     key: String,
     seq: i64,
     body: String,
-    author: Option<String>,
 ) -> Result<TimelineEntry, AppError> {
     use crate::timeline::service::ReviseInput;
     let state = crate::state::AppState::from_context()?;
+    let actor = crate::identity::api::signed_in()?;
     let id = incident_id(&key)?;
-    crate::timeline::service::revise_entry(&state, id, seq, &ReviseInput { body, author })
+    crate::timeline::service::revise_entry(&state, &actor, id, seq, &ReviseInput { body })
         .await
         .inspect_err(crate::error::set_error_status)
 }
@@ -241,12 +237,12 @@ pub async fn redact_timeline_entry(
     key: String,
     seq: i64,
     reason: String,
-    author: Option<String>,
 ) -> Result<TimelineEntry, AppError> {
     use crate::timeline::service::RedactInput;
     let state = crate::state::AppState::from_context()?;
+    let actor = crate::identity::api::signed_in()?;
     let id = incident_id(&key)?;
-    crate::timeline::service::redact_entry(&state, id, seq, &RedactInput { reason, author })
+    crate::timeline::service::redact_entry(&state, &actor, id, seq, &RedactInput { reason })
         .await
         .inspect_err(crate::error::set_error_status)
 }

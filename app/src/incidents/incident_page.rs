@@ -224,8 +224,6 @@ fn EntryEdit(key: String, seq: i64, body: String) -> impl IntoView {
                 <input type="hidden" name="seq" value=seq/>
                 <label for=id("body")>"Corrected text"</label>
                 <textarea id=id("body") name="body" rows="3">{rcdata_text(&body)}</textarea>
-                <label for=id("revise-author")>"Your name"</label>
-                <input id=id("revise-author") name="author" type="text" autocomplete="name"/>
                 <button type="submit">"Save correction"</button>
             </ActionForm>
             <ActionForm action=redact attr:class="entry-redact">
@@ -233,8 +231,6 @@ fn EntryEdit(key: String, seq: i64, body: String) -> impl IntoView {
                 <input type="hidden" name="seq" value=seq/>
                 <label for=id("reason")>"Why remove it?"</label>
                 <input id=id("reason") name="reason" type="text" required=true/>
-                <label for=id("redact-author")>"Your name"</label>
-                <input id=id("redact-author") name="author" type="text" autocomplete="name"/>
                 <button type="submit" class="danger">"Remove entry"</button>
             </ActionForm>
         </details>
@@ -346,11 +342,6 @@ fn PostForm(key: Signal<String>, action: ServerAction<PostTimelineEntry>) -> imp
                 <FieldError id="post-body-error" message=error("body")/>
                 <FieldError id="post-root-cause-error" message=error("root_cause")/>
             </div>
-            <div class="field">
-                <label for="post-author">"Your name"</label>
-                <input id="post-author" name="author" type="text" autocomplete="name"/>
-                <FieldError id="post-author-error" message=error("author")/>
-            </div>
             <button type="submit" class="primary" disabled=move || action.pending().get()>"Post"</button>
         </ActionForm>
     }
@@ -383,10 +374,6 @@ fn StatusForm(key: Signal<String>, action: ServerAction<ChangeStatus>) -> impl I
                 <input id="status-reason" name="reason" type="text"
                     aria-invalid=move || error("reason").get().is_some().to_string()/>
                 <FieldError id="status-reason-error" message=error("reason")/>
-            </div>
-            <div class="field">
-                <label for="status-author">"Your name"</label>
-                <input id="status-author" name="author" type="text" autocomplete="name"/>
             </div>
             <button type="submit" class="primary" disabled=move || action.pending().get()>"Move status"</button>
         </ActionForm>
@@ -422,10 +409,6 @@ fn RolesForm(key: Signal<String>, action: ServerAction<ChangeRoles>) -> impl Int
                     </div>
                 }
             }).collect_view()}
-            <div class="field">
-                <label for="roles-author">"Your name"</label>
-                <input id="roles-author" name="author" type="text" autocomplete="name"/>
-            </div>
             <button type="submit" disabled=move || action.pending().get()>"Hand over"</button>
         </ActionForm>
     }
@@ -464,10 +447,6 @@ fn ImpactForm(key: Signal<String>, action: ServerAction<ChangeImpact>) -> impl I
                 </select>
                 <FieldError id="impact-tier-error" message=error("customer_tier")/>
                 <FieldError id="impact-error" message=error("status")/>
-            </div>
-            <div class="field">
-                <label for="impact-author">"Your name"</label>
-                <input id="impact-author" name="author" type="text" autocomplete="name"/>
             </div>
             <button type="submit" disabled=move || action.pending().get()>"Update impact"</button>
         </ActionForm>

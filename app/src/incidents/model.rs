@@ -2,7 +2,7 @@
 
 use crate::catalog::model::{Person, Tier};
 use crate::error::{AppError, Invalid};
-use crate::timeline::model::{check_author, check_not_future};
+use crate::timeline::model::check_not_future;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -274,9 +274,6 @@ pub struct DeclareInput {
     /// When the problem began, if earlier than now (backdating).
     #[serde(default)]
     pub started_at: Option<DateTime<Utc>>,
-    /// Who declares it (until sign-in exists).
-    #[serde(default)]
-    pub author: Option<String>,
     /// Slugs of the affected systems; their owners are notified.
     #[serde(default)]
     pub systems: Vec<String>,
@@ -305,6 +302,16 @@ pub enum Source {
 }
 
 impl Source {
+    /// What declaring from this source takes: customer reports have their own
+    /// permission, so customer success can raise them without declaring at large.
+    pub fn permission(self) -> crate::identity::model::Action {
+        use crate::identity::model::Action;
+        match self {
+            Source::CsReport => Action::ReportCustomerIssue,
+            Source::Manual | Source::Alert => Action::DeclareIncident,
+        }
+    }
+
     /// Stored name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -395,8 +402,6 @@ pub struct ChangeInput {
     /// Why; required when moving the status back.
     #[serde(default)]
     pub reason: Option<String>,
-    #[serde(default)]
-    pub author: Option<String>,
 }
 
 /// Longest accepted change reason, in characters.
@@ -439,7 +444,8 @@ pub struct Change {
 
 impl Change {
     /// Parses the raw input, naming every field that is wrong.
-    pub fn parse(input: &ChangeInput) -> Result<Change, AppError> {
+    /// `author` is the signed-in user's name: never taken from the input.
+    pub fn parse(input: &ChangeInput, author: &str) -> Result<Change, AppError> {
         let mut invalid = Invalid::default();
         // An empty value (a form's "choose…" option) means "not given".
         let given = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
@@ -524,7 +530,6 @@ impl Change {
                 format!("Reason is too long: at most {REASON_MAX_CHARS} characters"),
             );
         }
-        let author = check_author(input.author.as_deref(), &mut invalid);
         if !invalid.fields.is_empty() {
             return Err(AppError::Invalid(invalid));
         }
@@ -534,7 +539,7 @@ impl Change {
             roles,
             impact,
             reason: reason.map(str::to_owned),
-            author,
+            author: author.to_owned(),
         })
     }
 }
@@ -560,7 +565,8 @@ impl DeclareInput {
 
 impl Declaration {
     /// Checks the raw form or API input, naming every field that is wrong.
-    pub fn parse(input: &DeclareInput, now: DateTime<Utc>) -> Result<Self, AppError> {
+    /// `author` is the signed-in user's name: never taken from the input.
+    pub fn parse(input: &DeclareInput, author: &str, now: DateTime<Utc>) -> Result<Self, AppError> {
         let (title, severity, description) = (&input.title, &input.severity, &input.description);
         let mut invalid = input.refusal();
 
@@ -578,7 +584,6 @@ impl Declaration {
             .map_err(|message| invalid.add("severity", message))
             .ok();
         check_not_future("started_at", input.started_at, now, &mut invalid);
-        let author = check_author(input.author.as_deref(), &mut invalid);
         let systems = unique_slugs(&input.systems);
         let accounts = unique_slugs(&input.accounts);
         if accounts.len() > ACCOUNTS_MAX {
@@ -619,7 +624,7 @@ impl Declaration {
                 severity,
                 description: description.trim_end().to_owned(),
                 started_at: input.started_at,
-                author,
+                author: author.to_owned(),
                 systems,
                 accounts,
                 customer_tier,
@@ -641,7 +646,11 @@ mod tests {
             description: description.into(),
             ..Default::default()
         };
-        Declaration::parse(&input, DateTime::from_timestamp(1_800_000_000, 0).unwrap())
+        Declaration::parse(
+            &input,
+            "Ada",
+            DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+        )
     }
 
     fn field_error(err: AppError, field: &str) -> String {
@@ -801,34 +810,40 @@ mod tests {
         };
         input.started_at = Some(now - chrono::Duration::hours(3));
         assert_eq!(
-            Declaration::parse(&input, now).unwrap().started_at,
+            Declaration::parse(&input, "Ada", now).unwrap().started_at,
             input.started_at
         );
         input.started_at = Some(now + chrono::Duration::hours(1));
-        let err = Declaration::parse(&input, now).unwrap_err();
+        let err = Declaration::parse(&input, "Ada", now).unwrap_err();
         assert_eq!(field_error(err, "started_at"), "Cannot be in the future");
     }
 
     #[test]
     fn change_needs_something_to_change_and_known_values() {
-        let nothing = Change::parse(&ChangeInput::default()).unwrap_err();
+        let nothing = Change::parse(&ChangeInput::default(), "Ada").unwrap_err();
         assert!(field_error(nothing, "status").starts_with("Nothing to change"));
-        let bad = Change::parse(&ChangeInput {
-            status: Some("done".into()),
-            severity: Some("P0".into()),
-            ..Default::default()
-        })
+        let bad = Change::parse(
+            &ChangeInput {
+                status: Some("done".into()),
+                severity: Some("P0".into()),
+                ..Default::default()
+            },
+            "Ada",
+        )
         .unwrap_err();
         assert_eq!(
             field_error(bad.clone(), "status"),
             "unknown status \"done\""
         );
         assert!(field_error(bad, "severity").contains("unknown severity"));
-        let ok = Change::parse(&ChangeInput {
-            status: Some("resolved".into()),
-            reason: Some("  ".into()),
-            ..Default::default()
-        })
+        let ok = Change::parse(
+            &ChangeInput {
+                status: Some("resolved".into()),
+                reason: Some("  ".into()),
+                ..Default::default()
+            },
+            "Ada",
+        )
         .unwrap();
         assert_eq!(ok.status, Some(IncidentStatus::Resolved));
         assert_eq!(ok.reason, None, "a blank reason is no reason");

@@ -62,10 +62,6 @@ pub fn ReportPage() -> impl IntoView {
                 </textarea>
                 <FieldError id="report-symptoms-error" message=error("description")/>
             </div>
-            <div class="field">
-                <label for="report-author">"Your name"</label>
-                <input id="report-author" name="author" type="text" autocomplete="name"/>
-            </div>
             <button type="submit" class="primary" disabled=move || action.pending().get()>"Report"</button>
         </ActionForm>
     }

@@ -5,11 +5,14 @@
 
 use super::model::{
     unique_slugs, Change, ChangeInput, Declaration, DeclareInput, Incident, IncidentId, Role,
+    Source,
 };
 use super::repo::{self, IncidentFilter};
 use crate::catalog::model::{Account, Person, System, Tier};
 use crate::catalog::repo as catalog_repo;
 use crate::error::{AppError, Invalid};
+use crate::identity::model::User;
+use crate::identity::service as identity;
 use crate::notify::service as notify_service;
 use crate::state::AppState;
 use crate::timeline::model::{EntryKind, NewEntry, TimelineEntry};
@@ -24,10 +27,18 @@ pub const LIST_LIMIT: i64 = 100;
 /// Declares an incident; writes nothing when the input is invalid.
 pub async fn declare_incident(
     state: &AppState,
+    actor: &User,
     input: &DeclareInput,
 ) -> Result<Incident, AppError> {
+    // The source decides the permission (an unknown one is refused below, as invalid).
+    let source = input
+        .source
+        .as_deref()
+        .unwrap_or_default()
+        .parse::<Source>();
+    identity::require(actor, source.unwrap_or(Source::Manual).permission())?;
     let now = state.now();
-    let parsed = Declaration::parse(input, now);
+    let parsed = Declaration::parse(input, &actor.display_name, now);
     let mut tx = state.db.begin_write().await?;
     // Look the names up even when other fields are wrong, so one answer names every problem.
     let (wanted_systems, wanted_accounts) =
@@ -101,10 +112,11 @@ pub async fn declare_incident(
 /// own timeline entry; everything is checked before anything is written.
 pub async fn change_incident(
     state: &AppState,
+    actor: &User,
     id: IncidentId,
     input: &ChangeInput,
 ) -> Result<Incident, AppError> {
-    let change = Change::parse(input)?;
+    let change = Change::parse(input, &actor.display_name)?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     // Lock the incident before reading it, so the checks see the latest state.

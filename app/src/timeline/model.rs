@@ -100,6 +100,15 @@ impl EntryKind {
     }
 
     /// Entries people write (and may correct or remove); the rest record changes.
+    /// What posting or correcting an entry of this kind takes.
+    pub fn permission(&self) -> crate::identity::model::Action {
+        use crate::identity::model::Action;
+        match self {
+            EntryKind::Note => Action::PostNote,
+            _ => Action::PostUpdate,
+        }
+    }
+
     pub fn is_written(&self) -> bool {
         matches!(
             self,
@@ -187,9 +196,6 @@ pub struct PostEntry {
     /// A retried post with the same key is stored once.
     #[serde(default)]
     pub idempotency_key: Option<String>,
-    /// Who wrote it (until sign-in exists; then the signed-in user).
-    #[serde(default)]
-    pub author: Option<String>,
 }
 
 /// A validated entry, ready to store.
@@ -207,10 +213,6 @@ pub struct NewEntry {
 pub const BODY_MAX_BYTES: usize = 64 * 1024;
 /// Longest idempotency key, in characters.
 pub const IDEMPOTENCY_KEY_MAX_CHARS: usize = 200;
-/// Longest author name, in characters.
-pub const AUTHOR_MAX_CHARS: usize = 100;
-/// Who wrote an entry when nobody said (until sign-in exists).
-pub const ANONYMOUS: &str = "anonymous";
 /// Clock skew tolerated before an `occurred_at` counts as "in the future".
 const FUTURE_TOLERANCE_SECONDS: i64 = 60;
 
@@ -232,22 +234,6 @@ pub fn check_body(body: &str, invalid: &mut Invalid) -> String {
     body.to_owned()
 }
 
-/// Checks an author name; empty means anonymous.
-pub fn check_author(author: Option<&str>, invalid: &mut Invalid) -> String {
-    let author = author.map(str::trim).unwrap_or_default();
-    if author.chars().count() > AUTHOR_MAX_CHARS {
-        invalid.add(
-            "author",
-            format!("Name is too long: at most {AUTHOR_MAX_CHARS} characters"),
-        );
-    }
-    if author.is_empty() {
-        ANONYMOUS.to_owned()
-    } else {
-        author.to_owned()
-    }
-}
-
 /// Checks that a reported time is not in the future.
 pub fn check_not_future(
     field: &str,
@@ -264,11 +250,15 @@ pub fn check_not_future(
 
 impl NewEntry {
     /// Validates a human-written entry, naming every field that is wrong.
-    pub fn parse(input: &PostEntry, now: DateTime<Utc>) -> Result<NewEntry, AppError> {
+    /// `author` is the signed-in user's name: never taken from the input.
+    pub fn parse(
+        input: &PostEntry,
+        author: &str,
+        now: DateTime<Utc>,
+    ) -> Result<NewEntry, AppError> {
         let mut invalid = Invalid::default();
         invalid.echo("body", &input.body);
         let body = check_body(&input.body, &mut invalid);
-        let author = check_author(input.author.as_deref(), &mut invalid);
         check_not_future("occurred_at", input.occurred_at, now, &mut invalid);
 
         let outcome = match input.outcome.as_deref().map(str::parse::<ActionOutcome>) {
@@ -316,7 +306,7 @@ impl NewEntry {
         match kind {
             Some(kind) if invalid.fields.is_empty() => Ok(NewEntry {
                 kind,
-                author,
+                author: author.to_owned(),
                 body,
                 occurred_at: input.occurred_at,
                 customer_visible: input.customer_visible.unwrap_or(false),
@@ -352,11 +342,11 @@ mod tests {
     }
 
     #[test]
-    fn plain_body_is_an_anonymous_update() {
-        let entry = NewEntry::parse(&post("  Rolled back 1.42  "), now()).unwrap();
+    fn plain_body_is_an_update_by_the_author() {
+        let entry = NewEntry::parse(&post("  Rolled back 1.42  "), "Ada", now()).unwrap();
         assert_eq!(entry.kind, EntryKind::Update);
         assert_eq!(entry.body, "Rolled back 1.42");
-        assert_eq!(entry.author, ANONYMOUS);
+        assert_eq!(entry.author, "Ada");
         assert!(!entry.customer_visible);
         assert_eq!(entry.idempotency_key, None);
     }
@@ -369,7 +359,7 @@ mod tests {
             ..post("Restarted the pods")
         };
         assert_eq!(
-            NewEntry::parse(&action, now()).unwrap().kind,
+            NewEntry::parse(&action, "Ada", now()).unwrap().kind,
             EntryKind::Action {
                 outcome: ActionOutcome::DidNotWork
             }
@@ -380,7 +370,7 @@ mod tests {
             ..post("Expired cert")
         };
         assert_eq!(
-            NewEntry::parse(&finding, now()).unwrap().kind,
+            NewEntry::parse(&finding, "Ada", now()).unwrap().kind,
             EntryKind::Finding { root_cause: true }
         );
         let bare_action = PostEntry {
@@ -388,7 +378,7 @@ mod tests {
             ..post("Flushed cache")
         };
         assert_eq!(
-            NewEntry::parse(&bare_action, now()).unwrap().kind,
+            NewEntry::parse(&bare_action, "Ada", now()).unwrap().kind,
             EntryKind::Action {
                 outcome: ActionOutcome::Unknown
             }
@@ -398,24 +388,23 @@ mod tests {
     #[test]
     fn bad_fields_are_named() {
         assert_eq!(
-            field(NewEntry::parse(&post("   "), now()), "body"),
+            field(NewEntry::parse(&post("   "), "Ada", now()), "body"),
             "Write what happened"
         );
         let huge = post(&"x".repeat(BODY_MAX_BYTES + 1));
-        assert!(field(NewEntry::parse(&huge, now()), "body").starts_with("Text is too long"));
+        assert!(field(NewEntry::parse(&huge, "Ada", now()), "body").starts_with("Text is too long"));
         let kind = PostEntry {
             kind: Some("status_change".into()),
             ..post("x")
         };
-        assert!(
-            field(NewEntry::parse(&kind, now()), "kind").contains("unknown kind \"status_change\"")
-        );
+        assert!(field(NewEntry::parse(&kind, "Ada", now()), "kind")
+            .contains("unknown kind \"status_change\""));
         let outcome = PostEntry {
             outcome: Some("worked".into()),
             ..post("x")
         };
         assert_eq!(
-            field(NewEntry::parse(&outcome, now()), "outcome"),
+            field(NewEntry::parse(&outcome, "Ada", now()), "outcome"),
             "Only an action has an outcome"
         );
         let bad_outcome = PostEntry {
@@ -423,13 +412,16 @@ mod tests {
             outcome: Some("maybe".into()),
             ..post("x")
         };
-        assert!(field(NewEntry::parse(&bad_outcome, now()), "outcome").contains("unknown outcome"));
+        assert!(
+            field(NewEntry::parse(&bad_outcome, "Ada", now()), "outcome")
+                .contains("unknown outcome")
+        );
         let root = PostEntry {
             root_cause: Some(true),
             ..post("x")
         };
         assert_eq!(
-            field(NewEntry::parse(&root, now()), "root_cause"),
+            field(NewEntry::parse(&root, "Ada", now()), "root_cause"),
             "Only a finding can be the root cause"
         );
         let future = PostEntry {
@@ -437,19 +429,16 @@ mod tests {
             ..post("x")
         };
         assert_eq!(
-            field(NewEntry::parse(&future, now()), "occurred_at"),
+            field(NewEntry::parse(&future, "Ada", now()), "occurred_at"),
             "Cannot be in the future"
         );
         let key = PostEntry {
             idempotency_key: Some("k".repeat(201)),
             ..post("x")
         };
-        assert!(field(NewEntry::parse(&key, now()), "idempotency_key").contains("at most 200"));
-        let author = PostEntry {
-            author: Some("a".repeat(101)),
-            ..post("x")
-        };
-        assert!(field(NewEntry::parse(&author, now()), "author").contains("at most 100"));
+        assert!(
+            field(NewEntry::parse(&key, "Ada", now()), "idempotency_key").contains("at most 200")
+        );
     }
 
     #[test]
@@ -458,12 +447,12 @@ mod tests {
             occurred_at: Some(now() - Duration::hours(2)),
             ..post("x")
         };
-        assert!(NewEntry::parse(&past, now()).is_ok());
+        assert!(NewEntry::parse(&past, "Ada", now()).is_ok());
         let skew = PostEntry {
             occurred_at: Some(now() + Duration::seconds(30)),
             ..post("x")
         };
-        assert!(NewEntry::parse(&skew, now()).is_ok());
+        assert!(NewEntry::parse(&skew, "Ada", now()).is_ok());
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! The rules for the timeline: posting, correcting, reading.
 
 use super::cache::Timeline;
-use super::model::{
-    check_author, check_body, NewEntry, PostEntry, Redaction, Revision, TimelineEntry,
-};
+use super::model::{check_body, NewEntry, PostEntry, Redaction, Revision, TimelineEntry};
 use super::repo;
 use crate::error::{AppError, Invalid};
+use crate::identity::model::{Action, User};
+use crate::identity::service::require;
 use crate::incidents::model::IncidentId;
 use crate::incidents::repo as incident_repo;
 use crate::incidents::service::append_entry;
@@ -29,17 +29,17 @@ pub struct Posted {
 #[serde(deny_unknown_fields)]
 pub struct ReviseInput {
     pub body: String,
-    #[serde(default)]
-    pub author: Option<String>,
 }
 
 /// Appends a human-written entry; a retry with the same idempotency key is stored once.
 pub async fn post_entry(
     state: &AppState,
+    actor: &User,
     incident: IncidentId,
     input: &PostEntry,
 ) -> Result<Posted, AppError> {
-    let entry = NewEntry::parse(input, state.now())?;
+    let entry = NewEntry::parse(input, &actor.display_name, state.now())?;
+    require(actor, entry.kind.permission())?;
     // Rendering is the slow part of a post: done before taking the write lock.
     let body_html = crate::markdown::to_safe_html(&entry.body);
     let mut tx = state.db.begin_write().await?;
@@ -100,19 +100,21 @@ pub async fn list_entries(
 /// Corrects an entry's text as a new revision; the earlier text stays in its history.
 pub async fn revise_entry(
     state: &AppState,
+    actor: &User,
     incident: IncidentId,
     seq: i64,
     input: &ReviseInput,
 ) -> Result<TimelineEntry, AppError> {
     let mut invalid = Invalid::default();
     let body = check_body(&input.body, &mut invalid);
-    let author = check_author(input.author.as_deref(), &mut invalid);
     if !invalid.fields.is_empty() {
         return Err(AppError::Invalid(invalid));
     }
+    let author = actor.display_name.clone();
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let (event_seq, entry) = editable_entry(&mut tx, incident, seq, "corrected").await?;
+    require(actor, entry.kind.permission())?;
     if entry.body == body {
         let mut invalid = Invalid::default();
         invalid.add("body", "The correction is the same as the current text");
@@ -154,8 +156,6 @@ pub async fn revise_entry(
 pub struct RedactInput {
     /// Why it is removed (e.g. "customer's card number pasted"); shown in its place.
     pub reason: String,
-    #[serde(default)]
-    pub author: Option<String>,
 }
 
 /// Takes the incident's next seq (and with it the write lock), then the entry created
@@ -203,6 +203,7 @@ fn check_editable(entry: &TimelineEntry, verb: &str) -> Result<(), AppError> {
 /// place; the text itself stays in the revision history for admins.
 pub async fn redact_entry(
     state: &AppState,
+    actor: &User,
     incident: IncidentId,
     seq: i64,
     input: &RedactInput,
@@ -214,15 +215,15 @@ pub async fn redact_entry(
     } else if reason.chars().count() > crate::incidents::model::REASON_MAX_CHARS {
         invalid.add("reason", "Reason is too long");
     }
-    let author = check_author(input.author.as_deref(), &mut invalid);
     if !invalid.fields.is_empty() {
         return Err(AppError::Invalid(invalid));
     }
+    require(actor, Action::RedactEntry)?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let (event_seq, entry) = editable_entry(&mut tx, incident, seq, "removed").await?;
     let redaction = Redaction {
-        author,
+        author: actor.display_name.clone(),
         reason: reason.to_owned(),
         recorded_at: now,
     };
@@ -253,11 +254,17 @@ pub async fn redact_entry(
 /// Every version of the entry created at `seq`, oldest first.
 pub async fn revision_history(
     state: &AppState,
+    actor: &User,
     incident: IncidentId,
     seq: i64,
 ) -> Result<Vec<Revision>, AppError> {
     let entry = repo::find_by_seq(state.db.pool(), incident, seq)
         .await?
         .ok_or_else(|| entry_not_found(incident, seq))?;
+    // A removed entry's text was removed for a reason: its history is for those who
+    // may remove entries.
+    if entry.redaction.is_some() {
+        require(actor, Action::RedactEntry)?;
+    }
     Ok(repo::list_revisions(state.db.pool(), entry.id).await?)
 }

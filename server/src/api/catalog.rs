@@ -1,10 +1,11 @@
 //! `/api/v1/teams`, `/api/v1/systems`, and who was notified about an incident.
 
-use super::{ApiError, ApiJson, ApiQuery, ErrorBody};
+use super::{Actor, ApiError, ApiJson, ApiQuery, ErrorBody};
 use app::catalog::import::{ImportReport, ImportRequest};
 use app::catalog::model::{Account, NewAccount, NewSystem, NewTeam, System, Team};
 use app::catalog::service;
 use app::error::AppError;
+use app::identity::service::Client;
 use app::incidents::model::IncidentId;
 use app::notify::model::IncidentNotifications;
 use app::state::AppState;
@@ -13,6 +14,7 @@ use axum::extract::{FromRequest, Request};
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
+use axum::Extension;
 use axum::Json;
 use std::collections::BTreeMap;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -31,11 +33,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
     responses((status = 201, body = Team), (status = 422, body = ErrorBody)))]
 async fn create_team(
     State(state): State<AppState>,
+    Actor(actor): Actor,
+    Extension(client): Extension<Client>,
     ApiJson(input): ApiJson<NewTeam>,
 ) -> Result<(StatusCode, Json<Team>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(service::create_team(&state, &input).await?),
+        Json(service::create_team(&state, (&actor, &client), &input).await?),
     ))
 }
 
@@ -48,11 +52,13 @@ async fn list_teams(State(state): State<AppState>) -> Result<Json<Vec<Team>>, Ap
     responses((status = 201, body = System), (status = 422, body = ErrorBody)))]
 async fn create_system(
     State(state): State<AppState>,
+    Actor(actor): Actor,
+    Extension(client): Extension<Client>,
     ApiJson(input): ApiJson<NewSystem>,
 ) -> Result<(StatusCode, Json<System>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(service::create_system(&state, &input).await?),
+        Json(service::create_system(&state, (&actor, &client), &input).await?),
     ))
 }
 
@@ -79,11 +85,13 @@ async fn notifications(
     responses((status = 201, body = Account), (status = 422, body = ErrorBody)))]
 async fn create_account(
     State(state): State<AppState>,
+    Actor(actor): Actor,
+    Extension(client): Extension<Client>,
     ApiJson(input): ApiJson<NewAccount>,
 ) -> Result<(StatusCode, Json<Account>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(service::create_account(&state, &input).await?),
+        Json(service::create_account(&state, (&actor, &client), &input).await?),
     ))
 }
 
@@ -111,6 +119,8 @@ struct ImportQuery {
               (status = 422, description = "The file cannot be imported at all; nothing written", body = ErrorBody)))]
 async fn import_accounts(
     State(state): State<AppState>,
+    Actor(actor): Actor,
+    Extension(client): Extension<Client>,
     ApiQuery(query): ApiQuery<ImportQuery>,
     request: Request,
 ) -> Result<Json<ImportReport>, ApiError> {
@@ -122,8 +132,14 @@ async fn import_accounts(
         .to_ascii_lowercase();
     let report = if content_type.starts_with("application/json") {
         let ApiJson(import) = ApiJson::<ImportRequest>::from_request(request, &state).await?;
-        service::import_accounts(&state, import.csv.as_bytes(), &import.columns, import.apply)
-            .await?
+        service::import_accounts(
+            &state,
+            (&actor, &client),
+            import.csv.as_bytes(),
+            &import.columns,
+            import.apply,
+        )
+        .await?
     } else if ["text/csv", "application/csv", "text/plain"]
         .iter()
         .any(|t| content_type.starts_with(t))
@@ -131,8 +147,14 @@ async fn import_accounts(
         let csv = Bytes::from_request(request, &state)
             .await
             .map_err(|e| ApiError::from_rejection(e.status(), e.body_text()))?;
-        service::import_accounts(&state, &csv, &BTreeMap::new(), query.apply.unwrap_or(false))
-            .await?
+        service::import_accounts(
+            &state,
+            (&actor, &client),
+            &csv,
+            &BTreeMap::new(),
+            query.apply.unwrap_or(false),
+        )
+        .await?
     } else {
         return Err(ApiError::unsupported_media_type(
             "Send the CSV as text/csv, or JSON {\"csv\": …, \"apply\": …, \"columns\": …}",

@@ -1,6 +1,6 @@
 //! `/api/v1/incidents` and their timelines.
 
-use super::{ApiError, ApiJson, ApiQuery, ErrorBody};
+use super::{Actor, ApiError, ApiJson, ApiQuery, ErrorBody};
 use app::error::AppError;
 use app::incidents::model::{ChangeInput, DeclareInput, Incident, IncidentId};
 use app::incidents::service;
@@ -44,9 +44,10 @@ fn entry_seq(key: &str, seq: &str) -> Result<i64, ApiError> {
               (status = 422, description = "Invalid input; nothing written", body = ErrorBody)))]
 async fn declare_incident(
     State(state): State<AppState>,
+    Actor(actor): Actor,
     ApiJson(input): ApiJson<DeclareInput>,
 ) -> ApiResult<(StatusCode, Json<Incident>)> {
-    let incident = service::declare_incident(&state, &input).await?;
+    let incident = service::declare_incident(&state, &actor, &input).await?;
     Ok((StatusCode::CREATED, Json(incident)))
 }
 
@@ -107,11 +108,12 @@ async fn get_incident(
               (status = 404, body = ErrorBody), (status = 422, description = "Invalid change; nothing written", body = ErrorBody)))]
 async fn change_incident(
     State(state): State<AppState>,
+    Actor(actor): Actor,
     Path(key): Path<String>,
     ApiJson(input): ApiJson<ChangeInput>,
 ) -> ApiResult<Json<Incident>> {
     Ok(Json(
-        service::change_incident(&state, incident_id(&key)?, &input).await?,
+        service::change_incident(&state, &actor, incident_id(&key)?, &input).await?,
     ))
 }
 
@@ -146,10 +148,11 @@ async fn list_timeline(
               (status = 422, body = ErrorBody)))]
 async fn post_entry(
     State(state): State<AppState>,
+    Actor(actor): Actor,
     Path(key): Path<String>,
     ApiJson(input): ApiJson<PostEntry>,
 ) -> ApiResult<(StatusCode, Json<TimelineEntry>)> {
-    let posted = timeline::post_entry(&state, incident_id(&key)?, &input).await?;
+    let posted = timeline::post_entry(&state, &actor, incident_id(&key)?, &input).await?;
     let status = if posted.created {
         StatusCode::CREATED
     } else {
@@ -164,11 +167,12 @@ async fn post_entry(
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn revise_entry(
     State(state): State<AppState>,
+    Actor(actor): Actor,
     Path((key, seq)): Path<(String, String)>,
     ApiJson(input): ApiJson<ReviseInput>,
 ) -> ApiResult<(StatusCode, Json<TimelineEntry>)> {
     let seq = entry_seq(&key, &seq)?;
-    let revised = timeline::revise_entry(&state, incident_id(&key)?, seq, &input).await?;
+    let revised = timeline::revise_entry(&state, &actor, incident_id(&key)?, seq, &input).await?;
     Ok((StatusCode::CREATED, Json(revised)))
 }
 
@@ -176,11 +180,12 @@ async fn revise_entry(
     responses((status = 200, description = "Oldest first; revision 1 is the original", body = Vec<Revision>), (status = 404, body = ErrorBody)))]
 async fn revisions(
     State(state): State<AppState>,
+    Actor(actor): Actor,
     Path((key, seq)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<Revision>>> {
     let seq = entry_seq(&key, &seq)?;
     Ok(Json(
-        timeline::revision_history(&state, incident_id(&key)?, seq).await?,
+        timeline::revision_history(&state, &actor, incident_id(&key)?, seq).await?,
     ))
 }
 
@@ -191,11 +196,12 @@ async fn revisions(
               (status = 404, body = ErrorBody), (status = 409, description = "Removed already", body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn redact_entry(
     State(state): State<AppState>,
+    Actor(actor): Actor,
     Path((key, seq)): Path<(String, String)>,
     ApiJson(input): ApiJson<RedactInput>,
 ) -> ApiResult<Json<TimelineEntry>> {
     let seq = entry_seq(&key, &seq)?;
     Ok(Json(
-        timeline::redact_entry(&state, incident_id(&key)?, seq, &input).await?,
+        timeline::redact_entry(&state, &actor, incident_id(&key)?, seq, &input).await?,
     ))
 }

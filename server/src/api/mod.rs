@@ -36,6 +36,25 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 )]
 struct ApiDoc;
 
+/// The signed-in caller, as the authorization middleware (`crate::access`) let it
+/// through: every handler that acts for someone takes its actor from here.
+pub struct Actor(pub app::identity::model::User);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Actor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<app::identity::access::SignedIn>()
+            .map(|signed_in| Actor(signed_in.0.clone()))
+            .ok_or_else(|| app::error::AppError::Unauthenticated("Sign in first".into()).into())
+    }
+}
+
 /// The router and its OpenAPI document, from one list of routes.
 fn build() -> (Router<AppState>, OpenApiDoc) {
     let v1 = incidents::routes()

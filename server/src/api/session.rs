@@ -1,6 +1,6 @@
 //! `/api/v1/session` and `/api/v1/me`: signing in and out from programs and pages.
 
-use super::{ApiError, ApiJson, ErrorBody};
+use super::{Actor, ApiError, ApiJson, ErrorBody};
 use app::error::AppError;
 use app::identity::model::User;
 use app::identity::service::{self as identity, Client};
@@ -101,11 +101,11 @@ async fn sign_out(
               (status = 401, body = ErrorBody)))]
 async fn sign_out_everywhere(
     State(state): State<AppState>,
+    Actor(user): Actor,
     Peer(peer): Peer,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let client = client(&headers, peer);
-    let user = signed_in(&state, &headers, &client).await?;
     let ended = identity::sign_out_everywhere(&state, &user, &client).await?;
     let cleared = identity::cleared_session_cookie(state.secure_cookies);
     Ok((
@@ -118,23 +118,8 @@ async fn sign_out_everywhere(
 /// Who the request is signed in as (session cookie or bearer token).
 #[utoipa::path(get, path = "/me", tag = "session",
     responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
-async fn me(
-    State(state): State<AppState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
-) -> Result<Json<User>, ApiError> {
-    let client = client(&headers, peer);
-    Ok(Json(signed_in(&state, &headers, &client).await?))
-}
-
-async fn signed_in(
-    state: &AppState,
-    headers: &HeaderMap,
-    client: &Client,
-) -> Result<User, AppError> {
-    identity::authenticate(state, headers, client)
-        .await?
-        .ok_or_else(|| AppError::Unauthenticated("Sign in first".into()))
+async fn me(Actor(user): Actor) -> Json<User> {
+    Json(user)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -153,12 +138,8 @@ struct AuditQuery {
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn audit_log(
     State(state): State<AppState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
     super::ApiQuery(query): super::ApiQuery<AuditQuery>,
 ) -> Result<Json<Vec<app::identity::model::AuditEntry>>, ApiError> {
-    let user = signed_in(&state, &headers, &client(&headers, peer)).await?;
-    identity::require(&user, app::identity::model::Action::ViewAudit)?;
     let limit = query.limit.unwrap_or(100).clamp(1, 500);
     Ok(Json(
         app::identity::repo::list_audit(state.db.pool(), query.action.as_deref(), limit)
@@ -173,10 +154,8 @@ async fn audit_log(
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn list_tokens(
     State(state): State<AppState>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
+    Actor(user): Actor,
 ) -> Result<Json<Vec<app::identity::model::ApiToken>>, ApiError> {
-    let user = signed_in(&state, &headers, &client(&headers, peer)).await?;
     Ok(Json(identity::list_tokens(&state, &user).await?))
 }
 
@@ -194,12 +173,12 @@ struct NewToken {
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_token(
     State(state): State<AppState>,
+    Actor(user): Actor,
     Peer(peer): Peer,
     headers: HeaderMap,
     ApiJson(input): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let client = client(&headers, peer);
-    let user = signed_in(&state, &headers, &client).await?;
     let (id, token) = identity::create_own_token(&state, &user, &input.name, &client).await?;
     Ok((
         StatusCode::CREATED,
@@ -214,12 +193,12 @@ async fn create_token(
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn revoke_token(
     State(state): State<AppState>,
+    Actor(user): Actor,
     Peer(peer): Peer,
     headers: HeaderMap,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let client = client(&headers, peer);
-    let user = signed_in(&state, &headers, &client).await?;
     let id: i64 = id
         .parse()
         .map_err(|_| AppError::NotFound(format!("token {id}")))?;

@@ -13,6 +13,14 @@ pub mod peers;
 /// The first-run setup token every test server is started with.
 pub const SETUP_TOKEN: &str = "test-setup-token-0123456789";
 
+/// The admin every test server is set up with (unless `Options::anonymous`); the
+/// default client acts as this admin through an API token.
+pub const ADMIN_EMAIL: &str = "ada@example.com";
+pub const ADMIN_NAME: &str = "Ada Admin";
+pub const ADMIN_PASSWORD: &str = "test-admin-password-1";
+/// The demo's admin (`Options::demo`).
+const DEMO_ADMIN: (&str, &str) = ("ada.admin@example.com", "demo-admin-password");
+
 /// Which database a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -43,6 +51,8 @@ pub struct Options {
     pub secure_cookies: Option<bool>,
     /// Time the server sees; the real clock when absent.
     pub clock: Option<std::sync::Arc<app::clock::ManualClock>>,
+    /// Leave the instance without users (first run); `client` is then anonymous.
+    pub anonymous: bool,
 }
 
 impl Default for Options {
@@ -54,6 +64,7 @@ impl Default for Options {
             // Plain-HTTP test clients must get the cookie back.
             secure_cookies: Some(false),
             clock: None,
+            anonymous: false,
         }
     }
 }
@@ -61,7 +72,11 @@ impl Default for Options {
 /// A running server with its own database, stopped when dropped.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Acts as the admin (bearer token), unless started `anonymous`.
     pub client: reqwest::Client,
+    /// Sends no credentials: for sign-in flows and refusals.
+    pub anon: reqwest::Client,
+    admin_token: Option<String>,
     pub backend: Backend,
     shutdown: Option<oneshot::Sender<()>>,
     serving: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -108,7 +123,87 @@ impl TestApp {
             Some(manual) => manual,
             None => std::sync::Arc::new(app::clock::SystemClock),
         };
-        Self::start(backend, config, std::sync::Arc::new(data_dir), clock).await
+        let demo = config.demo;
+        let mut app =
+            Self::start(backend, config, std::sync::Arc::new(data_dir), clock, None).await;
+        if !options.anonymous {
+            let token = app.admin_api_token(demo).await;
+            app.client = http_client(Some(&token));
+            app.admin_token = Some(token);
+        }
+        app
+    }
+
+    /// Signs in as the admin (completing first-run setup, or with the demo's admin)
+    /// and creates an API token for the default client.
+    async fn admin_api_token(&self, demo: bool) -> String {
+        let response = if demo {
+            let (email, password) = DEMO_ADMIN;
+            self.anon
+                .post(self.url("/api/v1/session"))
+                .json(&serde_json::json!({"email": email, "password": password}))
+                .send()
+                .await
+                .expect("demo sign-in")
+        } else {
+            self.anon
+                .post(self.url("/api/fn/complete_setup"))
+                .header("Accept", "application/json")
+                .form(&[
+                    ("token", SETUP_TOKEN),
+                    ("email", ADMIN_EMAIL),
+                    ("display_name", ADMIN_NAME),
+                    ("password", ADMIN_PASSWORD),
+                ])
+                .send()
+                .await
+                .expect("first-run setup")
+        };
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .unwrap_or_else(|| panic!("no session cookie from the admin's sign-in: {response:?}"))
+            .to_owned();
+        let (status, created) = {
+            let response = self
+                .anon
+                .post(self.url("/api/v1/tokens"))
+                .header("Cookie", cookie)
+                .json(&serde_json::json!({"name": "test harness"}))
+                .send()
+                .await
+                .expect("token request");
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        };
+        assert_eq!(status, 201, "{created}");
+        created["token"].as_str().unwrap().to_owned()
+    }
+
+    /// A client acting as a new user of `role` (through an API token), created
+    /// with the operator tasks.
+    pub fn client_as(&self, role: &str) -> reqwest::Client {
+        self.client_named(role, &format!("A {role}"))
+    }
+
+    /// Like `client_as`, for a user with this display name.
+    pub fn client_named(&self, role: &str, name: &str) -> reqwest::Client {
+        let email = format!("{role}-{}@example.com", uuid_like());
+        let (ok, output) = self.task(
+            &[
+                "user", "add", "--email", &email, "--name", name, "--role", role,
+            ],
+            "",
+        );
+        assert!(ok, "{output}");
+        let (ok, output) = self.task(&["token", "create", "--user", &email, "--name", "test"], "");
+        assert!(ok, "{output}");
+        let token = output.lines().last().unwrap().trim().to_owned();
+        http_client(Some(&token))
     }
 
     async fn start(
@@ -116,6 +211,7 @@ impl TestApp {
         config: Config,
         data_dir: std::sync::Arc<TempDir>,
         clock: app::clock::SharedClock,
+        admin_token: Option<String>,
     ) -> TestApp {
         let server = server::Server::build_with_clock(&config, clock.clone())
             .await
@@ -126,15 +222,11 @@ impl TestApp {
         let serving = tokio::spawn(server.serve(async {
             let _ = rx.await;
         }));
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            // A request that never answers fails its test instead of stalling the run.
-            .timeout(std::time::Duration::from_secs(60))
-            .build()
-            .unwrap();
         TestApp {
             addr,
-            client,
+            client: http_client(admin_token.as_deref()),
+            anon: http_client(None),
+            admin_token,
             backend,
             shutdown: Some(tx),
             serving: Some(serving),
@@ -160,6 +252,7 @@ impl TestApp {
             self.config.clone(),
             self.data_dir.clone(),
             self.clock.clone(),
+            self.admin_token.clone(),
         )
         .await
     }
@@ -192,9 +285,18 @@ impl TestApp {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut request = self
-            .client
-            .request(method, self.url(&format!("/api/v1{path}")));
+        self.api_as(&self.client, method, path, body).await
+    }
+
+    /// Calls the REST API as `client` (e.g. `anon`, or one from `client_as`).
+    pub async fn api_as(
+        &self,
+        client: &reqwest::Client,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = client.request(method, self.url(&format!("/api/v1{path}")));
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -278,6 +380,25 @@ impl TestApp {
         let status = response.status().as_u16();
         (status, response.text().await.unwrap())
     }
+}
+
+/// A client that follows no redirects (tests look at them) and, with a token,
+/// sends it as a bearer credential on every request.
+fn http_client(token: Option<&str>) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = token {
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().unwrap(),
+        );
+    }
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        // A request that never answers fails its test instead of stalling the run.
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap()
 }
 
 impl Drop for TestApp {

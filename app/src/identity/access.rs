@@ -1,0 +1,206 @@
+//! Who may call what. Every routed path — REST operation, server function, page —
+//! is listed here with what it needs, and one middleware consults this table before
+//! any handler runs. A route missing from the table is refused for everyone
+//! (fail closed), so a new route cannot skip authorization by accident.
+
+use super::model::{Action, User, UserRole};
+
+/// The caller the authorization middleware let through, as a request extension:
+/// handlers and server functions take their actor from here.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub User);
+
+/// What a route needs from the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: signing in, first-run setup, the API description.
+    Public,
+    /// Any signed-in user, whatever the role (who am I, sign out everywhere).
+    AnyRole,
+    /// A role permitting this action.
+    Needs(Action),
+    /// A role permitting at least one of these; the service decides on the request's
+    /// content (a note needs `PostNote`, an update `PostUpdate`).
+    AnyOf(&'static [Action]),
+}
+
+impl Access {
+    /// Whether a signed-in user of `role` gets past the route (the content check, if
+    /// any, comes later).
+    pub fn admits(self, role: UserRole) -> bool {
+        match self {
+            Access::Public | Access::AnyRole => true,
+            Access::Needs(action) => role.permits(action),
+            Access::AnyOf(actions) => actions.iter().any(|a| role.permits(*a)),
+        }
+    }
+
+    /// The permission(s) a refusal names.
+    pub fn describe(self) -> String {
+        match self {
+            Access::Public | Access::AnyRole => "sign-in".into(),
+            Access::Needs(action) => action.as_str().into(),
+            Access::AnyOf(actions) => actions
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(" or "),
+        }
+    }
+}
+
+use Access::*;
+use Action::*;
+
+const POST_ANY: &[Action] = &[PostNote, PostUpdate];
+const DECLARE_ANY: &[Action] = &[DeclareIncident, ReportCustomerIssue];
+
+/// REST operations, by method and the path template they are routed under.
+pub const REST: &[(&str, &str, Access)] = &[
+    ("GET", "/api/v1/openapi.json", Public),
+    ("POST", "/api/v1/session", Public),
+    ("DELETE", "/api/v1/session", Public),
+    ("POST", "/api/v1/session/everywhere", AnyRole),
+    ("GET", "/api/v1/me", AnyRole),
+    ("GET", "/api/v1/audit", Needs(ViewAudit)),
+    ("GET", "/api/v1/tokens", Needs(ManageOwnTokens)),
+    ("POST", "/api/v1/tokens", Needs(ManageOwnTokens)),
+    ("DELETE", "/api/v1/tokens/{id}", Needs(ManageOwnTokens)),
+    ("GET", "/api/v1/incidents", Needs(View)),
+    // Manual declarations and customer reports: the `source` decides which.
+    ("POST", "/api/v1/incidents", AnyOf(DECLARE_ANY)),
+    ("GET", "/api/v1/incidents/{key}", Needs(View)),
+    ("PATCH", "/api/v1/incidents/{key}", Needs(ChangeIncident)),
+    ("GET", "/api/v1/incidents/{key}/timeline", Needs(View)),
+    ("POST", "/api/v1/incidents/{key}/timeline", AnyOf(POST_ANY)),
+    (
+        "GET",
+        "/api/v1/incidents/{key}/timeline/{seq}/revisions",
+        Needs(View),
+    ),
+    (
+        "POST",
+        "/api/v1/incidents/{key}/timeline/{seq}/revisions",
+        AnyOf(POST_ANY),
+    ),
+    (
+        "POST",
+        "/api/v1/incidents/{key}/timeline/{seq}/redaction",
+        Needs(RedactEntry),
+    ),
+    ("GET", "/api/v1/incidents/{key}/notifications", Needs(View)),
+    ("GET", "/api/v1/teams", Needs(View)),
+    ("POST", "/api/v1/teams", Needs(ManageCatalog)),
+    ("GET", "/api/v1/systems", Needs(View)),
+    ("POST", "/api/v1/systems", Needs(ManageCatalog)),
+    ("GET", "/api/v1/accounts", Needs(View)),
+    ("POST", "/api/v1/accounts", Needs(ManageCatalog)),
+    ("POST", "/api/v1/accounts/import", Needs(ManageCatalog)),
+];
+
+/// Server functions, by endpoint name (they are all routed under /api/fn/).
+pub const SERVER_FNS: &[(&str, Access)] = &[
+    ("current_user", Public),
+    ("needs_setup", Public),
+    ("sign_in", Public),
+    ("sign_out", Public),
+    ("complete_setup", Public),
+    ("audit_entries", Needs(ViewAudit)),
+    ("list_incidents", Needs(View)),
+    ("get_incident", Needs(View)),
+    ("get_timeline", Needs(View)),
+    ("get_notifications", Needs(View)),
+    ("list_people", Needs(View)),
+    ("list_teams", Needs(View)),
+    ("list_systems", Needs(View)),
+    ("list_accounts", Needs(View)),
+    ("declare_incident", Needs(DeclareIncident)),
+    ("report_customer_issue", Needs(ReportCustomerIssue)),
+    ("post_timeline_entry", AnyOf(POST_ANY)),
+    ("revise_timeline_entry", AnyOf(POST_ANY)),
+    ("redact_timeline_entry", Needs(RedactEntry)),
+    ("change_status", Needs(ChangeIncident)),
+    ("change_roles", Needs(ChangeIncident)),
+    ("change_impact", Needs(ChangeIncident)),
+    ("create_team", Needs(ManageCatalog)),
+    ("create_system", Needs(ManageCatalog)),
+    ("create_account", Needs(ManageCatalog)),
+    ("import_accounts", Needs(ManageCatalog)),
+];
+
+/// Pages, by route template, and the health probes. A page's data is read during
+/// the render, so the page needs what its data needs.
+pub const PAGES: &[(&str, Access)] = &[
+    ("/healthz", Public),
+    ("/readyz", Public),
+    ("/login", Public),
+    ("/setup", Public),
+    ("/", Needs(View)),
+    ("/incidents/{key}", Needs(View)),
+    ("/report", Needs(ReportCustomerIssue)),
+    ("/admin/catalog", Needs(ManageCatalog)),
+    ("/admin/audit", Needs(ViewAudit)),
+];
+
+/// Where server functions are routed.
+pub const SERVER_FN_PREFIX: &str = "/api/fn/";
+
+/// What a routed request needs, from its method and the template it matched;
+/// `None` for a route nobody listed, which is then refused.
+pub fn required(method: &str, route: &str) -> Option<Access> {
+    if let Some(endpoint) = route.strip_prefix(SERVER_FN_PREFIX) {
+        return SERVER_FNS
+            .iter()
+            .find(|(name, _)| *name == endpoint)
+            .map(|(_, access)| *access);
+    }
+    if route.starts_with("/api/") {
+        return REST
+            .iter()
+            .find(|(m, path, _)| *m == method && *path == route)
+            .map(|(_, _, access)| *access);
+    }
+    if matches!(method, "GET" | "HEAD") {
+        return PAGES
+            .iter()
+            .find(|(path, _)| *path == route)
+            .map(|(_, access)| *access);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unlisted_routes_need_something_nobody_has() {
+        assert_eq!(required("GET", "/api/v1/secrets"), None);
+        assert_eq!(required("DELETE", "/api/v1/incidents/{key}"), None);
+        assert_eq!(required("POST", "/api/fn/drop_everything"), None);
+        assert_eq!(required("POST", "/incidents/{key}"), None);
+    }
+
+    #[test]
+    fn routes_resolve_by_method_and_template() {
+        assert_eq!(
+            required("PATCH", "/api/v1/incidents/{key}"),
+            Some(Needs(ChangeIncident))
+        );
+        assert_eq!(
+            required("POST", "/api/fn/declare_incident"),
+            Some(Needs(DeclareIncident))
+        );
+        assert_eq!(required("HEAD", "/"), Some(Needs(View)));
+        assert_eq!(required("GET", "/login"), Some(Public));
+    }
+
+    #[test]
+    fn content_dependent_routes_admit_either_permission() {
+        let post = AnyOf(POST_ANY);
+        assert!(post.admits(UserRole::Cs), "cs posts notes");
+        assert!(post.admits(UserRole::Engineer));
+        assert!(!post.admits(UserRole::Viewer));
+        assert_eq!(post.describe(), "post_note or post_update");
+    }
+}
