@@ -22,6 +22,7 @@ for_each_backend!(
     first_run_needs_the_setup_token,
     sign_in_page_functions_set_and_clear_the_cookie,
     people_manage_their_own_tokens_and_admins_all,
+    catalog_changes_and_imports_are_audited,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -640,4 +641,64 @@ async fn people_manage_their_own_tokens_and_admins_all(backend: Backend) {
     );
     let (_, listed) = call(&app, Method::GET, "/tokens", sam, None).await;
     assert!(listed[0]["revoked_at"].is_string());
+}
+
+async fn catalog_changes_and_imports_are_audited(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for (path, body) in [
+        ("/teams", json!({"slug": "payments", "name": "Payments"})),
+        (
+            "/systems",
+            json!({"slug": "payments-api", "name": "Payments API", "team": "payments"}),
+        ),
+        (
+            "/accounts",
+            json!({"slug": "acme", "name": "Acme", "tier": "enterprise"}),
+        ),
+    ] {
+        let (status, created) = app.post(path, body).await;
+        assert_eq!(status, 201, "{created}");
+    }
+    let csv = "Account ID,Account Name,Tier\nCRM-1,Globex,business\n";
+    let (status, preview) = app
+        .post_raw("/accounts/import", "text/csv", csv.as_bytes().to_vec())
+        .await;
+    assert_eq!(status, 200, "{preview}");
+    let (status, applied) = app
+        .post_raw(
+            "/accounts/import?apply=true",
+            "text/csv",
+            csv.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(status, 200, "{applied}");
+
+    let (_, log) = app.get("/audit").await;
+    let records: Vec<(String, String, String)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] != "token.created")
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap().to_owned(),
+                r["target"].as_str().unwrap().to_owned(),
+                r["actor"].as_str().unwrap().to_owned(),
+            )
+        })
+        .take(4)
+        .collect();
+    let by = common::ADMIN_EMAIL.to_owned();
+    assert_eq!(
+        records,
+        [
+            ("accounts.imported".into(), "accounts".into(), by.clone()),
+            ("account.created".into(), "acme".into(), by.clone()),
+            ("system.created".into(), "payments-api".into(), by.clone()),
+            ("team.created".into(), "payments".into(), by),
+        ],
+        "newest first; a preview writes nothing, so it is not a change"
+    );
+    assert_eq!(log[0]["detail"]["created"], 1);
+    assert_eq!(log[0]["ip"], "127.0.0.1");
 }
