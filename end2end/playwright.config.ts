@@ -2,13 +2,15 @@ import { defineConfig } from "@playwright/test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { authFile } from "./people";
 import { setupToken } from "./setup-token";
 
 // The suite runs twice: hydrated, and with JavaScript disabled (progressive enhancement).
 // It starts the built server itself on a fresh database; scripts/test.sh picks the port.
 const port = Number(process.env.E2E_PORT ?? 3010);
 const baseURL = `http://127.0.0.1:${port}`;
-const dataDir = mkdtempSync(join(tmpdir(), "sitrep-e2e-"));
+// Made once by the runner; its workers inherit it (the setup adds people with the CLI).
+const dataDir = (process.env.E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "sitrep-e2e-")));
 
 export default defineConfig({
   testDir: "./tests",
@@ -33,9 +35,12 @@ export default defineConfig({
       ],
     },
   },
+  // The setup claims the instance (first run) and signs everyone in; the suites act
+  // as the admin unless a test says otherwise.
   projects: [
-    { name: "hydrated", use: { javaScriptEnabled: true } },
-    { name: "no-javascript", use: { javaScriptEnabled: false } },
+    { name: "setup", testDir: "./setup", testMatch: /.*\.setup\.ts/, use: { javaScriptEnabled: true } },
+    { name: "hydrated", dependencies: ["setup"], use: { javaScriptEnabled: true, storageState: authFile("admin") } },
+    { name: "no-javascript", dependencies: ["setup"], use: { javaScriptEnabled: false, storageState: authFile("admin") } },
   ],
   webServer: {
     command: process.env.SITREP_BIN ?? "../target/debug/sitrep",
@@ -48,7 +53,7 @@ export default defineConfig({
       SITREP_DATA_DIR: dataDir,
       SITREP_SITE_ROOT: process.env.SITREP_SITE_ROOT ?? "../target/site",
       RUST_LOG: "error",
-      // The first-run setup test needs the token the server would print.
+      // The first-run setup needs the token the server would print.
       SITREP_SETUP_TOKEN: setupToken,
     },
   },

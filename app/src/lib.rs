@@ -67,8 +67,6 @@ pub fn App() -> impl IntoView {
                 <A href="/" attr:class="brand">"Sitrep"</A>
                 <nav class="topnav">
                     <A href="/">"Incidents"</A>
-                    <A href="/report">"Report a customer issue"</A>
-                    <A href="/admin/catalog">"Catalog"</A>
                     <identity::pages::UserMenu/>
                 </nav>
             </header>

@@ -1,4 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
+import { expect, test } from "../fixtures";
 
 // Every test declares its own incidents, with titles no other test uses.
 function uniqueTitle(label: string): string {

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "../fixtures";
 
 // Declaring against a system routes the incident to its owning team's lead, and the
 // war room says who was told and how the delivery stands.

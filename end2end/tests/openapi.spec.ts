@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "../fixtures";
 import { Validator } from "@seriousme/openapi-schema-validator";
 
 // The served document validates against the OpenAPI 3.1 schema, and every path

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "../fixtures";
 
 // Every page hydrates under the Content Security Policy (nonce'd hydration script,
 // 'wasm-unsafe-eval', nothing inline) and the browser reports no violation.

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "../fixtures";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -17,7 +17,7 @@ test("XSS payloads stay inert in the hydrated pages", async ({ page, request, ja
     const slug = `xss-${suffix}-${n}`;
     expect((await request.post("/api/v1/accounts", { data: { slug, name: payload, tier: "business" } })).status()).toBe(201);
     const declared = await request.post("/api/v1/incidents", {
-      data: { title: `${payload}`.slice(0, 200), severity: "P3", description: payload, accounts: [slug], author: payload.slice(0, 100) },
+      data: { title: `${payload}`.slice(0, 200), severity: "P3", description: payload, accounts: [slug] },
     });
     expect(declared.status()).toBe(201);
     const { key } = await declared.json();
@@ -52,6 +52,5 @@ test("XSS payloads stay inert in the hydrated pages", async ({ page, request, ja
   // The payloads are there, as text.
   await page.goto(`/incidents/${keys[0]}`);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(payloads[0].slice(0, 200));
-  await expect(page.locator("#timeline .entry-author").first()).toHaveText(payloads[0].slice(0, 100));
   expect(dialogs).toEqual([]);
 });

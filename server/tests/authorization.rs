@@ -52,7 +52,7 @@ fn routes(doc: &Value) -> Vec<(Method, String, bool)> {
             routes.push((method, path.clone(), false));
         }
     }
-    let mut functions: Vec<_> = leptos::server_fn::axum::server_fn_paths()
+    let functions: Vec<_> = leptos::server_fn::axum::server_fn_paths()
         .map(|(path, method)| {
             (
                 Method::from_bytes(method.as_str().as_bytes()).unwrap(),

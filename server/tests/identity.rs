@@ -659,7 +659,11 @@ async fn catalog_changes_and_imports_are_audited(backend: Backend) {
         let (status, created) = app.post(path, body).await;
         assert_eq!(status, 201, "{created}");
     }
-    let csv = "Account ID,Account Name,Tier\nCRM-1,Globex,business\n";
+    // The CSM column names the admin without a name: the catalog must not rename her.
+    let csv = format!(
+        "Account ID,Account Name,Tier,CSM Email\nCRM-1,Globex,business,{}\n",
+        common::ADMIN_EMAIL
+    );
     let (status, preview) = app
         .post_raw("/accounts/import", "text/csv", csv.as_bytes().to_vec())
         .await;
@@ -701,4 +705,10 @@ async fn catalog_changes_and_imports_are_audited(backend: Backend) {
     );
     assert_eq!(log[0]["detail"]["created"], 1);
     assert_eq!(log[0]["ip"], "127.0.0.1");
+    let (_, me) = app.get("/me").await;
+    assert_eq!(
+        me["display_name"],
+        common::ADMIN_NAME,
+        "named by the catalog, not renamed"
+    );
 }

@@ -6,16 +6,19 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
 
-/// Creates the person or updates their display name; returns their id.
-pub async fn upsert_user(
+/// The id of the person with this email, adding them (with this name) if new.
+pub async fn person_id_or_add(
     conn: &mut AnyConnection,
     email: &str,
     display_name: &str,
     at: DateTime<Utc>,
 ) -> Result<UserId, sqlx::Error> {
     sqlx::query_scalar(
+        // A known person keeps their name: a team lead or CSM named in the catalog
+        // (or only derived from an email) never renames someone who signs in. The
+        // no-op update makes RETURNING answer for an existing row too.
         "INSERT INTO users (email, display_name, created_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (email) DO UPDATE SET display_name = excluded.display_name RETURNING id",
+         ON CONFLICT (email) DO UPDATE SET email = excluded.email RETURNING id",
     )
     .bind(email)
     .bind(display_name)

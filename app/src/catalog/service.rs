@@ -23,7 +23,7 @@ pub async fn create_team(
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let lead = match &draft.lead {
-        Some((email, name)) => Some(repo::upsert_user(&mut tx, email, name, now).await?),
+        Some((email, name)) => Some(repo::person_id_or_add(&mut tx, email, name, now).await?),
         None => None,
     };
     if repo::insert_team(&mut tx, &draft, lead, now)
@@ -127,7 +127,7 @@ pub async fn create_account(
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let csm = match &draft.csm {
-        Some((email, name)) => Some(repo::upsert_user(&mut tx, email, name, now).await?),
+        Some((email, name)) => Some(repo::person_id_or_add(&mut tx, email, name, now).await?),
         None => None,
     };
     if repo::insert_account(&mut tx, &draft, csm, now)
@@ -296,7 +296,9 @@ pub async fn import_accounts(
     if apply {
         for (draft, current) in &accepted {
             let csm = match &draft.csm {
-                Some((email, name)) => Some(repo::upsert_user(&mut tx, email, name, now).await?),
+                Some((email, name)) => {
+                    Some(repo::person_id_or_add(&mut tx, email, name, now).await?)
+                }
                 None => None,
             };
             match current {

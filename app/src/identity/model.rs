@@ -153,6 +153,11 @@ impl Action {
     }
 }
 
+/// Whether someone signed in with `role` (none: signed out) may do `action`.
+pub fn permits(role: Option<UserRole>, action: Action) -> bool {
+    role.is_some_and(|role| role.permits(action))
+}
+
 impl UserRole {
     /// The permission table: the one place that says who may do what.
     pub fn permits(self, action: Action) -> bool {

@@ -2,6 +2,7 @@
 //! of the top bar.
 
 use super::api::{audit_entries, current_user, CompleteSetup, SignIn, SignOut};
+use super::model::{permits, Action, UserRole};
 use crate::ui::{failure_of, field_message, refusal_of, FieldError, Timestamp};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -122,7 +123,17 @@ pub fn AuditPage() -> impl IntoView {
     }
 }
 
-/// "Signed in as …" with a sign-out button, or a sign-in link.
+/// The signed-in user's role, loaded once per page: pages show only the forms the
+/// role may use (the server checks every call regardless).
+pub fn role_resource() -> Resource<Option<UserRole>> {
+    Resource::new(
+        || (),
+        |_| async { current_user().await.ok().flatten().map(|user| user.role) },
+    )
+}
+
+/// The links the signed-in role can use, "signed in as …" with a sign-out button;
+/// or a sign-in link.
 #[component]
 pub fn UserMenu() -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
@@ -134,6 +145,12 @@ pub fn UserMenu() -> impl IntoView {
             {move || Suspend::new(async move {
                 match user.await.ok().flatten() {
                     Some(user) => view! {
+                        {permits(Some(user.role), Action::ReportCustomerIssue)
+                            .then(|| view! { <A href="/report">"Report a customer issue"</A> })}
+                        {permits(Some(user.role), Action::ManageCatalog)
+                            .then(|| view! { <A href="/admin/catalog">"Catalog"</A> })}
+                        {permits(Some(user.role), Action::ViewAudit)
+                            .then(|| view! { <A href="/admin/audit">"Audit log"</A> })}
                         <span class="user-menu" id="user-menu">
                             <span class="muted">{format!("{} ({})", user.display_name, user.role)}</span>
                             <ActionForm action=sign_out attr:class="inline-form">

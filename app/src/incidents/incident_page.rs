@@ -7,6 +7,8 @@ use super::api::{
 use super::model::{Incident, IncidentStatus, Role};
 use crate::catalog::api::{account_choices, people_choices, system_choices};
 use crate::catalog::model::Tier;
+use crate::identity::model::{permits, Action, UserRole};
+use crate::identity::pages::role_resource;
 use crate::notify::api::get_notifications;
 use crate::notify::model::{DeliveryStatus, IncidentNotifications};
 use crate::timeline::model::{ActionOutcome, EntryKind, TimelineEntry};
@@ -51,6 +53,8 @@ pub fn IncidentPage() -> impl IntoView {
         move || (key(), changes.get()),
         |(key, _)| get_notifications(key),
     );
+    // Loaded once: the forms below must not be re-created (and lose what was typed).
+    let role = role_resource();
 
     view! {
         <p class="back"><A href="/">"← All incidents"</A></p>
@@ -58,8 +62,9 @@ pub fn IncidentPage() -> impl IntoView {
             // Transition keeps the current view on screen while it reloads.
             <Transition fallback=|| view! { <p class="muted">"Loading incident…"</p> }>
                 {move || Suspend::new(async move {
+                    let role = role.await;
                     match (incident.await, timeline.await) {
-                        (Ok(incident), Ok(entries)) => view! { <IncidentView incident entries/> }.into_any(),
+                        (Ok(incident), Ok(entries)) => view! { <IncidentView incident entries role/> }.into_any(),
                         (Err(err), _) | (_, Err(err)) => {
                             view! {
                                 <Title text="Incident not found · Sitrep"/>
@@ -75,17 +80,34 @@ pub fn IncidentPage() -> impl IntoView {
                     notifications.await.ok().map(|notifications| view! { <NotificationsView notifications/> })
                 })}
             </Transition>
-            // Outside the reloading part, so the forms keep what was typed.
-            <PostForm key=Signal::derive(key) action=post/>
-            <StatusForm key=Signal::derive(key) action=change/>
-            <RolesForm key=Signal::derive(key) action=roles/>
-            <ImpactForm key=Signal::derive(key) action=impact/>
+            // Outside the reloading part, so the forms keep what was typed. Only the
+            // forms the signed-in role may use are shown (the server checks anyway).
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let role = role.await;
+                    let can = move |action| permits(role, action);
+                    view! {
+                        {(can(Action::PostNote) || can(Action::PostUpdate)).then(|| view! {
+                            <PostForm key=Signal::derive(key) action=post notes_only=!can(Action::PostUpdate)/>
+                        })}
+                        {can(Action::ChangeIncident).then(|| view! {
+                            <StatusForm key=Signal::derive(key) action=change/>
+                            <RolesForm key=Signal::derive(key) action=roles/>
+                            <ImpactForm key=Signal::derive(key) action=impact/>
+                        })}
+                    }
+                })}
+            </Transition>
         </div>
     }
 }
 
 #[component]
-fn IncidentView(incident: Incident, entries: Vec<TimelineEntry>) -> impl IntoView {
+fn IncidentView(
+    incident: Incident,
+    entries: Vec<TimelineEntry>,
+    role: Option<UserRole>,
+) -> impl IntoView {
     let title = rcdata_text(&format!("{} {} · Sitrep", incident.key, incident.title));
     view! {
         <Title text=title/>
@@ -125,7 +147,7 @@ fn IncidentView(incident: Incident, entries: Vec<TimelineEntry>) -> impl IntoVie
         <section class="card timeline-card" aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">"Timeline"</h2>
             <ol class="timeline" id="timeline">
-                {entries.into_iter().map(|entry| view! { <EntryView entry/> }).collect_view()}
+                {entries.into_iter().map(|entry| view! { <EntryView entry role/> }).collect_view()}
             </ol>
         </section>
     }
@@ -186,9 +208,12 @@ struct EntryActions {
 }
 
 #[component]
-fn EntryView(entry: TimelineEntry) -> impl IntoView {
+fn EntryView(entry: TimelineEntry, role: Option<UserRole>) -> impl IntoView {
     let (label, class) = kind_label(&entry.kind);
-    let editable = entry.kind.is_written() && entry.redaction.is_none();
+    let editable = entry.kind.is_written()
+        && entry.redaction.is_none()
+        && permits(role, entry.kind.permission());
+    let removable = permits(role, Action::RedactEntry);
     let key = entry.incident.key();
     view! {
         <li class=format!("entry entry-{}", entry.kind.name()) data-seq=entry.seq>
@@ -205,20 +230,20 @@ fn EntryView(entry: TimelineEntry) -> impl IntoView {
                 <p class="redacted">{format!("Removed by {}: {}", r.author, r.reason)}</p>
             })}
             {(!entry.body.is_empty()).then(|| view! { <div class="entry-body markdown" inner_html=entry.body_html></div> })}
-            {editable.then(|| view! { <EntryEdit key seq=entry.seq body=entry.body/> })}
+            {editable.then(|| view! { <EntryEdit key seq=entry.seq body=entry.body removable/> })}
         </li>
     }
 }
 
 /// Correct (a new revision) or remove (with a reason) one entry.
 #[component]
-fn EntryEdit(key: String, seq: i64, body: String) -> impl IntoView {
+fn EntryEdit(key: String, seq: i64, body: String, removable: bool) -> impl IntoView {
     let EntryActions { revise, redact } = expect_context::<EntryActions>();
     let id = move |what: &str| format!("entry-{seq}-{what}");
     let revise_key = key.clone();
     view! {
         <details class="entry-edit">
-            <summary>"Correct or remove"</summary>
+            <summary>{if removable { "Correct or remove" } else { "Correct" }}</summary>
             <ActionForm action=revise attr:class="entry-revise">
                 <input type="hidden" name="key" value=revise_key/>
                 <input type="hidden" name="seq" value=seq/>
@@ -226,13 +251,15 @@ fn EntryEdit(key: String, seq: i64, body: String) -> impl IntoView {
                 <textarea id=id("body") name="body" rows="3">{rcdata_text(&body)}</textarea>
                 <button type="submit">"Save correction"</button>
             </ActionForm>
-            <ActionForm action=redact attr:class="entry-redact">
-                <input type="hidden" name="key" value=key/>
-                <input type="hidden" name="seq" value=seq/>
-                <label for=id("reason")>"Why remove it?"</label>
-                <input id=id("reason") name="reason" type="text" required=true/>
-                <button type="submit" class="danger">"Remove entry"</button>
-            </ActionForm>
+            {removable.then(|| view! {
+                <ActionForm action=redact attr:class="entry-redact">
+                    <input type="hidden" name="key" value=key/>
+                    <input type="hidden" name="seq" value=seq/>
+                    <label for=id("reason")>"Why remove it?"</label>
+                    <input id=id("reason") name="reason" type="text" required=true/>
+                    <button type="submit" class="danger">"Remove entry"</button>
+                </ActionForm>
+            })}
         </details>
     }
 }
@@ -299,7 +326,12 @@ fn detail_text(kind: &EntryKind) -> String {
 }
 
 #[component]
-fn PostForm(key: Signal<String>, action: ServerAction<PostTimelineEntry>) -> impl IntoView {
+fn PostForm(
+    key: Signal<String>,
+    action: ServerAction<PostTimelineEntry>,
+    /// Customer success posts notes only.
+    notes_only: bool,
+) -> impl IntoView {
     let form = NodeRef::<Form>::new();
     let refusal = refusal_of(move || action.value().get());
     let error = move |field| field_message(refusal, field);
@@ -313,9 +345,11 @@ fn PostForm(key: Signal<String>, action: ServerAction<PostTimelineEntry>) -> imp
                 <div class="field">
                     <label for="post-kind">"Kind"</label>
                     <select id="post-kind" name="kind">
-                        <option value="update">"Update"</option>
-                        <option value="action">"Action tried"</option>
-                        <option value="finding">"Finding"</option>
+                        {(!notes_only).then(|| view! {
+                            <option value="update">"Update"</option>
+                            <option value="action">"Action tried"</option>
+                            <option value="finding">"Finding"</option>
+                        })}
                         <option value="note">"Note"</option>
                     </select>
                 </div>

@@ -5,6 +5,8 @@ use super::declare_form::DeclareForm;
 use super::model::{Incident, IncidentStatus, Severity};
 use crate::catalog::api::{account_choices, system_choices};
 use crate::catalog::model::Tier;
+use crate::identity::model::{permits, Action};
+use crate::identity::pages::role_resource;
 use crate::ui::{ChoiceSelect, SeverityBadge, StatusBadge, Timestamp};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -34,11 +36,17 @@ pub fn IncidentListPage() -> impl IntoView {
         |(filters, _)| list_incidents(filters),
     );
     let filtered = move || filters.get() != ListFilters::default();
+    let role = role_resource();
 
     view! {
         <Title text="Incidents · Sitrep"/>
         <div class="list-layout">
-            <DeclareForm action=declare/>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    permits(role.await, Action::DeclareIncident)
+                        .then(|| view! { <DeclareForm action=declare/> })
+                })}
+            </Transition>
             <section class="card" aria-labelledby="incidents-heading">
                 <h2 id="incidents-heading">"Incidents"</h2>
                 <FilterForm filters/>

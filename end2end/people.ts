@@ -1,0 +1,22 @@
+import { join } from "node:path";
+
+// The people the end-to-end suite signs in as. The admin claims the instance through
+// the first-run page (setup/first-run.setup.ts); the others are added with the
+// server's `user add` task. Each one's signed-in browser state is saved to a file.
+export const people = {
+  admin: { email: "admin@example.com", name: "Ada Admin", role: "admin", password: "a long enough password" },
+  sam: { email: "sam@example.com", name: "Sam Okafor", role: "engineer", password: "sam's long password" },
+  dana: { email: "dana@example.com", name: "Dana Lee", role: "engineer", password: "dana's long password" },
+  priya: { email: "priya@example.com", name: "Priya Raman", role: "cs", password: "priya's long password" },
+  victor: { email: "victor@example.com", name: "Victor Viewer", role: "viewer", password: "victor's long password" },
+} as const;
+
+export type Person = keyof typeof people;
+
+/// Where a person's signed-in browser state (the session cookie) is kept.
+export function authFile(who: Person): string {
+  return join(__dirname, ".auth", `${who}.json`);
+}
+
+/// A browser that is signed in as nobody.
+export const signedOut = { cookies: [], origins: [] };
