@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod error;
 pub mod identity;
 pub mod incidents;
+pub mod live;
 pub mod notify;
 pub mod timeline;
 pub mod ui;

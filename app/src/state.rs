@@ -21,6 +21,8 @@ pub struct AppState {
     pub timelines: crate::timeline::cache::TimelineCache,
     /// Session cookies are marked `Secure` (HTTPS deployments).
     pub secure_cookies: bool,
+    /// Live fan-out of committed incident events to websocket viewers.
+    pub live: crate::live::hub::Hub,
     /// SHA-256 of the one-time first-run setup token, while nobody can sign in yet.
     pub setup_token: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }

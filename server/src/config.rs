@@ -47,6 +47,11 @@ pub struct Config {
     #[arg(long, env = "SITREP_RETRY_BASE_MS", default_value_t = 5000)]
     pub retry_base_ms: u64,
 
+    /// How many events a live viewer may fall behind on one incident before its
+    /// connection is closed with a "resume from your last seq" reason.
+    #[arg(long, env = "SITREP_LIVE_QUEUE", default_value_t = app::live::hub::QUEUE_CAPACITY)]
+    pub live_queue: usize,
+
     /// Fill an empty database with demo teams, systems and incidents.
     #[arg(long, env = "SITREP_DEMO")]
     pub demo: bool,

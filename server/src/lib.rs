@@ -124,6 +124,7 @@ pub fn app_state(
 ) -> AppState {
     AppState {
         leptos_options: leptos_options(&config.site_root, addr),
+        live: app::live::hub::Hub::with_capacity(db.clone(), config.live_queue.max(1)),
         db,
         clock,
         public_url: config

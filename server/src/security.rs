@@ -48,7 +48,8 @@ pub async fn headers(request: Request, next: Next) -> Response {
 #[derive(Clone, Debug, Default)]
 pub struct TrustedOrigins(pub Vec<String>);
 
-/// Refuses state-changing requests a browser sent on behalf of another site: the
+/// Refuses state-changing requests (and websocket handshakes) a browser sent on
+/// behalf of another site: the
 /// browser says so in `Sec-Fetch-Site`, or its `Origin` is not this server's. Requests
 /// with neither header come from programs (curl, integrations), which a hostile page
 /// cannot make a browser send, so they pass; sign-in (cookies SameSite=Lax) adds the
@@ -58,7 +59,12 @@ pub async fn same_origin_writes(
     request: Request,
     next: Next,
 ) -> Response {
-    if is_safe(request.method()) {
+    // A websocket handshake is a GET, but what follows acts as the signed-in user.
+    let upgrade = request
+        .headers()
+        .get(axum::http::header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
+    if is_safe(request.method()) && !upgrade {
         return next.run(request).await;
     }
     match cross_site(request.headers(), &trusted) {

@@ -817,6 +817,7 @@ async fn openapi_document_lists_every_route(backend: Backend) {
         "POST /api/v1/accounts",
         "POST /api/v1/accounts/import",
         "GET /api/v1/openapi.json",
+        "GET /api/v1/live",
         "POST /api/v1/session",
         "DELETE /api/v1/session",
         "POST /api/v1/session/everywhere",

@@ -66,6 +66,8 @@ pub const REST: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/tokens", Needs(ManageOwnTokens)),
     ("POST", "/api/v1/tokens", Needs(ManageOwnTokens)),
     ("DELETE", "/api/v1/tokens/{id}", Needs(ManageOwnTokens)),
+    // The websocket; its subscriptions are reads.
+    ("GET", "/api/v1/live", Needs(View)),
     ("GET", "/api/v1/incidents", Needs(View)),
     // Manual declarations and customer reports: the `source` decides which.
     ("POST", "/api/v1/incidents", AnyOf(DECLARE_ANY)),

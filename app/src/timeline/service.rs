@@ -47,6 +47,7 @@ pub async fn post_entry(
     let stored = append_entry(&mut tx, incident, entry.clone(), body_html, now).await?;
     if let Some(stored) = stored {
         tx.commit().await?;
+        state.live.notify(incident);
         return Ok(Posted {
             entry: stored,
             created: true,
@@ -146,6 +147,7 @@ pub async fn revise_entry(
     )
     .await?;
     tx.commit().await?;
+    state.live.notify(incident);
     Ok(revised)
 }
 
@@ -248,6 +250,7 @@ pub async fn redact_entry(
     )
     .await?;
     tx.commit().await?;
+    state.live.notify(incident);
     Ok(redacted)
 }
 

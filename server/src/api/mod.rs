@@ -8,6 +8,7 @@
 mod catalog;
 mod error;
 mod incidents;
+mod live;
 mod session;
 
 use app::state::AppState;
@@ -31,6 +32,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
         (name = "timeline", description = "The append-only record of an incident"),
         (name = "catalog", description = "Teams, systems and customer accounts"),
         (name = "session", description = "Signing in and out; who is signed in"),
+        (name = "live", description = "The websocket stream of incident events"),
         (name = "meta", description = "This document"),
     )
 )]
@@ -60,6 +62,7 @@ fn build() -> (Router<AppState>, OpenApiDoc) {
     let v1 = incidents::routes()
         .merge(catalog::routes())
         .merge(session::routes())
+        .merge(live::routes())
         .routes(routes!(openapi_json));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)

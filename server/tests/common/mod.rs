@@ -53,6 +53,8 @@ pub struct Options {
     pub clock: Option<std::sync::Arc<app::clock::ManualClock>>,
     /// Leave the instance without users (first run); `client` is then anonymous.
     pub anonymous: bool,
+    /// How far a live viewer may fall behind before it is cut.
+    pub live_queue: usize,
 }
 
 impl Default for Options {
@@ -65,6 +67,7 @@ impl Default for Options {
             secure_cookies: Some(false),
             clock: None,
             anonymous: false,
+            live_queue: app::live::hub::QUEUE_CAPACITY,
         }
     }
 }
@@ -113,6 +116,7 @@ impl TestApp {
             smtp_url: options.smtp_url,
             smtp_from: "Sitrep <sitrep@example.com>".into(),
             retry_base_ms: options.retry_base_ms,
+            live_queue: options.live_queue,
             demo: options.demo,
             log_format: LogFormat::Text,
             secure_cookies: options.secure_cookies,
@@ -374,6 +378,33 @@ impl TestApp {
         (output.status.success(), text)
     }
 
+    /// Opens the live websocket as the admin, with extra handshake headers.
+    pub async fn live(
+        &self,
+        headers: &[(&str, &str)],
+    ) -> Result<Live, tokio_tungstenite::tungstenite::Error> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://{}/api/v1/live", self.addr)
+            .into_client_request()
+            .unwrap();
+        if let Some(token) = &self.admin_token {
+            request
+                .headers_mut()
+                .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        }
+        for (name, value) in headers {
+            request.headers_mut().insert(
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        let (socket, _) = tokio_tungstenite::connect_async(request).await?;
+        let mut live = Live { socket };
+        let hello = live.next().await.expect("hello");
+        assert_eq!(hello["type"], "hello", "{hello}");
+        Ok(live)
+    }
+
     /// Fetches a page's server-rendered HTML.
     pub async fn page(&self, path: &str) -> (u16, String) {
         let response = self.client.get(self.url(path)).send().await.expect("page");
@@ -465,4 +496,82 @@ macro_rules! for_each_backend {
             )*
         }
     };
+}
+
+/// A live websocket connection, speaking JSON messages.
+pub struct Live {
+    socket: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl Live {
+    pub async fn send(&mut self, message: Value) {
+        use futures_util::SinkExt;
+        self.socket
+            .send(tokio_tungstenite::tungstenite::Message::text(
+                message.to_string(),
+            ))
+            .await
+            .expect("sent");
+    }
+
+    /// The next JSON message (`None` once closed); close frames come back as
+    /// `{"type": "close", "code", "reason"}`. Fails the test after 10 s of silence.
+    pub async fn next(&mut self) -> Option<Value> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let message =
+                tokio::time::timeout(std::time::Duration::from_secs(10), self.socket.next())
+                    .await
+                    .expect("a live message within 10 s")?;
+            let message = match message {
+                Ok(message) => message,
+                Err(tokio_tungstenite::tungstenite::Error::ConnectionClosed) => return None,
+                Err(err) => {
+                    return Some(serde_json::json!({"type": "broken", "error": err.to_string()}))
+                }
+            };
+            match message {
+                Message::Text(text) => return Some(serde_json::from_str(text.as_str()).unwrap()),
+                Message::Close(frame) => {
+                    return Some(serde_json::json!({
+                        "type": "close",
+                        "code": frame.as_ref().map(|f| u16::from(f.code)),
+                        "reason": frame.as_ref().map(|f| f.reason.as_str().to_owned()),
+                    }))
+                }
+                _ => continue,
+            }
+        }
+    }
+
+    /// Subscribes and collects the replay, up to the `subscribed` message.
+    pub async fn subscribe(&mut self, incident: &str, after_seq: i64) -> (Vec<Value>, i64) {
+        self.send(
+            serde_json::json!({"type": "subscribe", "incident": incident, "after_seq": after_seq}),
+        )
+        .await;
+        let mut replay = Vec::new();
+        loop {
+            let message = self.next().await.expect("subscription answered");
+            match message["type"].as_str() {
+                Some("event") => replay.push(message),
+                Some("subscribed") => return (replay, message["seq"].as_i64().unwrap()),
+                _ => panic!("unexpected while subscribing: {message}"),
+            }
+        }
+    }
+
+    /// Live events until one with `seq` arrives (inclusive).
+    pub async fn events_until(&mut self, seq: i64) -> Vec<Value> {
+        let mut events = Vec::new();
+        while events.last().and_then(|e: &Value| e["seq"].as_i64()) != Some(seq) {
+            let message = self.next().await.expect("connection open");
+            assert_eq!(message["type"], "event", "{message}");
+            events.push(message);
+        }
+        events
+    }
 }

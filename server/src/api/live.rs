@@ -1,0 +1,264 @@
+//! `GET /api/v1/live`: one websocket per browser tab, carrying any number of incident
+//! subscriptions. Authorized like every route (the permission table: `view`); a
+//! handshake from another site's page is refused by `security::same_origin_writes`.
+
+use super::{Actor, ErrorBody};
+use app::identity::model::User;
+use app::incidents::model::IncidentId;
+use app::live::hub::Frame;
+use app::live::model::{ClientMessage, ServerMessage, PROTOCOL_VERSION, TOO_SLOW};
+use app::state::AppState;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, Notify};
+use tokio::task::JoinHandle;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// The server pings this often; a connection silent for `SILENCE_LIMIT` is closed.
+const PING_EVERY: Duration = Duration::from_secs(20);
+const SILENCE_LIMIT: Duration = Duration::from_secs(60);
+/// Close code for "fell behind" (application range 4000–4999).
+const CLOSE_TOO_SLOW: u16 = 4008;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(live))
+}
+
+/// Upgrades to the live protocol (`app::live::model`): send `subscribe {incident,
+/// after_seq}`, get the events after that seq, then every new one, in seq order.
+#[utoipa::path(get, path = "/live", tag = "live",
+    responses((status = 101, description = "Switching to the websocket; JSON text frames tagged by `type`"),
+              (status = 401, body = ErrorBody), (status = 403, description = "Cross-site handshake", body = ErrorBody)))]
+async fn live(
+    State(state): State<AppState>,
+    Actor(user): Actor,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade.on_upgrade(move |socket| Connection::new(state, user).run(socket))
+}
+
+/// What a connection's forwarders hand to its writer.
+enum Outgoing {
+    Frame(Arc<Frame>),
+}
+
+struct Connection {
+    state: AppState,
+    user: User,
+    /// Per incident: the task forwarding its live events.
+    forwarders: HashMap<IncidentId, JoinHandle<()>>,
+    out_tx: mpsc::Sender<Outgoing>,
+    out_rx: mpsc::Receiver<Outgoing>,
+    /// Set by a forwarder whose incident ran more than the queue ahead of this client.
+    too_slow: Arc<Notify>,
+}
+
+impl Connection {
+    fn new(state: AppState, user: User) -> Connection {
+        let (out_tx, out_rx) = mpsc::channel(state.live.capacity());
+        Connection {
+            state,
+            user,
+            forwarders: HashMap::new(),
+            out_tx,
+            out_rx,
+            too_slow: Arc::new(Notify::new()),
+        }
+    }
+
+    async fn run(mut self, socket: WebSocket) {
+        let (mut sink, mut stream) = socket.split();
+        let hello = ServerMessage::Hello {
+            version: PROTOCOL_VERSION,
+            server_time: self.state.now(),
+        };
+        if send(&mut sink, &hello).await.is_err() {
+            return;
+        }
+        tracing::debug!(user = %self.user.email, "live connection opened");
+        let mut ping =
+            tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+        let mut heard = tokio::time::Instant::now();
+        let too_slow = self.too_slow.clone();
+        loop {
+            tokio::select! {
+                incoming = stream.next() => {
+                    let Some(Ok(message)) = incoming else { break };
+                    heard = tokio::time::Instant::now();
+                    match message {
+                        Message::Text(text) if self.handle(&mut sink, text.as_str()).await.is_err() => break,
+                        Message::Close(_) => break,
+                        // Pings are answered by the websocket layer; pongs only prove life.
+                        _ => {}
+                    }
+                }
+                Some(Outgoing::Frame(frame)) = self.out_rx.recv() => {
+                    if sink.send(Message::Text(Utf8Bytes::from(frame.text.as_str()))).await.is_err() {
+                        break;
+                    }
+                }
+                () = too_slow.notified() => {
+                    let close = CloseFrame { code: CLOSE_TOO_SLOW, reason: Utf8Bytes::from_static(TOO_SLOW) };
+                    if sink.send(Message::Close(Some(close))).await.is_ok() {
+                        // Read until the client answers the close: dropping a socket with
+                        // its messages unread resets it, and the client would lose the
+                        // frames still buffered for it, the close reason included.
+                        let answered = async {
+                            while let Some(Ok(message)) = stream.next().await {
+                                if matches!(message, Message::Close(_)) {
+                                    break;
+                                }
+                            }
+                        };
+                        let _ = tokio::time::timeout(SILENCE_LIMIT, answered).await;
+                    }
+                    break;
+                }
+                _ = ping.tick() => {
+                    if heard.elapsed() > SILENCE_LIMIT {
+                        tracing::debug!(user = %self.user.email, "live connection silent: closed");
+                        break;
+                    }
+                    if sink.send(Message::Ping(Default::default())).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        self.close();
+    }
+
+    /// Acts on one client message; `Err` when the socket is gone.
+    async fn handle<S>(&mut self, sink: &mut S, text: &str) -> Result<(), ()>
+    where
+        S: futures_util::Sink<Message> + Unpin,
+    {
+        let message = match serde_json::from_str::<ClientMessage>(text) {
+            Ok(message) => message,
+            Err(err) => {
+                let error = ServerMessage::Error {
+                    message: format!("Not a message of protocol version {PROTOCOL_VERSION}: {err}"),
+                };
+                return send(sink, &error).await;
+            }
+        };
+        match message {
+            ClientMessage::Ping { sent_at } => {
+                let pong = ServerMessage::Pong {
+                    sent_at,
+                    server_time: self.state.now(),
+                };
+                send(sink, &pong).await
+            }
+            ClientMessage::Unsubscribe { incident } => {
+                if let Some(id) = IncidentId::from_key(&incident) {
+                    self.stop(id);
+                }
+                Ok(())
+            }
+            ClientMessage::Subscribe {
+                incident,
+                after_seq,
+            } => self.subscribe(sink, &incident, after_seq).await,
+        }
+    }
+
+    /// Replays what the client has not seen, then forwards live events.
+    async fn subscribe<S>(&mut self, sink: &mut S, key: &str, after_seq: i64) -> Result<(), ()>
+    where
+        S: futures_util::Sink<Message> + Unpin,
+    {
+        let Some(id) = IncidentId::from_key(key) else {
+            let error = ServerMessage::Error {
+                message: format!("{key:?} is not an incident key (INC-42)"),
+            };
+            return send(sink, &error).await;
+        };
+        self.stop(id); // a second subscribe restarts from its after_seq
+        let subscription = match self.state.live.subscribe(id, after_seq).await {
+            Ok(subscription) => subscription,
+            Err(err) => {
+                let error = ServerMessage::Error {
+                    message: format!("{key}: {err}"),
+                };
+                return send(sink, &error).await;
+            }
+        };
+        for event in &subscription.replay {
+            let text = Frame::of(event).text;
+            sink.send(Message::Text(text.into()))
+                .await
+                .map_err(|_| ())?;
+        }
+        let subscribed = ServerMessage::Subscribed {
+            incident: id.key(),
+            seq: subscription.seq,
+        };
+        send(sink, &subscribed).await?;
+        let (out, too_slow) = (self.out_tx.clone(), self.too_slow.clone());
+        let forwarder = tokio::spawn(forward(subscription, out, too_slow));
+        self.forwarders.insert(id, forwarder);
+        Ok(())
+    }
+
+    fn stop(&mut self, id: IncidentId) {
+        if let Some(forwarder) = self.forwarders.remove(&id) {
+            forwarder.abort();
+            // The aborted task drops its hold on the feed shortly; release what is idle.
+            let hub = self.state.live.clone();
+            tokio::spawn(async move {
+                let _ = forwarder.await;
+                hub.release(id);
+            });
+        }
+    }
+
+    fn close(&mut self) {
+        let ids: Vec<IncidentId> = self.forwarders.keys().copied().collect();
+        for id in ids {
+            self.stop(id);
+        }
+        tracing::debug!(user = %self.user.email, "live connection closed");
+    }
+}
+
+/// Moves one subscription's live events into the connection's queue, skipping what
+/// the replay already sent; a full queue (or a lagging receiver) cuts the connection.
+async fn forward(
+    mut subscription: app::live::hub::Subscription,
+    out: mpsc::Sender<Outgoing>,
+    too_slow: Arc<Notify>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut last = subscription.seq;
+    loop {
+        match subscription.live.recv().await {
+            Ok(frame) if frame.seq <= last => {}
+            Ok(frame) => {
+                last = frame.seq;
+                if out.try_send(Outgoing::Frame(frame)).is_err() {
+                    too_slow.notify_one();
+                    return;
+                }
+            }
+            Err(RecvError::Lagged(_)) => {
+                too_slow.notify_one();
+                return;
+            }
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+async fn send<S>(sink: &mut S, message: &ServerMessage) -> Result<(), ()>
+where
+    S: futures_util::Sink<Message> + Unpin,
+{
+    let text = serde_json::to_string(message).map_err(|_| ())?;
+    sink.send(Message::Text(text.into())).await.map_err(|_| ())
+}

@@ -1,0 +1,245 @@
+//! The live websocket with real clients: order, resume after a disconnect, the
+//! replay/live seam under concurrent posting, slow consumers, and refused handshakes.
+//! Against SQLite and PostgreSQL.
+
+mod common;
+
+use common::{Backend, Options, TestApp};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+for_each_backend!(
+    two_viewers_see_posts_in_the_same_order,
+    a_viewer_that_missed_posts_gets_exactly_those_on_resume,
+    the_seam_between_replay_and_live_has_no_gap_and_no_duplicate,
+    a_slow_viewer_is_cut_with_a_resume_hint_and_others_carry_on,
+    handshakes_without_sign_in_or_from_other_sites_are_refused,
+);
+
+async fn declare(app: &TestApp) -> String {
+    let (status, incident) = app
+        .post("/incidents", json!({"title": "Live", "severity": "P1"}))
+        .await;
+    assert_eq!(status, 201, "{incident}");
+    incident["key"].as_str().unwrap().to_owned()
+}
+
+async fn post(app: &TestApp, key: &str, body: &str) -> i64 {
+    let (status, entry) = app
+        .post(
+            &format!("/incidents/{key}/timeline"),
+            json!({ "body": body }),
+        )
+        .await;
+    assert_eq!(status, 201, "{entry}");
+    entry["seq"].as_i64().unwrap()
+}
+
+fn seqs(events: &[Value]) -> Vec<i64> {
+    events.iter().map(|e| e["seq"].as_i64().unwrap()).collect()
+}
+
+async fn two_viewers_see_posts_in_the_same_order(backend: Backend) {
+    let app = Arc::new(TestApp::spawn(backend).await);
+    let key = declare(&app).await;
+    let mut first = app.live(&[]).await.unwrap();
+    let mut second = app.live(&[]).await.unwrap();
+    let (replay, seq) = first.subscribe(&key, 0).await;
+    assert_eq!(seqs(&replay), [1], "the declaration");
+    assert_eq!(replay[0]["kind"], "incident.declared");
+    assert_eq!(seq, 1);
+    second.subscribe(&key, 1).await;
+
+    // Ten posters at once: the order is whatever the database decided, the same for all.
+    let posts: Vec<_> = (0..10)
+        .map(|n| {
+            let app = app.clone();
+            let key = key.clone();
+            tokio::spawn(async move { post(&app, &key, &format!("post {n}")).await })
+        })
+        .collect();
+    for task in posts {
+        task.await.unwrap();
+    }
+    let seen_first = first.events_until(11).await;
+    let seen_second = second.events_until(11).await;
+    assert_eq!(seqs(&seen_first), (2..=11).collect::<Vec<_>>());
+    assert_eq!(seen_first, seen_second, "same events, same order");
+    assert_eq!(seen_first[0]["kind"], "timeline.entry_added");
+    assert!(seen_first[0]["payload"]["entry"]["body"]
+        .as_str()
+        .unwrap()
+        .starts_with("post "));
+    assert_eq!(seen_first[0]["incident"], key.as_str());
+}
+
+async fn a_viewer_that_missed_posts_gets_exactly_those_on_resume(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let key = declare(&app).await;
+    let mut viewer = app.live(&[]).await.unwrap();
+    let (_, seq) = viewer.subscribe(&key, 0).await;
+    post(&app, &key, "seen live").await;
+    let seen = viewer.events_until(seq + 1).await;
+    let last = seen.last().unwrap()["seq"].as_i64().unwrap();
+    drop(viewer); // the Wi-Fi blip
+
+    for n in 0..20 {
+        post(&app, &key, &format!("missed {n}")).await;
+    }
+    let mut viewer = app.live(&[]).await.unwrap();
+    let (replay, seq) = viewer.subscribe(&key, last).await;
+    assert_eq!(seqs(&replay), (last + 1..=last + 20).collect::<Vec<_>>());
+    assert_eq!(replay[0]["payload"]["entry"]["body"], "missed 0");
+    assert_eq!(seq, last + 20);
+    let after = post(&app, &key, "live again").await;
+    assert_eq!(seqs(&viewer.events_until(after).await), [after]);
+}
+
+async fn the_seam_between_replay_and_live_has_no_gap_and_no_duplicate(backend: Backend) {
+    let app = Arc::new(TestApp::spawn(backend).await);
+    let key = declare(&app).await;
+    let posters: Vec<_> = (0..4)
+        .map(|poster| {
+            let app = app.clone();
+            let key = key.clone();
+            tokio::spawn(async move {
+                for n in 0..25 {
+                    post(&app, &key, &format!("poster {poster} post {n}")).await;
+                }
+            })
+        })
+        .collect();
+    // Viewers join while the posts are being written.
+    let mut viewers = Vec::new();
+    for _ in 0..3 {
+        tokio::time::sleep(std::time::Duration::from_millis(15)).await;
+        let mut viewer = app.live(&[]).await.unwrap();
+        let (replay, _) = viewer.subscribe(&key, 0).await;
+        viewers.push((viewer, replay));
+    }
+    for poster in posters {
+        poster.await.unwrap();
+    }
+    let last = 1 + 4 * 25;
+    for (mut viewer, mut events) in viewers {
+        let replayed = events.len();
+        if events.last().and_then(|e| e["seq"].as_i64()) != Some(last) {
+            events.extend(viewer.events_until(last).await);
+        }
+        assert_eq!(
+            seqs(&events),
+            (1..=last).collect::<Vec<_>>(),
+            "every seq once, in order ({replayed} replayed, the rest live)"
+        );
+    }
+}
+
+async fn a_slow_viewer_is_cut_with_a_resume_hint_and_others_carry_on(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        Options {
+            live_queue: 16,
+            ..Default::default()
+        },
+    )
+    .await;
+    let key = declare(&app).await;
+    let mut slow = app.live(&[]).await.unwrap();
+    slow.subscribe(&key, 1).await;
+    let mut steady = app.live(&[]).await.unwrap();
+    steady.subscribe(&key, 1).await;
+
+    // Large entries fill the socket buffers quickly; the slow viewer reads nothing.
+    let body = "x".repeat(60 * 1024);
+    let posts = 120;
+    let reader = tokio::spawn(async move {
+        let events = steady.events_until(1 + posts).await;
+        (steady, events)
+    });
+    for _ in 0..posts {
+        post(&app, &key, &body).await;
+    }
+    let (_, events) = reader.await.unwrap();
+    assert_eq!(
+        seqs(&events),
+        (2..=1 + posts).collect::<Vec<_>>(),
+        "unaffected"
+    );
+
+    let mut received = Vec::new();
+    let close = loop {
+        let message = slow.next().await.expect("closed with a frame");
+        if message["type"] != "event" {
+            break message;
+        }
+        received.push(message);
+    };
+    assert_eq!(close["code"], 4008, "{close}");
+    assert!(close["reason"]
+        .as_str()
+        .unwrap()
+        .contains("resume from your last seq"));
+    assert!(
+        received.len() < 300,
+        "cut before the end: {}",
+        received.len()
+    );
+    // What it did get is a gap-free prefix to resume from.
+    assert_eq!(
+        seqs(&received),
+        (2..2 + received.len() as i64).collect::<Vec<_>>()
+    );
+}
+
+async fn handshakes_without_sign_in_or_from_other_sites_are_refused(backend: Backend) {
+    use tokio_tungstenite::tungstenite::Error;
+    let app = TestApp::spawn(backend).await;
+    let status = |result: Result<common::Live, Error>| match result {
+        Err(Error::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("{other}"),
+        Ok(_) => 101,
+    };
+    // Anonymous: a plain client with no credentials.
+    let anonymous =
+        tokio_tungstenite::connect_async(format!("ws://{}/api/v1/live", app.addr)).await;
+    assert_eq!(
+        match anonymous {
+            Err(Error::Http(response)) => response.status().as_u16(),
+            other => panic!("{:?}", other.map(|_| ())),
+        },
+        401
+    );
+    assert_eq!(
+        status(app.live(&[("origin", "https://evil.example")]).await),
+        403
+    );
+    assert_eq!(
+        status(
+            app.live(&[("origin", &format!("http://{}", app.addr))])
+                .await
+        ),
+        101,
+        "the server's own pages may connect"
+    );
+    let mut live = app.live(&[]).await.unwrap();
+    live.send(json!({"type": "subscribe", "incident": "INC-999", "after_seq": 0}))
+        .await;
+    let error = live.next().await.unwrap();
+    assert_eq!(error["type"], "error");
+    assert!(
+        error["message"].as_str().unwrap().contains("INC-999"),
+        "{error}"
+    );
+    live.send(json!({"type": "dance"})).await;
+    assert_eq!(
+        live.next().await.unwrap()["type"],
+        "error",
+        "bad messages are answered, not fatal"
+    );
+    live.send(json!({"type": "ping", "sent_at": 5})).await;
+    let pong = live.next().await.unwrap();
+    assert_eq!(
+        (pong["type"].as_str(), pong["sent_at"].as_i64()),
+        (Some("pong"), Some(5))
+    );
+}
