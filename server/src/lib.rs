@@ -144,6 +144,8 @@ pub struct Server {
     router: Router,
     db: Db,
     outbox: outbox::Outbox,
+    /// With PostgreSQL: the live hub and the database to hear other replicas on.
+    replicas: Option<(app::live::hub::Hub, String)>,
 }
 
 impl Server {
@@ -183,11 +185,14 @@ impl Server {
             http: reqwest::Client::new(),
             retry_base: std::time::Duration::from_millis(config.retry_base_ms.max(1)),
         };
+        let replicas = (db.backend() == app::db::Backend::Postgres)
+            .then(|| (state.live.clone(), config.effective_database_url()));
         Ok(Server {
             listener,
             router: router(state),
             db,
             outbox,
+            replicas,
         })
     }
 
@@ -213,6 +218,9 @@ impl Server {
         let worker = tokio::spawn(self.outbox.run(async move {
             let _ = stop_rx.wait_for(|stop| *stop).await;
         }));
+        let follower = self
+            .replicas
+            .map(|(hub, url)| tokio::spawn(hub.follow_replicas(url)));
         // Connection info: sign-in throttling and the audit log record the address.
         let service = self
             .router
@@ -224,6 +232,9 @@ impl Server {
         // Requests have drained; the worker finishes its current pass, then stops.
         let _ = stop_tx.send(true);
         let _ = worker.await;
+        if let Some(follower) = follower {
+            follower.abort();
+        }
         self.db.close().await;
         served
     }

@@ -243,3 +243,25 @@ async fn handshakes_without_sign_in_or_from_other_sites_are_refused(backend: Bac
         (Some("pong"), Some(5))
     );
 }
+
+/// Two replicas on one PostgreSQL database: posts made through either reach the
+/// viewers of both, in the same order (LISTEN/NOTIFY between them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_on_one_postgres_deliver_each_others_posts() {
+    let a = TestApp::spawn(Backend::Postgres).await;
+    let b = a.replica().await;
+    let key = declare(&a).await;
+    let mut on_a = a.live(&[]).await.unwrap();
+    let mut on_b = b.live(&[]).await.unwrap();
+    on_a.subscribe(&key, 0).await;
+    on_b.subscribe(&key, 0).await;
+    let mut last = 0;
+    for n in 0..10 {
+        let server = if n % 2 == 0 { &a } else { &b };
+        last = post(server, &key, &format!("post {n} via replica {}", n % 2)).await;
+    }
+    let seen_a = on_a.events_until(last).await;
+    let seen_b = on_b.events_until(last).await;
+    assert_eq!(seqs(&seen_a), (2..=last).collect::<Vec<_>>());
+    assert_eq!(seen_a, seen_b);
+}

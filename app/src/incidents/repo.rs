@@ -427,8 +427,17 @@ pub async fn record_event(
         .bind(kind)
         .bind(payload.to_string())
         .bind(millis(at))
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+    // Other replicas' live viewers hear of it when this commits (PostgreSQL delivers
+    // a transaction's notices at commit, and once per distinct payload).
+    if conn.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(crate::live::hub::REPLICA_CHANNEL)
+            .bind(id.0.to_string())
+            .execute(conn)
+            .await?;
+    }
     Ok(())
 }
 

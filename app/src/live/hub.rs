@@ -20,6 +20,9 @@ use tokio::sync::broadcast;
 /// (and told to resume) instead of buffering without bound.
 pub const QUEUE_CAPACITY: usize = 256;
 
+/// The PostgreSQL channel replicas announce changed incidents on (payload: the id).
+pub const REPLICA_CHANNEL: &str = "sitrep_live";
+
 /// An event as every viewer gets it: serialized once, sent to all.
 #[derive(Debug)]
 pub struct Frame {
@@ -164,6 +167,56 @@ impl Hub {
     /// How many incidents are watched (for tests and the benchmark).
     pub fn watched_count(&self) -> usize {
         self.feeds.lock().map(|f| f.len()).unwrap_or_default()
+    }
+
+    /// Follows the commits of other replicas on the same PostgreSQL database: each
+    /// one announces changed incidents on `REPLICA_CHANNEL` (see
+    /// `incidents::repo::record_event`). Runs until the task is aborted.
+    pub async fn follow_replicas(self, database_url: String) {
+        use sqlx::postgres::PgListener;
+        loop {
+            match PgListener::connect(&database_url).await {
+                Ok(mut listener) => match listener.listen(REPLICA_CHANNEL).await {
+                    Ok(()) => {
+                        // Whatever was committed while nobody listened.
+                        self.catch_up_all();
+                        loop {
+                            match listener.try_recv().await {
+                                Ok(Some(notice)) => match notice.payload().parse::<i64>() {
+                                    Ok(id) => self.notify(IncidentId(id)),
+                                    Err(_) => tracing::warn!(
+                                        payload = notice.payload(),
+                                        "odd live notice"
+                                    ),
+                                },
+                                // The connection dropped and is back: notices may be lost.
+                                Ok(None) => self.catch_up_all(),
+                                Err(err) => {
+                                    tracing::warn!(
+                                        "live notices from other replicas stopped: {err}"
+                                    );
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    Err(err) => tracing::warn!("cannot LISTEN for other replicas: {err}"),
+                },
+                Err(err) => tracing::warn!("cannot connect to follow other replicas: {err}"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }
+
+    /// Checks every watched incident for events not yet sent.
+    fn catch_up_all(&self) {
+        let ids: Vec<IncidentId> = {
+            let feeds = self.feeds.lock().unwrap_or_else(|e| e.into_inner());
+            feeds.keys().copied().collect()
+        };
+        for id in ids {
+            self.notify(id);
+        }
     }
 
     fn feed(&self, id: IncidentId) -> Arc<Feed> {

@@ -261,6 +261,18 @@ impl TestApp {
         .await
     }
 
+    /// A second server (replica) on the same database, acting as the same admin.
+    pub async fn replica(&self) -> TestApp {
+        Self::start(
+            self.backend,
+            self.config.clone(),
+            self.data_dir.clone(),
+            self.clock.clone(),
+            self.admin_token.clone(),
+        )
+        .await
+    }
+
     /// The database this server uses (for set-up the API cannot do yet).
     pub fn database_url(&self) -> String {
         self.config.effective_database_url()
