@@ -91,3 +91,29 @@ test("an empty post is refused and nothing is added", async ({ page, javaScriptE
   await expect(page.locator("#post-body-error")).toHaveText("Write what happened");
   await expect(page.locator("#timeline .entry")).toHaveCount(1);
 });
+
+// Two people on one incident, each on their own device: what one posts or changes
+// appears for the other without a reload.
+test("two viewers see each other's posts live", async ({ browser, request, javaScriptEnabled }) => {
+  test.skip(!javaScriptEnabled, "live updates need JavaScript");
+  const declared = await request.post("/api/v1/incidents", { data: { title: `Live ${Date.now().toString(36)}`, severity: "P2" } });
+  const { key } = await declared.json();
+  const sam = await browser.newPage({ storageState: authFile("sam"), viewport: { width: 360, height: 740 } });
+  const dana = await browser.newPage({ storageState: authFile("dana") });
+  for (const page of [sam, dana]) {
+    await page.goto(`/incidents/${key}`);
+    await expect(page.locator("#live-state")).toHaveText("Live");
+  }
+  await sam.locator("#post-form").getByLabel("What happened").fill("Seen by Dana without a reload");
+  await sam.locator("#post-form").getByRole("button", { name: "Post" }).click();
+  await expect(dana.locator("#timeline .entry")).toHaveCount(2);
+  await expect(dana.locator("#timeline .entry").nth(1)).toContainText("Seen by Dana without a reload");
+  await expect(dana.locator("#timeline .entry").nth(1)).toContainText("Sam Okafor");
+
+  await dana.locator("#status-form").getByLabel("New status").selectOption("identified");
+  await dana.locator("#status-form").getByRole("button", { name: "Move status" }).click();
+  await expect(sam.locator("article.incident .status")).toHaveText("identified");
+  await expect(sam.locator("#timeline .entry")).toHaveCount(3);
+  await sam.close();
+  await dana.close();
+});

@@ -9,6 +9,7 @@ use crate::catalog::api::{account_choices, people_choices, system_choices};
 use crate::catalog::model::Tier;
 use crate::identity::model::{permits, Action, UserRole};
 use crate::identity::pages::role_resource;
+use crate::live::model::LiveState;
 use crate::notify::api::get_notifications;
 use crate::notify::model::{DeliveryStatus, IncidentNotifications};
 use crate::timeline::model::{ActionOutcome, EntryKind, TimelineEntry};
@@ -55,9 +56,38 @@ pub fn IncidentPage() -> impl IntoView {
     );
     // Loaded once: the forms below must not be re-created (and lose what was typed).
     let role = role_resource();
+    // Live: every new event refreshes the page's data (the forms stay as typed).
+    let live_state = RwSignal::new(LiveState::Off);
+    #[cfg(feature = "hydrate")]
+    {
+        // Started once the incident is known (from its last seq), on the page's
+        // owner: the connection lives and ends with the page, not with a refresh.
+        let owner = Owner::current();
+        let started = StoredValue::new(false);
+        Effect::new(move |_| {
+            if let (false, Some(Ok(shown)), Some(owner)) =
+                (started.get_value(), incident.get(), owner.clone())
+            {
+                started.set_value(true);
+                owner.with(|| {
+                    crate::live::client::follow_incident(
+                        shown.key,
+                        shown.last_seq,
+                        live_state,
+                        move |_| changes.update(|n| *n += 1),
+                    )
+                });
+            }
+        });
+    }
 
     view! {
-        <p class="back"><A href="/">"← All incidents"</A></p>
+        <p class="back">
+            <A href="/">"← All incidents"</A>
+            <span class="live-state" id="live-state" data-state=move || format!("{:?}", live_state.get()).to_lowercase()>
+                {move || live_state.get().label()}
+            </span>
+        </p>
         <div class="war-room">
             // Transition keeps the current view on screen while it reloads.
             <Transition fallback=|| view! { <p class="muted">"Loading incident…"</p> }>

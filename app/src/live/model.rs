@@ -67,3 +67,25 @@ pub enum ServerMessage {
 /// The close reason for a connection that fell behind: the client resumes with
 /// `after_seq` set to the last seq it applied for each incident.
 pub const TOO_SLOW: &str = "too slow: resume from your last seq";
+
+/// What the page says about its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveState {
+    /// Not started (server-rendered pages, or JavaScript off).
+    Off,
+    Connecting,
+    Live,
+    /// Lost; trying again after a pause.
+    Reconnecting,
+}
+
+impl LiveState {
+    pub fn label(self) -> &'static str {
+        match self {
+            LiveState::Off => "Not live: reload for news",
+            LiveState::Connecting => "Connecting…",
+            LiveState::Live => "Live",
+            LiveState::Reconnecting => "Reconnecting…",
+        }
+    }
+}
