@@ -811,6 +811,8 @@ async fn openapi_document_lists_every_route(backend: Backend) {
         "GET /api/v1/incidents/{key}/notifications",
         "GET /api/v1/teams",
         "POST /api/v1/teams",
+        "POST /api/v1/teams/{slug}/members",
+        "DELETE /api/v1/teams/{slug}/members/{email}",
         "GET /api/v1/systems",
         "POST /api/v1/systems",
         "GET /api/v1/accounts",
@@ -843,8 +845,10 @@ async fn openapi_document_lists_every_route(backend: Backend) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let body = (method != reqwest::Method::GET).then(|| json!({}));
         let (status, answer) = app.api(method, &url, body).await;
+        // A 404 from a handler names what it did not find; the router's has no body.
+        let handler_404 = status == 404 && answer["error"]["code"] == "not_found";
         assert!(
-            status != 404 && status != 405,
+            (status != 404 || handler_404) && status != 405,
             "{route} is documented but not routed: {status} {answer}"
         );
     }

@@ -13,6 +13,7 @@ for_each_backend!(
     declaring_notifies_the_owning_lead_by_email_and_webhook,
     a_receiver_failing_twice_is_retried_across_a_restart,
     a_system_without_owner_notifies_admins_and_warns,
+    a_team_without_a_lead_has_its_members_told,
     bad_catalog_and_system_input_is_refused,
 );
 
@@ -270,4 +271,90 @@ async fn bad_catalog_and_system_input_is_refused(backend: Backend) {
     assert_eq!(teams, json!([]));
     let (_, systems) = app.get("/systems").await;
     assert_eq!(systems.as_array().unwrap().len(), 1);
+}
+
+async fn a_team_without_a_lead_has_its_members_told(backend: Backend) {
+    let smtp = SmtpSink::start().await;
+    let app = TestApp::spawn_with(
+        backend,
+        Options {
+            smtp_url: Some(smtp.url()),
+            ..Options::default()
+        },
+    )
+    .await;
+    let (status, _) = app
+        .post("/teams", json!({"slug": "billing", "name": "Billing"}))
+        .await;
+    assert_eq!(status, 201);
+    let members = "/teams/billing/members";
+    let (status, team) = app
+        .post(
+            members,
+            json!({"email": "sam@example.com", "name": "Sam Ortiz"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{team}");
+    assert_eq!(team["members"][0]["display_name"], "Sam Ortiz");
+    let (status, _) = app.post(members, json!({"email": "sam@example.com"})).await;
+    assert_eq!(status, 409, "on the team already");
+    let (status, refusal) = app.post(members, json!({"email": "not an email"})).await;
+    assert_eq!(status, 422, "{refusal}");
+    let (status, _) = app
+        .post("/teams/nobody/members", json!({"email": "x@example.com"}))
+        .await;
+    assert_eq!(status, 404);
+    let (status, team) = app.post(members, json!({"email": "kim@example.com"})).await;
+    assert_eq!(status, 201);
+    assert_eq!(team["members"].as_array().unwrap().len(), 2);
+    let (status, team) = app
+        .api(
+            reqwest::Method::DELETE,
+            "/teams/billing/members/kim@example.com",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{team}");
+    assert_eq!(team["members"].as_array().unwrap().len(), 1);
+    let (_, teams) = app.get("/teams").await;
+    assert_eq!(teams[0]["members"][0]["email"], "sam@example.com");
+    let (_, log) = app.get("/audit?action=team.member").await;
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "team.member_removed",
+            "team.member_added",
+            "team.member_added"
+        ]
+    );
+
+    let (status, _) = app
+        .post(
+            "/systems",
+            json!({"slug": "invoices", "name": "Invoices", "team": "billing"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, incident) = app
+        .post(
+            "/incidents",
+            json!({"title": "Invoices blank", "severity": "P2", "systems": ["invoices"]}),
+        )
+        .await;
+    let body = settled_notifications(&app, incident["key"].as_str().unwrap()).await;
+    let notification = &body["notifications"][0];
+    assert_eq!(notification["recipient"], "Sam Ortiz");
+    assert_eq!(notification["reason"], "member, Billing");
+    assert_eq!(
+        body["notifications"].as_array().unwrap().len(),
+        1,
+        "not the admins"
+    );
+    assert_eq!(smtp.received()[0].to, ["<sam@example.com>"]);
 }

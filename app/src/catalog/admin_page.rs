@@ -35,12 +35,13 @@ pub fn CatalogPage() -> impl IntoView {
                         let teams = teams.await.unwrap_or_default();
                         view! {
                             <table class="catalog-table">
-                                <thead><tr><th>"Team"</th><th>"Engineering lead"</th><th>"Channels"</th></tr></thead>
+                                <thead><tr><th>"Team"</th><th>"Engineering lead"</th><th>"Members"</th><th>"Channels"</th></tr></thead>
                                 <tbody>
                                     {teams.into_iter().map(|t| { let slug = t.slug.clone(); view! {
                                         <tr data-slug=slug>
                                             <td>{t.name}<br/><code>{t.slug}</code></td>
                                             <td>{t.lead.map(|l| format!("{} <{}>", l.display_name, l.email)).unwrap_or_else(|| "none".into())}</td>
+                                            <td>{t.members.iter().map(|m| m.display_name.as_str()).collect::<Vec<_>>().join(", ")}</td>
                                             <td>{[t.notify_email.map(|_| "email"), t.notify_webhook_url.map(|_| "webhook")].into_iter().flatten().collect::<Vec<_>>().join(", ")}</td>
                                         </tr>
                                     }}).collect_view()}

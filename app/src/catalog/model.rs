@@ -33,8 +33,22 @@ pub struct Team {
     pub slug: String,
     pub name: String,
     pub lead: Option<Person>,
+    /// Everyone else on the team, by name.
+    #[serde(default)]
+    pub members: Vec<Person>,
     pub notify_email: Option<String>,
     pub notify_webhook_url: Option<String>,
+}
+
+/// Someone to add to a team (by email; the person is added if new).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewMember {
+    pub email: String,
+    /// Used only when the person is new; defaults to the email's local part.
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// A system incidents can affect, and the team that owns it.
@@ -171,6 +185,27 @@ fn check_person(
         non_blank(name).unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
     let name = check_name(name_field, &name, invalid);
     Some((email, name))
+}
+
+impl NewMember {
+    /// The member's email and name (for a new person), naming what is wrong.
+    pub fn parse(&self) -> Result<(String, String), AppError> {
+        let mut invalid = Invalid::default();
+        let person = check_person(
+            ("email", &Some(self.email.clone())),
+            ("name", &self.name),
+            &mut invalid,
+        );
+        match person {
+            Some(person) if invalid.fields.is_empty() => Ok(person),
+            _ => {
+                if invalid.fields.is_empty() {
+                    invalid.add("email", "Email is required");
+                }
+                Err(AppError::Invalid(invalid))
+            }
+        }
+    }
 }
 
 /// A validated team.

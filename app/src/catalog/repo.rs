@@ -204,6 +204,7 @@ fn team_from_row(row: &AnyRow) -> Result<Team, sqlx::Error> {
         slug: row.try_get("slug")?,
         name: row.try_get("name")?,
         lead,
+        members: Vec::new(), // read separately: `members`
         notify_email: row.try_get("notify_email")?,
         notify_webhook_url: row.try_get("notify_webhook_url")?,
     })
@@ -318,4 +319,59 @@ fn account_from_row(row: &AnyRow) -> Result<super::model::Account, sqlx::Error> 
         contact_emails: serde_json::from_str(&emails)
             .map_err(|e| crate::db::decode_error("contact_emails", e.to_string()))?,
     })
+}
+
+/// Adds someone to a team; `false` when they were on it already.
+pub async fn add_member(
+    conn: &mut AnyConnection,
+    team: TeamId,
+    user: UserId,
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let added = sqlx::query(
+        "INSERT INTO team_members (team_id, user_id, added_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (team_id, user_id) DO NOTHING",
+    )
+    .bind(team.0)
+    .bind(user.0)
+    .bind(millis(at))
+    .execute(conn)
+    .await?;
+    Ok(added.rows_affected() == 1)
+}
+
+/// Takes someone off a team; `false` when they were not on it.
+pub async fn remove_member(
+    conn: &mut AnyConnection,
+    team: TeamId,
+    user: UserId,
+) -> Result<bool, sqlx::Error> {
+    let removed = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
+        .bind(team.0)
+        .bind(user.0)
+        .execute(conn)
+        .await?;
+    Ok(removed.rows_affected() == 1)
+}
+
+/// Team members with their team, by name: of one team, or of all.
+pub async fn members(
+    ex: impl Executor<'_, Database = Any>,
+    team: Option<TeamId>,
+) -> Result<Vec<(TeamId, Person)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT tm.team_id, u.id AS member_id, u.email AS member_email, u.display_name AS member_name \
+         FROM team_members tm JOIN users u ON u.id = tm.user_id \
+         WHERE $1 = 0 OR tm.team_id = $1 ORDER BY u.display_name, u.id",
+    )
+    .bind(team.map_or(0, |t| t.0))
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(|row| {
+        let person = person_with_prefix(row, "member")?
+            .ok_or_else(|| crate::db::decode_error("member_id", "missing".into()))?;
+        Ok((TeamId(row.try_get("team_id")?), person))
+    })
+    .collect()
 }

@@ -2,8 +2,8 @@
 
 use super::import::{read_csv, slugify, AccountField, ImportReport, PlannedAccount, RejectedRow};
 use super::model::{
-    check_name, check_slug, Account, AccountDraft, NewAccount, NewSystem, NewTeam, System, Team,
-    TeamDraft,
+    check_name, check_slug, Account, AccountDraft, NewAccount, NewMember, NewSystem, NewTeam,
+    System, Team, TeamDraft,
 };
 use super::repo;
 use crate::error::{AppError, Invalid};
@@ -46,7 +46,88 @@ pub async fn create_team(
 
 /// Every team.
 pub async fn list_teams(state: &AppState) -> Result<Vec<Team>, AppError> {
-    Ok(repo::list_teams(state.db.pool()).await?)
+    let mut teams = repo::list_teams(state.db.pool()).await?;
+    for (team_id, person) in repo::members(state.db.pool(), None).await? {
+        if let Some(team) = teams.iter_mut().find(|t| t.id == team_id) {
+            team.members.push(person);
+        }
+    }
+    Ok(teams)
+}
+
+/// Adds someone to a team (adding the person if new).
+pub async fn add_member(
+    state: &AppState,
+    by: (&User, &Client),
+    slug: &str,
+    input: &NewMember,
+) -> Result<Team, AppError> {
+    let (email, name) = input.parse()?;
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let team = repo::find_team(&mut *tx, slug)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("team {slug}")))?;
+    let person = repo::person_id_or_add(&mut tx, &email, &name, now).await?;
+    if !repo::add_member(&mut tx, team.id, person, now).await? {
+        return Err(AppError::Conflict(format!(
+            "{email} is on {} already",
+            team.name
+        )));
+    }
+    audit_change(
+        &mut tx,
+        by,
+        ("team.member_added", slug),
+        json!({ "member": email }),
+        now,
+    )
+    .await?;
+    let team = with_members(&mut tx, team).await?;
+    tx.commit().await?;
+    Ok(team)
+}
+
+/// Takes someone off a team.
+pub async fn remove_member(
+    state: &AppState,
+    by: (&User, &Client),
+    slug: &str,
+    email: &str,
+) -> Result<Team, AppError> {
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let team = repo::find_team(&mut *tx, slug)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("team {slug}")))?;
+    let person = repo::find_person(&mut *tx, email).await?;
+    let removed = match &person {
+        Some(person) => repo::remove_member(&mut tx, team.id, person.id).await?,
+        None => false,
+    };
+    if !removed {
+        return Err(AppError::NotFound(format!("{email} on team {slug}")));
+    }
+    audit_change(
+        &mut tx,
+        by,
+        ("team.member_removed", slug),
+        json!({ "member": email }),
+        now,
+    )
+    .await?;
+    let team = with_members(&mut tx, team).await?;
+    tx.commit().await?;
+    Ok(team)
+}
+
+async fn with_members(conn: &mut sqlx::AnyConnection, mut team: Team) -> Result<Team, AppError> {
+    team.members = repo::members(conn, Some(team.id))
+        .await?
+        .into_iter()
+        .map(|(_, person)| person)
+        .collect();
+    Ok(team)
 }
 
 /// Creates a system, owned by an existing team if one is named.

@@ -93,6 +93,12 @@ pub const REST: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/incidents/{key}/notifications", Needs(View)),
     ("GET", "/api/v1/teams", Needs(View)),
     ("POST", "/api/v1/teams", Needs(ManageCatalog)),
+    ("POST", "/api/v1/teams/{slug}/members", Needs(ManageCatalog)),
+    (
+        "DELETE",
+        "/api/v1/teams/{slug}/members/{email}",
+        Needs(ManageCatalog),
+    ),
     ("GET", "/api/v1/systems", Needs(View)),
     ("POST", "/api/v1/systems", Needs(ManageCatalog)),
     ("GET", "/api/v1/accounts", Needs(View)),

@@ -63,27 +63,46 @@ pub async fn notify_owners(
                 }
             }
             None => {
-                let reason = format!("admin: {} has no owner", system.name);
-                let message = message(
-                    incident,
-                    &format!("{} has no owning team lead", system.name),
-                    &link,
-                );
-                for admin in catalog_repo::list_admins(&mut *conn).await? {
-                    if !told.insert(admin.id) {
+                // A team without a lead: its members. No team (or nobody on it): admins.
+                let members: Vec<_> = match &team {
+                    Some(team) => catalog_repo::members(&mut *conn, Some(team.id))
+                        .await?
+                        .into_iter()
+                        .map(|(_, person)| person)
+                        .collect(),
+                    None => Vec::new(),
+                };
+                let (people, reason, why) = match &team {
+                    Some(team) if !members.is_empty() => (
+                        members,
+                        format!("member, {}", team.name),
+                        format!(
+                            "you are on {}, which owns {} and has no lead",
+                            team.name, system.name
+                        ),
+                    ),
+                    _ => (
+                        catalog_repo::list_admins(&mut *conn).await?,
+                        format!("admin: {} has no owner", system.name),
+                        format!("{} has no owning team lead", system.name),
+                    ),
+                };
+                let message = message(incident, &why, &link);
+                for person in people {
+                    if !told.insert(person.id) {
                         continue;
                     }
                     let id = repo::insert_notification(
                         conn,
                         incident.id,
-                        Some(admin.id),
-                        &admin.display_name,
+                        Some(person.id),
+                        &person.display_name,
                         &reason,
                         &message,
                         now,
                     )
                     .await?;
-                    repo::enqueue_delivery(conn, id, Channel::Email, &admin.email, now).await?;
+                    repo::enqueue_delivery(conn, id, Channel::Email, &person.email, now).await?;
                 }
             }
         }

@@ -2,7 +2,7 @@
 
 use super::{Actor, ApiError, ApiJson, ApiQuery, ErrorBody};
 use app::catalog::import::{ImportReport, ImportRequest};
-use app::catalog::model::{Account, NewAccount, NewSystem, NewTeam, System, Team};
+use app::catalog::model::{Account, NewAccount, NewMember, NewSystem, NewTeam, System, Team};
 use app::catalog::service;
 use app::error::AppError;
 use app::identity::service::Client;
@@ -26,6 +26,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_systems, create_system))
         .routes(routes!(list_accounts, create_account))
         .routes(routes!(import_accounts))
+        .routes(routes!(add_member))
+        .routes(routes!(remove_member))
         .routes(routes!(notifications))
 }
 
@@ -40,6 +42,38 @@ async fn create_team(
     Ok((
         StatusCode::CREATED,
         Json(service::create_team(&state, (&actor, &client), &input).await?),
+    ))
+}
+
+/// Adds someone to a team (the person is added if new); audited.
+#[utoipa::path(post, path = "/teams/{slug}/members", tag = "catalog",
+    params(("slug" = String, Path, description = "Team slug")), request_body = NewMember,
+    responses((status = 201, description = "The team with its members", body = Team),
+              (status = 404, body = ErrorBody), (status = 409, description = "On the team already", body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+async fn add_member(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Extension(client): Extension<Client>,
+    Path(slug): Path<String>,
+    ApiJson(input): ApiJson<NewMember>,
+) -> Result<(StatusCode, Json<Team>), ApiError> {
+    let team = service::add_member(&state, (&actor, &client), &slug, &input).await?;
+    Ok((StatusCode::CREATED, Json(team)))
+}
+
+/// Takes someone off a team; audited.
+#[utoipa::path(delete, path = "/teams/{slug}/members/{email}", tag = "catalog",
+    params(("slug" = String, Path, description = "Team slug"), ("email" = String, Path, description = "The member's email")),
+    responses((status = 200, description = "The team with its members", body = Team), (status = 404, body = ErrorBody)))]
+async fn remove_member(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Extension(client): Extension<Client>,
+    Path((slug, email)): Path<(String, String)>,
+) -> Result<Json<Team>, ApiError> {
+    Ok(Json(
+        service::remove_member(&state, (&actor, &client), &slug, &email).await?,
     ))
 }
 
