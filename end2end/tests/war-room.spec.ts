@@ -94,7 +94,7 @@ test("an empty post is refused and nothing is added", async ({ page, javaScriptE
 
 // Two people on one incident, each on their own device: what one posts or changes
 // appears for the other without a reload.
-test("two viewers see each other's posts live", async ({ browser, request, javaScriptEnabled }) => {
+test("two viewers see each other, and each other's posts, live", async ({ browser, request, javaScriptEnabled }) => {
   test.skip(!javaScriptEnabled, "live updates need JavaScript");
   const declared = await request.post("/api/v1/incidents", { data: { title: `Live ${Date.now().toString(36)}`, severity: "P2" } });
   const { key } = await declared.json();
@@ -104,6 +104,9 @@ test("two viewers see each other's posts live", async ({ browser, request, javaS
     await page.goto(`/incidents/${key}`);
     await expect(page.locator("#live-state")).toHaveText("Live");
   }
+  // Each sees who else has the war room open.
+  await expect(dana.locator("#presence")).toHaveText("Here now: Dana Lee (engineer), Sam Okafor (engineer)");
+  await expect(sam.locator("#presence")).toContainText("Dana Lee (engineer)");
   await sam.locator("#post-form").getByLabel("What happened").fill("Seen by Dana without a reload");
   await sam.locator("#post-form").getByRole("button", { name: "Post" }).click();
   await expect(dana.locator("#timeline .entry")).toHaveCount(2);

@@ -14,6 +14,7 @@ for_each_backend!(
     the_seam_between_replay_and_live_has_no_gap_and_no_duplicate,
     a_slow_viewer_is_cut_with_a_resume_hint_and_others_carry_on,
     handshakes_without_sign_in_or_from_other_sites_are_refused,
+    viewers_see_who_else_has_the_war_room_open,
 );
 
 async fn declare(app: &TestApp) -> String {
@@ -169,6 +170,9 @@ async fn a_slow_viewer_is_cut_with_a_resume_hint_and_others_carry_on(backend: Ba
     let mut received = Vec::new();
     let close = loop {
         let message = slow.next().await.expect("closed with a frame");
+        if message["type"] == "presence" {
+            continue;
+        }
         if message["type"] != "event" {
             break message;
         }
@@ -264,4 +268,51 @@ async fn replicas_on_one_postgres_deliver_each_others_posts() {
     let seen_b = on_b.events_until(last).await;
     assert_eq!(seqs(&seen_a), (2..=last).collect::<Vec<_>>());
     assert_eq!(seen_a, seen_b);
+}
+
+async fn viewers_see_who_else_has_the_war_room_open(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let key = declare(&app).await;
+    let mut ada = app.live(&[]).await.unwrap();
+    ada.subscribe(&key, 0).await;
+    assert_eq!(ada.presence().await, ["Ada Admin (admin)"]);
+
+    // Dana, an engineer, opens it in two tabs: she is listed once.
+    let dana = app.client_named("engineer", "Dana Lee");
+    let token = dana_token(&app, &dana).await;
+    let mut tabs = Vec::new();
+    for _ in 0..2 {
+        let mut tab = app.live_as(&token).await;
+        tab.subscribe(&key, 1).await;
+        tabs.push(tab);
+    }
+    assert_eq!(
+        ada.presence().await,
+        ["Ada Admin (admin)", "Dana Lee (engineer)"]
+    );
+    assert_eq!(
+        ada.presence().await,
+        ["Ada Admin (admin)", "Dana Lee (engineer)"]
+    );
+    drop(tabs);
+    // Each tab's leaving is announced; after the second, only Ada is left.
+    assert_eq!(
+        ada.presence().await,
+        ["Ada Admin (admin)", "Dana Lee (engineer)"]
+    );
+    assert_eq!(ada.presence().await, ["Ada Admin (admin)"]);
+}
+
+/// Creates an API token for the person behind `client` (through the API, as them).
+async fn dana_token(app: &TestApp, client: &reqwest::Client) -> String {
+    let (status, created) = app
+        .api_as(
+            client,
+            reqwest::Method::POST,
+            "/tokens",
+            Some(json!({"name": "live"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    created["token"].as_str().unwrap().to_owned()
 }

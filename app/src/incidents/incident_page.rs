@@ -9,7 +9,7 @@ use crate::catalog::api::{account_choices, people_choices, system_choices};
 use crate::catalog::model::Tier;
 use crate::identity::model::{permits, Action, UserRole};
 use crate::identity::pages::role_resource;
-use crate::live::model::LiveState;
+use crate::live::model::{LiveState, Viewer};
 use crate::notify::api::get_notifications;
 use crate::notify::model::{DeliveryStatus, IncidentNotifications};
 use crate::timeline::model::{ActionOutcome, EntryKind, TimelineEntry};
@@ -58,6 +58,7 @@ pub fn IncidentPage() -> impl IntoView {
     let role = role_resource();
     // Live: every new event refreshes the page's data (the forms stay as typed).
     let live_state = RwSignal::new(LiveState::Off);
+    let viewers = RwSignal::new(Vec::<Viewer>::new());
     #[cfg(feature = "hydrate")]
     {
         // Started once the incident is known (from its last seq), on the page's
@@ -73,7 +74,7 @@ pub fn IncidentPage() -> impl IntoView {
                     crate::live::client::follow_incident(
                         shown.key,
                         shown.last_seq,
-                        live_state,
+                        (live_state, viewers),
                         move |_| changes.update(|n| *n += 1),
                     )
                 });
@@ -84,6 +85,16 @@ pub fn IncidentPage() -> impl IntoView {
     view! {
         <p class="back">
             <A href="/">"← All incidents"</A>
+            <span class="presence" id="presence">
+                {move || {
+                    let here = viewers.get();
+                    (!here.is_empty()).then(|| {
+                        let names: Vec<String> =
+                            here.iter().map(|v| format!("{} ({})", v.name, v.role)).collect();
+                        format!("Here now: {}", names.join(", "))
+                    })
+                }}
+            </span>
             <span class="live-state" id="live-state" data-state=move || format!("{:?}", live_state.get()).to_lowercase()>
                 {move || live_state.get().label()}
             </span>

@@ -2,7 +2,7 @@
 //! reconnecting with exponential backoff and jitter, resuming from the last seq
 //! applied.
 
-use super::model::{ClientMessage, LiveState, ServerMessage};
+use super::model::{ClientMessage, LiveState, ServerMessage, Viewer};
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use std::cell::RefCell;
@@ -25,19 +25,21 @@ struct Follower {
     stopped: bool,
     socket: Option<WebSocket>,
     state: RwSignal<LiveState>,
+    viewers: RwSignal<Vec<Viewer>>,
     on_event: Rc<dyn Fn(i64)>,
     // Kept alive as long as the socket uses them.
     handlers: Vec<Box<dyn std::any::Any>>,
     retry: Option<Timeout>,
 }
 
-/// Follows an incident for as long as the calling component lives: `on_event(seq)`
+/// Follows an incident for as long as the calling component lives, keeping `state`
+/// and `viewers` (who else has it open) current: `on_event(seq)`
 /// runs once per new event, in seq order (a gap makes it ask again from the last
 /// seq it had). Starts from `after_seq`, what the page already shows.
 pub fn follow_incident(
     key: String,
     after_seq: i64,
-    state: RwSignal<LiveState>,
+    (state, viewers): (RwSignal<LiveState>, RwSignal<Vec<Viewer>>),
     on_event: impl Fn(i64) + 'static,
 ) {
     let follower = Rc::new(RefCell::new(Follower {
@@ -49,6 +51,7 @@ pub fn follow_incident(
         stopped: false,
         socket: None,
         state,
+        viewers,
         on_event: Rc::new(on_event),
         handlers: Vec::new(),
         retry: None,
@@ -178,6 +181,10 @@ fn receive(follower: &Rc<RefCell<Follower>>, message: ServerMessage) {
                 };
                 send(socket, &again);
             }
+            return;
+        }
+        ServerMessage::Presence { viewers, .. } => {
+            f.viewers.set(viewers);
             return;
         }
         _ => return,

@@ -7,7 +7,7 @@
 //! "everything after the last one sent" can never skip one, whatever order the
 //! writers' notices arrive in, and a notice from another replica works the same way.
 
-use super::model::LiveEvent;
+use super::model::{LiveEvent, ServerMessage, Viewer};
 use super::repo;
 use crate::db::Db;
 use crate::error::AppError;
@@ -26,16 +26,17 @@ pub const REPLICA_CHANNEL: &str = "sitrep_live";
 /// An event as every viewer gets it: serialized once, sent to all.
 #[derive(Debug)]
 pub struct Frame {
-    pub seq: i64,
+    /// `None` for messages outside the event log (presence).
+    pub seq: Option<i64>,
     /// The `ServerMessage::Event` JSON text.
     pub text: String,
 }
 
 impl Frame {
     pub fn of(event: &LiveEvent) -> Frame {
-        let message = super::model::ServerMessage::Event(event.clone());
+        let message = ServerMessage::Event(event.clone());
         Frame {
-            seq: event.seq,
+            seq: Some(event.seq),
             text: serde_json::to_string(&message).unwrap_or_default(),
         }
     }
@@ -48,6 +49,8 @@ struct Feed {
     /// or none of it (then the replay has it).
     last_sent: tokio::sync::Mutex<Option<i64>>,
     sender: broadcast::Sender<Arc<Frame>>,
+    /// Who has it open, per connection (one person in two tabs is shown once).
+    viewers: Mutex<HashMap<u64, Viewer>>,
 }
 
 /// Every watched incident's feed.
@@ -148,6 +151,24 @@ impl Hub {
         });
     }
 
+    /// Says `connection` has the incident open (after subscribing), and tells every
+    /// viewer of it who is there now.
+    pub fn join(&self, id: IncidentId, connection: u64, viewer: Viewer) {
+        if let Some(feed) = self.watched(id) {
+            lock(&feed.viewers).insert(connection, viewer);
+            announce(id, &feed);
+        }
+    }
+
+    /// Says `connection` left the incident.
+    pub fn leave(&self, id: IncidentId, connection: u64) {
+        if let Some(feed) = self.watched(id) {
+            if lock(&feed.viewers).remove(&connection).is_some() {
+                announce(id, &feed);
+            }
+        }
+    }
+
     /// Forgets feeds nobody watches any more.
     pub fn release(&self, id: IncidentId) {
         let mut feeds = self.feeds.lock().unwrap_or_else(|e| e.into_inner());
@@ -227,6 +248,7 @@ impl Hub {
                 Arc::new(Feed {
                     last_sent: tokio::sync::Mutex::new(None),
                     sender: broadcast::channel(self.capacity).0,
+                    viewers: Mutex::default(),
                 })
             })
             .clone()
@@ -236,4 +258,24 @@ impl Hub {
         let feeds = self.feeds.lock().unwrap_or_else(|e| e.into_inner());
         feeds.get(&id).cloned()
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Sends the incident's viewers (each person once, by name) to all of them.
+fn announce(id: IncidentId, feed: &Feed) {
+    let mut viewers: Vec<Viewer> = lock(&feed.viewers).values().cloned().collect();
+    viewers.sort();
+    viewers.dedup();
+    let message = ServerMessage::Presence {
+        incident: id.key(),
+        viewers,
+    };
+    let frame = Frame {
+        seq: None,
+        text: serde_json::to_string(&message).unwrap_or_default(),
+    };
+    let _ = feed.sender.send(Arc::new(frame));
 }

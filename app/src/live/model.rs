@@ -54,6 +54,12 @@ pub enum ServerMessage {
         seq: i64,
     },
     Event(LiveEvent),
+    /// Who is viewing the incident now (sent to its viewers whenever that changes;
+    /// not part of the event log, so it has no seq).
+    Presence {
+        incident: String,
+        viewers: Vec<Viewer>,
+    },
     Pong {
         sent_at: Option<i64>,
         server_time: chrono::DateTime<chrono::Utc>,
@@ -62,6 +68,14 @@ pub enum ServerMessage {
     Error {
         message: String,
     },
+}
+
+/// Someone with the war room open.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Viewer {
+    pub name: String,
+    /// admin, engineer, cs or viewer.
+    pub role: String,
 }
 
 /// The close reason for a connection that fell behind: the client resumes with

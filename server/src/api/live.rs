@@ -6,7 +6,7 @@ use super::{Actor, ErrorBody};
 use app::identity::model::User;
 use app::incidents::model::IncidentId;
 use app::live::hub::Frame;
-use app::live::model::{ClientMessage, ServerMessage, PROTOCOL_VERSION, TOO_SLOW};
+use app::live::model::{ClientMessage, ServerMessage, Viewer, PROTOCOL_VERSION, TOO_SLOW};
 use app::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -48,6 +48,8 @@ enum Outgoing {
 }
 
 struct Connection {
+    /// Tells this connection's presence apart from the same person's other tabs.
+    id: u64,
     state: AppState,
     user: User,
     /// Per incident: the task forwarding its live events.
@@ -61,7 +63,9 @@ struct Connection {
 impl Connection {
     fn new(state: AppState, user: User) -> Connection {
         let (out_tx, out_rx) = mpsc::channel(state.live.capacity());
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Connection {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             state,
             user,
             forwarders: HashMap::new(),
@@ -203,11 +207,17 @@ impl Connection {
         let (out, too_slow) = (self.out_tx.clone(), self.too_slow.clone());
         let forwarder = tokio::spawn(forward(subscription, out, too_slow));
         self.forwarders.insert(id, forwarder);
+        let viewer = Viewer {
+            name: self.user.display_name.clone(),
+            role: self.user.role.to_string(),
+        };
+        self.state.live.join(id, self.id, viewer);
         Ok(())
     }
 
     fn stop(&mut self, id: IncidentId) {
         if let Some(forwarder) = self.forwarders.remove(&id) {
+            self.state.live.leave(id, self.id);
             forwarder.abort();
             // The aborted task drops its hold on the feed shortly; release what is idle.
             let hub = self.state.live.clone();
@@ -238,9 +248,10 @@ async fn forward(
     let mut last = subscription.seq;
     loop {
         match subscription.live.recv().await {
-            Ok(frame) if frame.seq <= last => {}
+            // Replayed already.
+            Ok(frame) if frame.seq.is_some_and(|seq| seq <= last) => {}
             Ok(frame) => {
-                last = frame.seq;
+                last = frame.seq.unwrap_or(last);
                 if out.try_send(Outgoing::Frame(frame)).is_err() {
                     too_slow.notify_one();
                     return;

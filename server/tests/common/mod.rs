@@ -390,6 +390,13 @@ impl TestApp {
         (output.status.success(), text)
     }
 
+    /// Opens the live websocket as the holder of an API token.
+    pub async fn live_as(&self, token: &str) -> Live {
+        self.live(&[("authorization", &format!("Bearer {token}"))])
+            .await
+            .expect("live connection")
+    }
+
     /// Opens the live websocket as the admin, with extra handshake headers.
     pub async fn live(
         &self,
@@ -576,11 +583,35 @@ impl Live {
         }
     }
 
+    /// The next presence message: the names of everyone viewing, with their roles.
+    pub async fn presence(&mut self) -> Vec<String> {
+        loop {
+            let message = self.next().await.expect("connection open");
+            if message["type"] == "presence" {
+                return message["viewers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| {
+                        format!(
+                            "{} ({})",
+                            v["name"].as_str().unwrap(),
+                            v["role"].as_str().unwrap()
+                        )
+                    })
+                    .collect();
+            }
+        }
+    }
+
     /// Live events until one with `seq` arrives (inclusive).
     pub async fn events_until(&mut self, seq: i64) -> Vec<Value> {
         let mut events = Vec::new();
         while events.last().and_then(|e: &Value| e["seq"].as_i64()) != Some(seq) {
             let message = self.next().await.expect("connection open");
+            if message["type"] == "presence" {
+                continue; // who is viewing: not an event
+            }
             assert_eq!(message["type"], "event", "{message}");
             events.push(message);
         }
