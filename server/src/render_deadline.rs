@@ -1,4 +1,5 @@
-//! A deadline on server-side page renders, with one fresh attempt when it passes.
+//! A deadline on server-side page renders (head and body), with one fresh attempt
+//! when it passes.
 //!
 //! Leptos 0.8's SSR can lose a wake-up when several `<Suspense>`/`<Transition>`
 //! boundaries resolve at once on different threads: every thread parks and the
@@ -39,8 +40,21 @@ pub async fn retry_stalled_render(
     let (parts, _) = request.into_parts();
     for attempt in 1..=2 {
         let again = Request::from_parts(parts.clone(), Body::empty());
-        match tokio::time::timeout(deadline, next.clone().run(again)).await {
-            Ok(response) => return response,
+        // The stall can come after the head, while the body streams the resources'
+        // data: the whole page is read within the deadline (Async pages are rendered
+        // complete before they are sent anyway).
+        let render = async {
+            let (head, body) = next.clone().run(again).await.into_parts();
+            axum::body::to_bytes(body, usize::MAX)
+                .await
+                .map(|bytes| Response::from_parts(head, Body::from(bytes)))
+        };
+        match tokio::time::timeout(deadline, render).await {
+            Ok(Ok(response)) => return response,
+            Ok(Err(err)) => {
+                tracing::error!(path = %parts.uri.path(), "page body failed: {err}");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
             Err(_) => tracing::warn!(
                 path = %parts.uri.path(),
                 attempt,
@@ -64,6 +78,35 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use tower::ServiceExt;
+
+    /// A page whose first `stalls` renders answer the head but never finish the body.
+    fn app_stalling_in_body(stalls: usize, renders: Arc<AtomicUsize>) -> Router {
+        let page = move || {
+            let renders = renders.clone();
+            async move {
+                if renders.fetch_add(1, Ordering::SeqCst) < stalls {
+                    let never = futures_util::stream::pending::<Result<Vec<u8>, std::io::Error>>();
+                    return Body::from_stream(never).into_response();
+                }
+                "rendered".into_response()
+            }
+        };
+        Router::new()
+            .route("/page", get(page))
+            .layer(middleware::from_fn_with_state(
+                RenderDeadline(Duration::from_millis(50)),
+                retry_stalled_render,
+            ))
+    }
+
+    #[tokio::test]
+    async fn a_body_that_stalls_after_the_head_is_rendered_again() {
+        let renders = Arc::new(AtomicUsize::new(0));
+        let app = app_stalling_in_body(1, renders.clone());
+        let (status, body) = call(app, Method::GET, "/page").await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "rendered"));
+        assert_eq!(renders.load(Ordering::SeqCst), 2);
+    }
 
     /// A page whose first `stalls` renders never finish, counting every render.
     fn app(stalls: usize, renders: Arc<AtomicUsize>) -> Router {
