@@ -278,8 +278,7 @@ async fn viewers_see_who_else_has_the_war_room_open(backend: Backend) {
     assert_eq!(ada.presence().await, ["Ada Admin (admin)"]);
 
     // Dana, an engineer, opens it in two tabs: she is listed once.
-    let dana = app.client_named("engineer", "Dana Lee");
-    let token = dana_token(&app, &dana).await;
+    let token = app.token_for("engineer", "Dana Lee");
     let mut tabs = Vec::new();
     for _ in 0..2 {
         let mut tab = app.live_as(&token).await;
@@ -301,18 +300,4 @@ async fn viewers_see_who_else_has_the_war_room_open(backend: Backend) {
         ["Ada Admin (admin)", "Dana Lee (engineer)"]
     );
     assert_eq!(ada.presence().await, ["Ada Admin (admin)"]);
-}
-
-/// Creates an API token for the person behind `client` (through the API, as them).
-async fn dana_token(app: &TestApp, client: &reqwest::Client) -> String {
-    let (status, created) = app
-        .api_as(
-            client,
-            reqwest::Method::POST,
-            "/tokens",
-            Some(json!({"name": "live"})),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    created["token"].as_str().unwrap().to_owned()
 }

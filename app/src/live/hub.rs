@@ -103,7 +103,7 @@ impl Hub {
         let upto = match *last_sent {
             Some(seq) => seq,
             None => {
-                let seq = repo::last_seq(self.db.pool(), id)
+                let seq = crate::incidents::repo::last_seq(self.db.pool(), id)
                     .await?
                     .ok_or_else(|| AppError::NotFound(id.key()))?;
                 *last_sent = Some(seq);

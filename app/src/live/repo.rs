@@ -35,14 +35,3 @@ pub async fn events(
         })
         .collect()
 }
-
-/// The incident's newest seq (0 when it has no events), `None` if it does not exist.
-pub async fn last_seq(
-    ex: impl Executor<'_, Database = Any>,
-    id: IncidentId,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT last_seq FROM incidents WHERE id = $1")
-        .bind(id.0)
-        .fetch_optional(ex)
-        .await
-}

@@ -196,6 +196,11 @@ impl TestApp {
 
     /// Like `client_as`, for a user with this display name.
     pub fn client_named(&self, role: &str, name: &str) -> reqwest::Client {
+        http_client(Some(&self.token_for(role, name)))
+    }
+
+    /// An API token of a new user of `role` with this display name.
+    pub fn token_for(&self, role: &str, name: &str) -> String {
         let email = format!("{role}-{}@example.com", uuid_like());
         let (ok, output) = self.task(
             &[
@@ -206,8 +211,7 @@ impl TestApp {
         assert!(ok, "{output}");
         let (ok, output) = self.task(&["token", "create", "--user", &email, "--name", "test"], "");
         assert!(ok, "{output}");
-        let token = output.lines().last().unwrap().trim().to_owned();
-        http_client(Some(&token))
+        output.lines().last().unwrap().trim().to_owned()
     }
 
     async fn start(
@@ -251,14 +255,7 @@ impl TestApp {
                 .expect("server task")
                 .expect("server stopped cleanly");
         }
-        Self::start(
-            self.backend,
-            self.config.clone(),
-            self.data_dir.clone(),
-            self.clock.clone(),
-            self.admin_token.clone(),
-        )
-        .await
+        self.replica().await
     }
 
     /// A second server (replica) on the same database, acting as the same admin.
