@@ -13,7 +13,7 @@ demo:
 test:
 	scripts/test.sh
 
-## bench: API benchmark (release server, SQLite and PostgreSQL), prints a table
+## bench: API and live fan-out benchmarks (release server, SQLite and PostgreSQL), print tables
 bench:
 	scripts/bench.sh
 

@@ -1,18 +1,40 @@
 #!/usr/bin/env bash
-# `make bench`: the API benchmark against a release server, on the embedded SQLite
-# and on a throwaway PostgreSQL cluster. Extra arguments go to api-bench
-# (e.g. --seconds 10 --clients 10).
+# `make bench`: the benchmarks against a release server, on the embedded SQLite and
+# on a throwaway PostgreSQL.
+#   scripts/bench.sh [api|live|all] [arguments for that benchmark binary]
+# api:  REST operations (api-bench; e.g. --seconds 10 --clients 10)
+# live: websocket fan-out (live-bench; default here: 100, 1,000 and 5,000 viewers at
+#       100 posts/s for 10 s each, and 10,000 idle connections)
+# Arguments need api or live first; with them, live's defaults here are replaced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 trap stop_postgres EXIT
 
-step "building the release server and the benchmark"
+which=all
+case "${1:-}" in api | live | all) which=$1; shift ;; esac
+if [[ $which == all && $# -gt 0 ]]; then
+    echo "arguments go to one benchmark: scripts/bench.sh api|live $*" >&2
+    exit 2
+fi
+
+step "building the release server and the benchmarks"
 cargo build --release -p server --bins
 
-step "API benchmark: SQLite"
-target/release/api-bench --server target/release/sitrep "$@"
+run_bench() { # name, backend label, then arguments
+    local name=$1 label=$2
+    shift 2
+    step "$name benchmark: $label"
+    "target/release/$name" --server target/release/sitrep "$@"
+}
 
-step "API benchmark: PostgreSQL"
+api_args=("$@")
+live_args=("$@")
+if [[ $# -eq 0 ]]; then live_args=(--viewers 100,1000,5000 --rate 100 --seconds 10 --idle 10000); fi
+
+if [[ $which != live ]]; then run_bench api-bench SQLite "${api_args[@]}"; fi
+if [[ $which != api ]]; then run_bench live-bench SQLite "${live_args[@]}"; fi
 start_postgres
-target/release/api-bench --server target/release/sitrep --database-url "$SITREP_TEST_POSTGRES_URL" "$@"
+postgres=(--database-url "$SITREP_TEST_POSTGRES_URL")
+if [[ $which != live ]]; then run_bench api-bench PostgreSQL "${postgres[@]}" "${api_args[@]}"; fi
+if [[ $which != api ]]; then run_bench live-bench PostgreSQL "${postgres[@]}" "${live_args[@]}"; fi

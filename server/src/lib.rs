@@ -2,6 +2,7 @@
 
 mod access;
 pub mod api;
+pub mod bench;
 pub mod cli;
 pub mod config;
 mod demo;
@@ -225,7 +226,11 @@ impl Server {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, service)
+        // No Nagle delay: a live event is one small write that must go out now.
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await
             .context("server error");

@@ -23,6 +23,10 @@ async fn run(config: Config) -> anyhow::Result<()> {
         println!("{}", server::cli::run(&config, command).await?);
         return Ok(());
     }
+    // Each live war room holds a socket: allow as many as the system lets this process.
+    if let Ok(limit) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::debug!(limit, "open-file limit");
+    }
     let shutdown = server::shutdown_signal();
     let server = server::Server::build(&config).await?;
     tracing::info!(

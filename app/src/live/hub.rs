@@ -12,9 +12,14 @@ use super::repo;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::incidents::model::IncidentId;
+use axum::extract::ws::Utf8Bytes;
+use futures_util::Stream;
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use tokio::sync::broadcast;
+use tokio_stream::wrappers::{errors::BroadcastStreamRecvError, BroadcastStream};
 
 /// How many events a connection may fall behind on one incident before it is cut
 /// (and told to resume) instead of buffering without bound.
@@ -28,16 +33,19 @@ pub const REPLICA_CHANNEL: &str = "sitrep_live";
 pub struct Frame {
     /// `None` for messages outside the event log (presence).
     pub seq: Option<i64>,
-    /// The `ServerMessage::Event` JSON text.
-    pub text: String,
+    /// The message's JSON text, shared by every connection's send (no copy per viewer).
+    pub text: Utf8Bytes,
 }
 
 impl Frame {
     pub fn of(event: &LiveEvent) -> Frame {
-        let message = ServerMessage::Event(event.clone());
+        Frame::message(Some(event.seq), &ServerMessage::Event(event.clone()))
+    }
+
+    fn message(seq: Option<i64>, message: &ServerMessage) -> Frame {
         Frame {
-            seq: Some(event.seq),
-            text: serde_json::to_string(&message).unwrap_or_default(),
+            seq,
+            text: serde_json::to_string(message).unwrap_or_default().into(),
         }
     }
 }
@@ -50,7 +58,7 @@ struct Feed {
     last_sent: tokio::sync::Mutex<Option<i64>>,
     sender: broadcast::Sender<Arc<Frame>>,
     /// Who has it open, per connection (one person in two tabs is shown once).
-    viewers: Mutex<HashMap<u64, Viewer>>,
+    viewers: Mutex<Presence>,
 }
 
 /// Every watched incident's feed.
@@ -73,9 +81,55 @@ pub struct Subscription {
     pub replay: Vec<LiveEvent>,
     /// The seq the replay ends at (the live stream continues after it).
     pub seq: i64,
-    pub live: broadcast::Receiver<Arc<Frame>>,
+    live: broadcast::Receiver<Arc<Frame>>,
     /// Keeps the feed alive while subscribed.
+    feed: Arc<Feed>,
+}
+
+impl Subscription {
+    /// The live events after the replay.
+    pub fn live(self) -> LiveStream {
+        LiveStream {
+            frames: BroadcastStream::new(self.live),
+            last: self.seq,
+            _feed: self.feed,
+        }
+    }
+}
+
+/// A viewer fell more than the hub's capacity behind; it must resubscribe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FellBehind;
+
+/// One subscription's live frames in seq order, without those its replay already
+/// sent. Ends with `Err(FellBehind)` if the viewer lagged past the capacity (the
+/// broadcast ring is the bounded queue: no per-viewer buffer grows).
+pub struct LiveStream {
+    frames: BroadcastStream<Arc<Frame>>,
+    last: i64,
     _feed: Arc<Feed>,
+}
+
+impl Stream for LiveStream {
+    type Item = Result<Arc<Frame>, FellBehind>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            let next = std::task::ready!(Pin::new(&mut self.frames).poll_next(cx));
+            return Poll::Ready(match next {
+                None => None,
+                Some(Err(BroadcastStreamRecvError::Lagged(_))) => Some(Err(FellBehind)),
+                Some(Ok(frame)) => match frame.seq {
+                    Some(seq) if seq <= self.last => continue, // replayed already
+                    Some(seq) => {
+                        self.last = seq;
+                        Some(Ok(frame))
+                    }
+                    None => Some(Ok(frame)),
+                },
+            });
+        }
+    }
 }
 
 impl Hub {
@@ -117,7 +171,7 @@ impl Hub {
             replay,
             seq: upto.max(after_seq),
             live,
-            _feed: feed,
+            feed,
         })
     }
 
@@ -151,20 +205,41 @@ impl Hub {
         });
     }
 
-    /// Says `connection` has the incident open (after subscribing), and tells every
-    /// viewer of it who is there now.
-    pub fn join(&self, id: IncidentId, connection: u64, viewer: Viewer) {
-        if let Some(feed) = self.watched(id) {
-            lock(&feed.viewers).insert(connection, viewer);
-            announce(id, &feed);
+    /// Says `connection` has the incident open (after subscribing). Every viewer is
+    /// told when the list of people changes; when it does not (a second tab), the
+    /// list is returned for the newcomer alone.
+    pub fn join(&self, id: IncidentId, connection: u64, viewer: Viewer) -> Option<ServerMessage> {
+        let feed = self.watched(id)?;
+        let (list, changed) = {
+            let mut presence = lock(&feed.viewers);
+            let changed = presence.join(connection, viewer);
+            (presence.list(), changed)
+        };
+        let message = ServerMessage::Presence {
+            incident: id.key(),
+            viewers: list,
+        };
+        if changed {
+            let _ = feed.sender.send(Arc::new(Frame::message(None, &message)));
+            None
+        } else {
+            Some(message)
         }
     }
 
     /// Says `connection` left the incident.
     pub fn leave(&self, id: IncidentId, connection: u64) {
         if let Some(feed) = self.watched(id) {
-            if lock(&feed.viewers).remove(&connection).is_some() {
-                announce(id, &feed);
+            let list = {
+                let mut presence = lock(&feed.viewers);
+                presence.leave(connection).then(|| presence.list())
+            };
+            if let Some(viewers) = list {
+                let message = ServerMessage::Presence {
+                    incident: id.key(),
+                    viewers,
+                };
+                let _ = feed.sender.send(Arc::new(Frame::message(None, &message)));
             }
         }
     }
@@ -264,18 +339,76 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Sends the incident's viewers (each person once, by name) to all of them.
-fn announce(id: IncidentId, feed: &Feed) {
-    let mut viewers: Vec<Viewer> = lock(&feed.viewers).values().cloned().collect();
-    viewers.sort();
-    viewers.dedup();
-    let message = ServerMessage::Presence {
-        incident: id.key(),
-        viewers,
-    };
-    let frame = Frame {
-        seq: None,
-        text: serde_json::to_string(&message).unwrap_or_default(),
-    };
-    let _ = feed.sender.send(Arc::new(frame));
+/// Who has an incident open: per connection, and each person once. A join or leave
+/// that does not change the people (a second tab, one of two closed) changes nothing
+/// anyone is told, so many tabs cost neither messages nor a rebuilt list.
+#[derive(Default)]
+struct Presence {
+    connections: HashMap<u64, Viewer>,
+    /// Each person with how many of their tabs are open.
+    people: std::collections::BTreeMap<Viewer, usize>,
+}
+
+impl Presence {
+    /// Adds a connection; true if that adds a person.
+    fn join(&mut self, connection: u64, viewer: Viewer) -> bool {
+        if let Some(previous) = self.connections.insert(connection, viewer.clone()) {
+            self.forget(&previous);
+        }
+        let tabs = self.people.entry(viewer).or_default();
+        *tabs += 1;
+        *tabs == 1
+    }
+
+    /// Removes a connection; true if that removes a person.
+    fn leave(&mut self, connection: u64) -> bool {
+        match self.connections.remove(&connection) {
+            Some(viewer) => self.forget(&viewer),
+            None => false,
+        }
+    }
+
+    fn forget(&mut self, viewer: &Viewer) -> bool {
+        match self.people.get_mut(viewer) {
+            Some(tabs) if *tabs > 1 => {
+                *tabs -= 1;
+                false
+            }
+            Some(_) => {
+                self.people.remove(viewer);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The people, sorted.
+    fn list(&self) -> Vec<Viewer> {
+        self.people.keys().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Presence, Viewer};
+
+    fn viewer(name: &str) -> Viewer {
+        Viewer {
+            name: name.into(),
+            role: "engineer".into(),
+        }
+    }
+
+    #[test]
+    fn presence_changes_only_when_a_person_comes_or_goes() {
+        let mut presence = Presence::default();
+        assert!(presence.join(1, viewer("Sam")));
+        assert!(!presence.join(2, viewer("Sam")), "a second tab");
+        assert!(presence.join(3, viewer("Dana")));
+        assert_eq!(presence.list(), [viewer("Dana"), viewer("Sam")]);
+        assert!(!presence.leave(1), "Sam still has a tab");
+        assert!(!presence.leave(1), "already gone");
+        assert!(presence.leave(2));
+        assert_eq!(presence.list(), [viewer("Dana")]);
+    }
 }

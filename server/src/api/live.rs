@@ -5,18 +5,15 @@
 use super::{Actor, ErrorBody};
 use app::identity::model::User;
 use app::incidents::model::IncidentId;
-use app::live::hub::Frame;
+use app::live::hub::{FellBehind, Frame, LiveStream};
 use app::live::model::{ClientMessage, ServerMessage, Viewer, PROTOCOL_VERSION, TOO_SLOW};
 use app::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
-use futures_util::{SinkExt, StreamExt};
-use std::collections::HashMap;
-use std::sync::Arc;
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use std::time::Duration;
-use tokio::sync::{mpsc, Notify};
-use tokio::task::JoinHandle;
+use tokio_stream::StreamMap;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The server pings this often; a connection silent for `SILENCE_LIMIT` is closed.
@@ -24,6 +21,12 @@ const PING_EVERY: Duration = Duration::from_secs(20);
 const SILENCE_LIMIT: Duration = Duration::from_secs(60);
 /// Close code for "fell behind" (application range 4000–4999).
 const CLOSE_TOO_SLOW: u16 = 4008;
+/// Frames written to the socket before one flush, when several are ready at once.
+const BATCH: usize = 64;
+/// Socket buffers: clients send only small messages, and events are written as they
+/// come, so the 128 KiB defaults would cost memory per idle war room for nothing.
+const READ_BUFFER: usize = 4 * 1024;
+const WRITE_BUFFER: usize = 8 * 1024;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(live))
@@ -39,39 +42,31 @@ async fn live(
     Actor(user): Actor,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    upgrade.on_upgrade(move |socket| Connection::new(state, user).run(socket))
+    upgrade
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .on_upgrade(move |socket| Connection::new(state, user).run(socket))
 }
 
-/// What a connection's forwarders hand to its writer.
-enum Outgoing {
-    Frame(Arc<Frame>),
-}
-
+/// One websocket: its subscriptions are read by the same task that writes the
+/// socket (no task or queue per subscription; the hub's broadcast ring is the bound).
 struct Connection {
     /// Tells this connection's presence apart from the same person's other tabs.
     id: u64,
     state: AppState,
     user: User,
-    /// Per incident: the task forwarding its live events.
-    forwarders: HashMap<IncidentId, JoinHandle<()>>,
-    out_tx: mpsc::Sender<Outgoing>,
-    out_rx: mpsc::Receiver<Outgoing>,
-    /// Set by a forwarder whose incident ran more than the queue ahead of this client.
-    too_slow: Arc<Notify>,
+    /// Per incident: its live frames after the replay.
+    following: StreamMap<IncidentId, LiveStream>,
 }
 
 impl Connection {
     fn new(state: AppState, user: User) -> Connection {
-        let (out_tx, out_rx) = mpsc::channel(state.live.capacity());
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Connection {
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             state,
             user,
-            forwarders: HashMap::new(),
-            out_tx,
-            out_rx,
-            too_slow: Arc::new(Notify::new()),
+            following: StreamMap::new(),
         }
     }
 
@@ -88,7 +83,6 @@ impl Connection {
         let mut ping =
             tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
         let mut heard = tokio::time::Instant::now();
-        let too_slow = self.too_slow.clone();
         loop {
             tokio::select! {
                 incoming = stream.next() => {
@@ -101,12 +95,11 @@ impl Connection {
                         _ => {}
                     }
                 }
-                Some(Outgoing::Frame(frame)) = self.out_rx.recv() => {
-                    if sink.send(Message::Text(Utf8Bytes::from(frame.text.as_str()))).await.is_err() {
-                        break;
-                    }
-                }
-                () = too_slow.notified() => {
+                Some((_, next)) = self.following.next(), if !self.following.is_empty() => {
+                    match self.write_ready(&mut sink, next).await {
+                        Ok(true) => {}
+                        Ok(false) => break,
+                        Err(FellBehind) => {
                     let close = CloseFrame { code: CLOSE_TOO_SLOW, reason: Utf8Bytes::from_static(TOO_SLOW) };
                     if sink.send(Message::Close(Some(close))).await.is_ok() {
                         // Read until the client answers the close: dropping a socket with
@@ -122,6 +115,8 @@ impl Connection {
                         let _ = tokio::time::timeout(SILENCE_LIMIT, answered).await;
                     }
                     break;
+                        }
+                    }
                 }
                 _ = ping.tick() => {
                     if heard.elapsed() > SILENCE_LIMIT {
@@ -135,6 +130,35 @@ impl Connection {
             }
         }
         self.close();
+    }
+
+    /// Writes `first` and whatever else is ready without waiting (up to `BATCH`), then
+    /// flushes once. `Ok(false)` when the socket is gone.
+    async fn write_ready<S>(
+        &mut self,
+        sink: &mut S,
+        first: Result<std::sync::Arc<Frame>, FellBehind>,
+    ) -> Result<bool, FellBehind>
+    where
+        S: futures_util::Sink<Message> + Unpin,
+    {
+        let mut next = Some(first);
+        let mut written = 0;
+        while let Some(frame) = next.take() {
+            if sink.feed(Message::Text(frame?.text.clone())).await.is_err() {
+                return Ok(false);
+            }
+            written += 1;
+            if written < BATCH {
+                next = self
+                    .following
+                    .next()
+                    .now_or_never()
+                    .flatten()
+                    .map(|(_, f)| f);
+            }
+        }
+        Ok(sink.flush().await.is_ok())
     }
 
     /// Acts on one client message; `Err` when the socket is gone.
@@ -195,7 +219,7 @@ impl Connection {
         };
         for event in &subscription.replay {
             let text = Frame::of(event).text;
-            sink.send(Message::Text(text.into()))
+            sink.send(Message::Text(text))
                 .await
                 .map_err(|_| ())?;
         }
@@ -204,65 +228,30 @@ impl Connection {
             seq: subscription.seq,
         };
         send(sink, &subscribed).await?;
-        let (out, too_slow) = (self.out_tx.clone(), self.too_slow.clone());
-        let forwarder = tokio::spawn(forward(subscription, out, too_slow));
-        self.forwarders.insert(id, forwarder);
+        self.following.insert(id, subscription.live());
         let viewer = Viewer {
             name: self.user.display_name.clone(),
             role: self.user.role.to_string(),
         };
-        self.state.live.join(id, self.id, viewer);
-        Ok(())
+        match self.state.live.join(id, self.id, viewer) {
+            Some(presence) => send(sink, &presence).await,
+            None => Ok(()),
+        }
     }
 
     fn stop(&mut self, id: IncidentId) {
-        if let Some(forwarder) = self.forwarders.remove(&id) {
+        if self.following.remove(&id).is_some() {
             self.state.live.leave(id, self.id);
-            forwarder.abort();
-            // The aborted task drops its hold on the feed shortly; release what is idle.
-            let hub = self.state.live.clone();
-            tokio::spawn(async move {
-                let _ = forwarder.await;
-                hub.release(id);
-            });
+            self.state.live.release(id);
         }
     }
 
     fn close(&mut self) {
-        let ids: Vec<IncidentId> = self.forwarders.keys().copied().collect();
+        let ids: Vec<IncidentId> = self.following.keys().copied().collect();
         for id in ids {
             self.stop(id);
         }
         tracing::debug!(user = %self.user.email, "live connection closed");
-    }
-}
-
-/// Moves one subscription's live events into the connection's queue, skipping what
-/// the replay already sent; a full queue (or a lagging receiver) cuts the connection.
-async fn forward(
-    mut subscription: app::live::hub::Subscription,
-    out: mpsc::Sender<Outgoing>,
-    too_slow: Arc<Notify>,
-) {
-    use tokio::sync::broadcast::error::RecvError;
-    let mut last = subscription.seq;
-    loop {
-        match subscription.live.recv().await {
-            // Replayed already.
-            Ok(frame) if frame.seq.is_some_and(|seq| seq <= last) => {}
-            Ok(frame) => {
-                last = frame.seq.unwrap_or(last);
-                if out.try_send(Outgoing::Frame(frame)).is_err() {
-                    too_slow.notify_one();
-                    return;
-                }
-            }
-            Err(RecvError::Lagged(_)) => {
-                too_slow.notify_one();
-                return;
-            }
-            Err(RecvError::Closed) => return,
-        }
     }
 }
 

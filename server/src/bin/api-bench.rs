@@ -4,11 +4,11 @@
 //! `scripts/bench.sh` runs it against SQLite and a throwaway PostgreSQL. By hand:
 //! `api-bench --server target/release/sitrep [--database-url postgres://…] [--seconds 5] [--clients 10]`
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::Parser;
 use serde_json::{json, Value};
+use server::bench::{percentile, ServerProcess};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,70 +28,6 @@ struct Args {
     /// Concurrent clients.
     #[arg(long, default_value_t = 10)]
     clients: usize,
-}
-
-struct ServerProcess {
-    child: Child,
-    base: String,
-    _data_dir: tempfile::TempDir,
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl ServerProcess {
-    fn rss_mb(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
-    }
-}
-
-fn start_server(args: &Args) -> anyhow::Result<ServerProcess> {
-    let data_dir = tempfile::tempdir()?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let mut command = Command::new(&args.server);
-    command
-        .env("SITREP_LISTEN", format!("127.0.0.1:{port}"))
-        .env("SITREP_DATA_DIR", data_dir.path())
-        .env("RUST_LOG", "error")
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    if let Some(url) = &args.database_url {
-        command.env("DATABASE_URL", url);
-    }
-    let child = command
-        .spawn()
-        .with_context(|| format!("cannot start {}", args.server.display()))?;
-    Ok(ServerProcess {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-        _data_dir: data_dir,
-    })
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(response) = client.get(format!("{base}/readyz")).send().await {
-            if response.status().is_success() {
-                return Ok(());
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("server not ready after 30 s")
 }
 
 async fn post(client: &reqwest::Client, url: &str, body: &Value) -> anyhow::Result<Value> {
@@ -154,12 +90,8 @@ where
     measured
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index].as_secs_f64() * 1000.0
+fn ms(sorted: &[Duration], p: f64) -> f64 {
+    percentile(sorted, p).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
 #[tokio::main]
@@ -170,11 +102,8 @@ async fn main() -> anyhow::Result<()> {
     } else {
         "sqlite"
     };
-    let server = start_server(&args)?;
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.clients * 2)
-        .build()?;
-    wait_ready(&client, &server.base).await?;
+    let server = ServerProcess::start(&args.server, args.database_url.as_deref(), &[]).await?;
+    let client = server.client(args.clients * 2)?;
     let api = format!("{}/api/v1", server.base);
 
     // Fixtures: one incident with 200 entries, and 500 incidents to page through.
@@ -290,10 +219,10 @@ async fn main() -> anyhow::Result<()> {
         println!(
             "| {name} | {:.0} | {:.2} | {:.2} | {} | {:.0} |",
             measured.requests as f64 / measured.elapsed.as_secs_f64(),
-            percentile(&measured.latencies, 0.50),
-            percentile(&measured.latencies, 0.99),
+            ms(&measured.latencies, 0.50),
+            ms(&measured.latencies, 0.99),
             measured.errors,
-            server.rss_mb()
+            server.rss_kib() as f64 / 1024.0
         );
     }
     Ok(())

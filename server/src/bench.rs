@@ -1,0 +1,186 @@
+//! What the benchmark binaries (`api-bench`, `live-bench`) share: a release server
+//! started as its own process on a fresh database, signed in as an admin through an
+//! API token made with the operator tasks, and a few measuring helpers.
+
+use anyhow::{bail, Context};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `sitrep` process; killed when dropped.
+pub struct ServerProcess {
+    child: Child,
+    /// e.g. `http://127.0.0.1:41234`
+    pub base: String,
+    /// `Bearer …` for an admin.
+    pub authorization: String,
+    _data_dir: tempfile::TempDir,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ServerProcess {
+    /// Starts `binary` on a free loopback port: on a new SQLite database in a temp dir,
+    /// or on `database_url`. `extra` are more command-line options for the server.
+    pub async fn start(
+        binary: &Path,
+        database_url: Option<&str>,
+        extra: &[&str],
+    ) -> anyhow::Result<ServerProcess> {
+        let data_dir = tempfile::tempdir()?;
+        let email = format!("bench-{}@example.com", std::process::id());
+        task(
+            binary,
+            data_dir.path(),
+            database_url,
+            &[
+                "user",
+                "add",
+                "--email",
+                &email,
+                "--name",
+                "Bench Admin",
+                "--role",
+                "admin",
+            ],
+        )?;
+        let token = task(
+            binary,
+            data_dir.path(),
+            database_url,
+            &["token", "create", "--user", &email, "--name", "bench"],
+        )?;
+        let token = token.lines().last().unwrap_or_default().trim().to_owned();
+
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let mut command = server_command(binary, data_dir.path(), database_url);
+        command
+            .env("SITREP_LISTEN", format!("127.0.0.1:{port}"))
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        let child = command
+            .spawn()
+            .with_context(|| format!("cannot start {}", binary.display()))?;
+        let server = ServerProcess {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            authorization: format!("Bearer {token}"),
+            _data_dir: data_dir,
+        };
+        server.wait_ready().await?;
+        Ok(server)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The server's resident memory in KiB, from /proc.
+    pub fn rss_kib(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// An HTTP client that sends the admin's token with every request.
+    pub fn client(&self, idle_per_host: usize) -> anyhow::Result<reqwest::Client> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::AUTHORIZATION, self.authorization.parse()?);
+        Ok(reqwest::Client::builder()
+            .default_headers(headers)
+            .pool_max_idle_per_host(idle_per_host)
+            .build()?)
+    }
+
+    async fn wait_ready(&self) -> anyhow::Result<()> {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(response) = client.get(format!("{}/readyz", self.base)).send().await {
+                if response.status().is_success() {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("server not ready after 30 s")
+    }
+}
+
+fn server_command(binary: &Path, data_dir: &Path, database_url: Option<&str>) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .env("SITREP_DATA_DIR", data_dir)
+        .env("RUST_LOG", "error")
+        .env_remove("DATABASE_URL");
+    if let Some(url) = database_url {
+        command.env("DATABASE_URL", url);
+    }
+    command
+}
+
+/// Runs an operator task (`sitrep user add …`) against the server's database.
+fn task(
+    binary: &Path,
+    data_dir: &Path,
+    database_url: Option<&str>,
+    args: &[&str],
+) -> anyhow::Result<String> {
+    let output = server_command(binary, data_dir, database_url)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run {}", binary.display()))?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() {
+        bail!(
+            "sitrep {}: {text}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(text)
+}
+
+/// The `p` quantile (0.0–1.0) of sorted values, nearest rank.
+pub fn percentile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    Some(sorted[index])
+}
+
+/// The default server binary, next to the benchmark's own.
+pub fn sibling_binary(name: &str) -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(name)))
+        .unwrap_or_else(|| PathBuf::from(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn percentile_takes_the_nearest_rank() {
+        let values: Vec<u32> = (1..=100).collect();
+        assert_eq!(percentile(&values, 0.5), Some(51));
+        assert_eq!(percentile(&values, 0.99), Some(99));
+        assert_eq!(percentile(&values, 1.0), Some(100));
+        assert_eq!(percentile::<u32>(&[], 0.5), None);
+    }
+}
