@@ -53,6 +53,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    live::now::ServerNow::provide();
     // Lets end-to-end tests (and curious people) tell a hydrated page from plain HTML.
     Effect::new(|_| {
         if let Some(body) = document().body() {

@@ -15,6 +15,7 @@ for_each_backend!(
     a_slow_viewer_is_cut_with_a_resume_hint_and_others_carry_on,
     handshakes_without_sign_in_or_from_other_sites_are_refused,
     viewers_see_who_else_has_the_war_room_open,
+    the_incident_list_hears_of_declarations_and_changes,
 );
 
 async fn declare(app: &TestApp) -> String {
@@ -34,6 +35,21 @@ async fn post(app: &TestApp, key: &str, body: &str) -> i64 {
         .await;
     assert_eq!(status, 201, "{entry}");
     entry["seq"].as_i64().unwrap()
+}
+
+/// The next incident-list notice: the key it names.
+async fn list_notice(live: &mut common::Live) -> String {
+    loop {
+        let message = live.next().await.expect("connection open");
+        if message["type"] == "incident_list_changed" {
+            return message["incident"].as_str().unwrap().to_owned();
+        }
+    }
+}
+
+async fn subscribe_list(live: &mut common::Live) {
+    live.send(json!({"type": "subscribe_incident_list"})).await;
+    while live.next().await.expect("connection open")["type"] != "incident_list_subscribed" {}
 }
 
 fn seqs(events: &[Value]) -> Vec<i64> {
@@ -268,6 +284,45 @@ async fn replicas_on_one_postgres_deliver_each_others_posts() {
     let seen_b = on_b.events_until(last).await;
     assert_eq!(seqs(&seen_a), (2..=last).collect::<Vec<_>>());
     assert_eq!(seen_a, seen_b);
+
+    // The incident list on B hears of an incident declared on A.
+    let mut list_on_b = b.live(&[]).await.unwrap();
+    subscribe_list(&mut list_on_b).await;
+    let other = declare(&a).await;
+    assert_eq!(list_notice(&mut list_on_b).await, other);
+}
+
+async fn the_incident_list_hears_of_declarations_and_changes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let first = declare(&app).await;
+    let mut list = app.live(&[]).await.unwrap();
+    subscribe_list(&mut list).await;
+
+    let second = declare(&app).await;
+    assert_eq!(list_notice(&mut list).await, second);
+    // A timeline post does not change the list; a status change does. (Had the post
+    // sent a notice, the next one would name the first incident.)
+    post(&app, &first, "still looking").await;
+    let third = declare(&app).await;
+    assert_eq!(list_notice(&mut list).await, third);
+    let (status, changed) = app
+        .patch(
+            &format!("/incidents/{first}"),
+            json!({"status": "identified"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(list_notice(&mut list).await, first);
+
+    // Unsubscribed (the pong says the server has read that): no more notices, so
+    // the next message after a declaration is the pong asked for after it.
+    list.send(json!({"type": "unsubscribe_incident_list"}))
+        .await;
+    list.send(json!({"type": "ping", "sent_at": 1})).await;
+    assert_eq!(list.next().await.unwrap()["type"], "pong");
+    declare(&app).await;
+    list.send(json!({"type": "ping", "sent_at": 2})).await;
+    assert_eq!(list.next().await.unwrap()["sent_at"], 2);
 }
 
 async fn viewers_see_who_else_has_the_war_room_open(backend: Backend) {

@@ -7,12 +7,14 @@ use super::api::{
 use super::model::{Incident, IncidentStatus, Role};
 use crate::catalog::api::{account_choices, people_choices, system_choices};
 use crate::catalog::model::Tier;
+use crate::error::AppError;
 use crate::identity::model::{permits, Action, UserRole};
 use crate::identity::pages::role_resource;
 use crate::live::model::{LiveState, Viewer};
 use crate::notify::api::get_notifications;
 use crate::notify::model::{DeliveryStatus, IncidentNotifications};
 use crate::timeline::model::{ActionOutcome, EntryKind, TimelineEntry};
+use crate::timeline::pending::{new_key, PendingPost, PendingPosts};
 use crate::ui::{
     clear_after_success, field_message, rcdata_text, refusal_of, typed_value, ChoiceSelect,
     FieldError, SeverityBadge, StatusBadge, Timestamp,
@@ -59,6 +61,17 @@ pub fn IncidentPage() -> impl IntoView {
     // Live: every new event refreshes the page's data (the forms stay as typed).
     let live_state = RwSignal::new(LiveState::Off);
     let viewers = RwSignal::new(Vec::<Viewer>::new());
+    // New entries while the reader is scrolled up: counted on a pill, not scrolled to.
+    let unseen = RwSignal::new(0_u32);
+    #[cfg(feature = "hydrate")]
+    {
+        let listener = window_event_listener(leptos::ev::scroll, move |_| {
+            if unseen.get_untracked() > 0 && timeline_end_in_view() {
+                unseen.set(0);
+            }
+        });
+        on_cleanup(move || listener.remove());
+    }
     #[cfg(feature = "hydrate")]
     {
         // Started once the incident is known (from its last seq), on the page's
@@ -75,7 +88,14 @@ pub fn IncidentPage() -> impl IntoView {
                         shown.key,
                         shown.last_seq,
                         (live_state, viewers),
-                        move |_| changes.update(|n| *n += 1),
+                        move |update| {
+                            use crate::live::client::Update;
+                            let new_entry = matches!(update, Update::Event(e) if e.kind == "timeline.entry_added");
+                            if new_entry && !timeline_end_in_view() {
+                                unseen.update(|n| *n += 1);
+                            }
+                            changes.update(|n| *n += 1);
+                        },
                     )
                 });
             }
@@ -99,6 +119,20 @@ pub fn IncidentPage() -> impl IntoView {
                 {move || live_state.get().label()}
             </span>
         </p>
+        <button type="button" class="new-updates" id="new-updates"
+            hidden=move || unseen.get() == 0
+            on:click=move |_| {
+                unseen.set(0);
+                #[cfg(feature = "hydrate")]
+                if let Some(last) = document().query_selector("#timeline > li:last-child").ok().flatten() {
+                    last.scroll_into_view();
+                }
+            }>
+            {move || match unseen.get() {
+                1 => "1 new update ↓".to_owned(),
+                n => format!("{n} new updates ↓"),
+            }}
+        </button>
         <div class="war-room">
             // Transition keeps the current view on screen while it reloads.
             <Transition fallback=|| view! { <p class="muted">"Loading incident…"</p> }>
@@ -129,7 +163,8 @@ pub fn IncidentPage() -> impl IntoView {
                     let can = move |action| permits(role, action);
                     view! {
                         {(can(Action::PostNote) || can(Action::PostUpdate)).then(|| view! {
-                            <PostForm key=Signal::derive(key) action=post notes_only=!can(Action::PostUpdate)/>
+                            <PostForm key=Signal::derive(key) action=post notes_only=!can(Action::PostUpdate)
+                                live_state on_posted=move || changes.update(|n| *n += 1)/>
                         })}
                         {can(Action::ChangeIncident).then(|| view! {
                             <StatusForm key=Signal::derive(key) action=change/>
@@ -141,6 +176,20 @@ pub fn IncidentPage() -> impl IntoView {
             </Transition>
         </div>
     }
+}
+
+/// Whether the bottom of the timeline is on screen (where new entries appear).
+#[cfg(feature = "hydrate")]
+fn timeline_end_in_view() -> bool {
+    let Some(timeline) = document().get_element_by_id("timeline") else {
+        return true;
+    };
+    let height = window()
+        .inner_height()
+        .ok()
+        .and_then(|h| h.as_f64())
+        .unwrap_or_default();
+    timeline.get_bounding_client_rect().bottom() <= height + 40.0
 }
 
 #[component]
@@ -372,16 +421,50 @@ fn PostForm(
     action: ServerAction<PostTimelineEntry>,
     /// Customer success posts notes only.
     notes_only: bool,
+    /// Posts that cannot reach the server wait until this is `Live` again.
+    live_state: RwSignal<LiveState>,
+    /// A waiting post was stored.
+    on_posted: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let form = NodeRef::<Form>::new();
     let refusal = refusal_of(move || action.value().get());
     let error = move |field| field_message(refusal, field);
     let typed_body = typed_value(refusal, "body");
     clear_after_success(form, move || action.value().get());
+    // Every submission carries a fresh idempotency key, so sending it again (after a
+    // lost connection) cannot post it twice.
+    let post_key = RwSignal::new(new_key());
+    let pending = PendingPosts::load(&key.get_untracked());
+    let dispatched = StoredValue::new(None::<PostTimelineEntry>);
+    Effect::new(move |_| {
+        if let Some(input) = action.input().get() {
+            dispatched.set_value(Some(input));
+        }
+    });
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(_)) => post_key.set(new_key()),
+        // The server was not reached: keep the post here and send it when live.
+        Some(Err(AppError::Transport(_))) => {
+            if let Some(post) = dispatched.get_value().and_then(PendingPost::of) {
+                pending.add(post);
+                post_key.set(new_key());
+                if let Some(form) = form.get_untracked() {
+                    form.reset();
+                }
+            }
+        }
+        _ => {}
+    });
+    Effect::new(move |_| {
+        if live_state.get() == LiveState::Live {
+            pending.send_all(on_posted);
+        }
+    });
     view! {
         <ActionForm action node_ref=form attr:class="card post-form" attr:id="post-form">
             <h2>"Post to the timeline"</h2>
             <input type="hidden" name="key" value=key/>
+            <input type="hidden" name="idempotency_key" value=move || post_key.get()/>
             <div class="field-row">
                 <div class="field">
                     <label for="post-kind">"Kind"</label>
@@ -418,7 +501,34 @@ fn PostForm(
                 <FieldError id="post-root-cause-error" message=error("root_cause")/>
             </div>
             <button type="submit" class="primary" disabled=move || action.pending().get()>"Post"</button>
+            <PendingList pending/>
         </ActionForm>
+    }
+}
+
+/// The posts waiting to be sent, each with a way to drop it if it was refused.
+#[component]
+fn PendingList(pending: PendingPosts) -> impl IntoView {
+    view! {
+        <ul class="pending-posts" id="pending-posts" hidden=move || pending.list.with(Vec::is_empty)>
+            <For each=move || pending.list.get() key=|p| (p.idempotency_key.clone(), p.refused.clone()) let:post>
+                <li class="pending-post" data-refused=post.refused.is_some().to_string()>
+                    <span class="pending-state">
+                        {match &post.refused {
+                            None => "Waiting to post: ".to_owned(),
+                            Some(reason) => format!("Not posted ({reason}): "),
+                        }}
+                    </span>
+                    <span class="pending-body">{post.body.clone()}</span>
+                    {post.refused.is_some().then(|| {
+                        let idempotency_key = post.idempotency_key.clone();
+                        view! {
+                            <button type="button" class="link" on:click=move |_| pending.discard(&idempotency_key)>"Discard"</button>
+                        }
+                    })}
+                </li>
+            </For>
+        </ul>
     }
 }
 

@@ -7,6 +7,7 @@ use crate::catalog::api::{account_choices, system_choices};
 use crate::catalog::model::Tier;
 use crate::identity::model::{permits, Action};
 use crate::identity::pages::role_resource;
+use crate::live::model::LiveState;
 use crate::ui::{ChoiceSelect, SeverityBadge, StatusBadge, Timestamp};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -30,11 +31,16 @@ pub fn IncidentListPage() -> impl IntoView {
             q: get("q"),
         }
     });
-    // Refetch after every declaration, so the new incident shows without a reload.
+    // Refetch after every declaration here, and live when anyone declares or changes
+    // an incident, so the list is current without a reload.
+    let changed = RwSignal::new(0_u32);
     let incidents = Resource::new(
-        move || (filters.get(), declare.version().get()),
-        |(filters, _)| list_incidents(filters),
+        move || (filters.get(), declare.version().get(), changed.get()),
+        |(filters, _, _)| list_incidents(filters),
     );
+    let live_state = RwSignal::new(LiveState::Off);
+    #[cfg(feature = "hydrate")]
+    crate::live::client::follow_incident_list(live_state, move || changed.update(|n| *n += 1));
     let filtered = move || filters.get() != ListFilters::default();
     let role = role_resource();
 
@@ -48,7 +54,11 @@ pub fn IncidentListPage() -> impl IntoView {
                 })}
             </Transition>
             <section class="card" aria-labelledby="incidents-heading">
-                <h2 id="incidents-heading">"Incidents"</h2>
+                <h2 id="incidents-heading">"Incidents"
+                    <span class="live-state" id="live-state" data-state=move || format!("{:?}", live_state.get()).to_lowercase()>
+                        {move || live_state.get().label()}
+                    </span>
+                </h2>
                 <FilterForm filters/>
                 <Transition fallback=|| view! { <p class="muted">"Loading incidents…"</p> }>
                     {move || Suspend::new(async move {

@@ -434,7 +434,11 @@ pub async fn record_event(
     if conn.backend_name() == "PostgreSQL" {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(crate::live::hub::REPLICA_CHANNEL)
-            .bind(id.0.to_string())
+            .bind(if kind.starts_with("incident.") {
+                format!("{}{}", id.0, crate::live::hub::INCIDENT_CHANGED)
+            } else {
+                id.0.to_string()
+            })
             .execute(conn)
             .await?;
     }

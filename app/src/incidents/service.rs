@@ -104,7 +104,7 @@ pub async fn declare_incident(
     notify_service::notify_owners(&mut tx, &state.public_url, &incident, &systems, now).await?;
     tx.commit().await?;
     state.outbox.notify_one();
-    state.live.notify(id);
+    state.live.notify_incident(id);
     tracing::info!(incident = %incident.key, severity = %incident.severity, "incident declared");
     Ok(incident)
 }
@@ -242,7 +242,7 @@ pub async fn change_incident(
     }
     tx.commit().await?;
     state.outbox.notify_one();
-    state.live.notify(id);
+    state.live.notify_incident(id);
     tracing::info!(incident = %incident.key, status = %incident.status, severity = %incident.severity, "incident changed");
     Ok(incident)
 }

@@ -25,8 +25,10 @@ use tokio_stream::wrappers::{errors::BroadcastStreamRecvError, BroadcastStream};
 /// (and told to resume) instead of buffering without bound.
 pub const QUEUE_CAPACITY: usize = 256;
 
-/// The PostgreSQL channel replicas announce changed incidents on (payload: the id).
+/// The PostgreSQL channel replicas announce changed incidents on (payload: the id,
+/// with `INCIDENT_CHANGED` appended when the incident itself changed).
 pub const REPLICA_CHANNEL: &str = "sitrep_live";
+pub const INCIDENT_CHANGED: &str = ":incident";
 
 /// An event as every viewer gets it: serialized once, sent to all.
 #[derive(Debug)]
@@ -66,6 +68,10 @@ struct Feed {
 pub struct Hub {
     db: Db,
     feeds: Arc<Mutex<HashMap<IncidentId, Arc<Feed>>>>,
+    /// Notices for the incident list's viewers.
+    list: broadcast::Sender<Arc<Frame>>,
+    /// Following other replicas: this server hears its own changes back from them.
+    replicated: Arc<std::sync::atomic::AtomicBool>,
     capacity: usize,
 }
 
@@ -92,7 +98,7 @@ impl Subscription {
         LiveStream {
             frames: BroadcastStream::new(self.live),
             last: self.seq,
-            _feed: self.feed,
+            _feed: Some(self.feed),
         }
     }
 }
@@ -107,7 +113,8 @@ pub struct FellBehind;
 pub struct LiveStream {
     frames: BroadcastStream<Arc<Frame>>,
     last: i64,
-    _feed: Arc<Feed>,
+    /// Keeps an incident's feed alive while subscribed (none for the list).
+    _feed: Option<Arc<Feed>>,
 }
 
 impl Stream for LiveStream {
@@ -141,7 +148,36 @@ impl Hub {
         Hub {
             db,
             feeds: Arc::default(),
+            list: broadcast::channel(capacity).0,
+            replicated: Arc::default(),
             capacity,
+        }
+    }
+
+    /// Notices of incidents declared or changed, from now on.
+    pub fn subscribe_list(&self) -> LiveStream {
+        LiveStream {
+            frames: BroadcastStream::new(self.list.subscribe()),
+            last: 0,
+            _feed: None,
+        }
+    }
+
+    /// Says the incident itself changed (declared, status, severity, roles, impact):
+    /// its viewers get the events, and the incident list's viewers a notice.
+    pub fn notify_incident(&self, id: IncidentId) {
+        self.notify(id);
+        // With replicas every server, this one too, hears of it once through
+        // PostgreSQL; telling the list here as well would tell it twice.
+        if !self.replicated.load(std::sync::atomic::Ordering::Relaxed) {
+            self.tell_list(id);
+        }
+    }
+
+    fn tell_list(&self, id: IncidentId) {
+        if self.list.receiver_count() > 0 {
+            let notice = ServerMessage::IncidentListChanged { incident: id.key() };
+            let _ = self.list.send(Arc::new(Frame::message(None, &notice)));
         }
     }
 
@@ -270,6 +306,8 @@ impl Hub {
     /// `incidents::repo::record_event`). Runs until the task is aborted.
     pub async fn follow_replicas(self, database_url: String) {
         use sqlx::postgres::PgListener;
+        self.replicated
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         loop {
             match PgListener::connect(&database_url).await {
                 Ok(mut listener) => match listener.listen(REPLICA_CHANNEL).await {
@@ -278,9 +316,13 @@ impl Hub {
                         self.catch_up_all();
                         loop {
                             match listener.try_recv().await {
-                                Ok(Some(notice)) => match notice.payload().parse::<i64>() {
-                                    Ok(id) => self.notify(IncidentId(id)),
-                                    Err(_) => tracing::warn!(
+                                Ok(Some(notice)) => match parse_notice(notice.payload()) {
+                                    Some((id, true)) => {
+                                        self.notify(id);
+                                        self.tell_list(id);
+                                    }
+                                    Some((id, false)) => self.notify(id),
+                                    None => tracing::warn!(
                                         payload = notice.payload(),
                                         "odd live notice"
                                     ),
@@ -337,6 +379,15 @@ impl Hub {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A replica's notice: the incident, and whether the incident itself changed.
+fn parse_notice(payload: &str) -> Option<(IncidentId, bool)> {
+    let (id, incident) = match payload.strip_suffix(INCIDENT_CHANGED) {
+        Some(id) => (id, true),
+        None => (payload, false),
+    };
+    Some((IncidentId(id.parse().ok()?), incident))
 }
 
 /// Who has an incident open: per connection, and each person once. A join or leave
@@ -397,6 +448,15 @@ mod tests {
             name: name.into(),
             role: "engineer".into(),
         }
+    }
+
+    #[test]
+    fn replica_notices_name_the_incident_and_whether_it_changed() {
+        use super::{parse_notice, IncidentId};
+        assert_eq!(parse_notice("42"), Some((IncidentId(42), false)));
+        assert_eq!(parse_notice("42:incident"), Some((IncidentId(42), true)));
+        assert_eq!(parse_notice("x:incident"), None);
+        assert_eq!(parse_notice(""), None);
     }
 
     #[test]

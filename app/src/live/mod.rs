@@ -6,5 +6,6 @@ pub mod client;
 #[cfg(feature = "ssr")]
 pub mod hub;
 pub mod model;
+pub mod now;
 #[cfg(feature = "ssr")]
 pub mod repo;

@@ -33,6 +33,10 @@ pub enum ClientMessage {
     Unsubscribe {
         incident: String,
     },
+    /// Notices of incidents declared or changed (status, severity, roles, impact),
+    /// for the incident list; answered with `incident_list_subscribed`.
+    SubscribeIncidentList,
+    UnsubscribeIncidentList,
     /// A heartbeat; answered with `pong` carrying the server's clock.
     Ping {
         sent_at: Option<i64>,
@@ -54,6 +58,12 @@ pub enum ServerMessage {
         seq: i64,
     },
     Event(LiveEvent),
+    /// The incident-list subscription is on: what changed before it is not sent.
+    IncidentListSubscribed,
+    /// An incident was declared or changed: the list should show it anew.
+    IncidentListChanged {
+        incident: String,
+    },
     /// Who is viewing the incident now (sent to its viewers whenever that changes;
     /// not part of the event log, so it has no seq).
     Presence {
@@ -91,6 +101,8 @@ pub enum LiveState {
     Live,
     /// Lost; trying again after a pause.
     Reconnecting,
+    /// The browser is offline: posts wait in the page until it is back.
+    Offline,
 }
 
 impl LiveState {
@@ -100,6 +112,7 @@ impl LiveState {
             LiveState::Connecting => "Connecting…",
             LiveState::Live => "Live",
             LiveState::Reconnecting => "Reconnecting…",
+            LiveState::Offline => "Offline: posts wait here until you are back",
         }
     }
 }

@@ -3,6 +3,7 @@
 #[cfg(feature = "ssr")]
 pub mod cache;
 pub mod model;
+pub mod pending;
 #[cfg(feature = "ssr")]
 pub mod repo;
 #[cfg(feature = "ssr")]

@@ -32,11 +32,16 @@ pub fn StatusBadge(status: IncidentStatus) -> impl IntoView {
     view! { <span class=format!("badge status status-{status}")>{status.as_str()}</span> }
 }
 
-/// An instant, machine-readable in `datetime` and shown in UTC.
+/// An instant, machine-readable in `datetime` and shown in UTC, with how long ago it
+/// was by the server's clock (ticking in the browser).
 #[component]
 pub fn Timestamp(at: DateTime<Utc>) -> impl IntoView {
+    let now = use_context::<crate::live::now::ServerNow>();
     view! {
         <time datetime=at.to_rfc3339()>{at.format("%Y-%m-%d %H:%M UTC").to_string()}</time>
+        {now.map(|now| view! {
+            " " <span class="ago">{move || format!("({})", crate::live::now::ago(now.get(), at))}</span>
+        })}
     }
 }
 

@@ -55,8 +55,15 @@ struct Connection {
     id: u64,
     state: AppState,
     user: User,
-    /// Per incident: its live frames after the replay.
-    following: StreamMap<IncidentId, LiveStream>,
+    /// Per incident: its live frames after the replay; and the incident list's notices.
+    following: StreamMap<Topic, LiveStream>,
+}
+
+/// What a connection can follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Topic {
+    Incident(IncidentId),
+    IncidentList,
 }
 
 impl Connection {
@@ -189,6 +196,15 @@ impl Connection {
                 }
                 Ok(())
             }
+            ClientMessage::SubscribeIncidentList => {
+                self.following
+                    .insert(Topic::IncidentList, self.state.live.subscribe_list());
+                send(sink, &ServerMessage::IncidentListSubscribed).await
+            }
+            ClientMessage::UnsubscribeIncidentList => {
+                self.following.remove(&Topic::IncidentList);
+                Ok(())
+            }
             ClientMessage::Subscribe {
                 incident,
                 after_seq,
@@ -219,16 +235,15 @@ impl Connection {
         };
         for event in &subscription.replay {
             let text = Frame::of(event).text;
-            sink.send(Message::Text(text))
-                .await
-                .map_err(|_| ())?;
+            sink.send(Message::Text(text)).await.map_err(|_| ())?;
         }
         let subscribed = ServerMessage::Subscribed {
             incident: id.key(),
             seq: subscription.seq,
         };
         send(sink, &subscribed).await?;
-        self.following.insert(id, subscription.live());
+        self.following
+            .insert(Topic::Incident(id), subscription.live());
         let viewer = Viewer {
             name: self.user.display_name.clone(),
             role: self.user.role.to_string(),
@@ -240,14 +255,21 @@ impl Connection {
     }
 
     fn stop(&mut self, id: IncidentId) {
-        if self.following.remove(&id).is_some() {
+        if self.following.remove(&Topic::Incident(id)).is_some() {
             self.state.live.leave(id, self.id);
             self.state.live.release(id);
         }
     }
 
     fn close(&mut self) {
-        let ids: Vec<IncidentId> = self.following.keys().copied().collect();
+        let ids: Vec<IncidentId> = self
+            .following
+            .keys()
+            .filter_map(|topic| match topic {
+                Topic::Incident(id) => Some(*id),
+                Topic::IncidentList => None,
+            })
+            .collect();
         for id in ids {
             self.stop(id);
         }
