@@ -19,8 +19,13 @@ pub struct ServerNow {
 impl ServerNow {
     /// Provides the clock to the whole app and, in the browser, starts it ticking.
     pub fn provide() -> ServerNow {
+        // (chrono cannot read the clock in WASM; the first tick sets it.)
+        #[cfg(not(feature = "hydrate"))]
+        let start = Utc::now();
+        #[cfg(feature = "hydrate")]
+        let start = DateTime::<Utc>::UNIX_EPOCH;
         let clock = ServerNow {
-            now: RwSignal::new(Utc::now()),
+            now: RwSignal::new(start),
             offset_ms: RwSignal::new(0),
         };
         #[cfg(feature = "hydrate")]
