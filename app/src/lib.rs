@@ -20,6 +20,8 @@ pub mod markdown;
 #[cfg(feature = "ssr")]
 pub mod security;
 #[cfg(feature = "ssr")]
+pub mod sla;
+#[cfg(feature = "ssr")]
 pub mod state;
 
 use leptos::prelude::*;

@@ -1,0 +1,264 @@
+//! One SLA clock read at an instant: how much contract time it has used, how much is
+//! left, its state, and when that state will next change if nothing else happens
+//! (so the engine can sleep until then instead of polling).
+
+use super::calendar::Calendar;
+use chrono::{DateTime, Duration, Utc};
+
+/// What a clock shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockState {
+    OnTrack,
+    /// Past the at-risk threshold (by default 75 % of the target used).
+    AtRisk,
+    /// Running past its target.
+    Breached,
+    /// Stopped within its target.
+    Met,
+    /// Stopped after its target.
+    Missed,
+    /// Halted by a pausing status, within its target.
+    Paused,
+}
+
+impl ClockState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockState::OnTrack => "on_track",
+            ClockState::AtRisk => "at_risk",
+            ClockState::Breached => "breached",
+            ClockState::Met => "met",
+            ClockState::Missed => "missed",
+            ClockState::Paused => "paused",
+        }
+    }
+}
+
+/// The contract a clock runs against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClockTerms {
+    pub target: Duration,
+    /// At risk once this share of the target is used (percent, 1–99).
+    pub at_risk_percent: u8,
+    pub calendar: Calendar,
+}
+
+impl ClockTerms {
+    fn at_risk_after(&self) -> Duration {
+        Duration::seconds(self.target.num_seconds() * i64::from(self.at_risk_percent) / 100)
+    }
+}
+
+/// When a clock ran: spans from its start, split by pauses; the last is open while
+/// it runs. A clock with every span closed is halted, for `halt`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClockRun {
+    pub spans: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
+    pub halt: Halt,
+}
+
+/// Why a clock with no open span is not running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Halt {
+    /// It runs (the last span is open).
+    Running,
+    Paused,
+    /// Acknowledged (response) or resolved (resolution): final unless reopened.
+    Stopped,
+}
+
+/// A clock at one instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    pub state: ClockState,
+    pub used: Duration,
+    /// Target minus used; negative once breached.
+    pub remaining: Duration,
+    /// When the state next changes if the clock keeps running (at risk, then breach).
+    pub next_change: Option<DateTime<Utc>>,
+    /// When the target is reached if it keeps running.
+    pub breach_at: Option<DateTime<Utc>>,
+}
+
+/// Reads a clock at `now` (spans are counted up to `now`, never beyond).
+pub fn read(terms: &ClockTerms, run: &ClockRun, now: DateTime<Utc>) -> Reading {
+    let calendar = &terms.calendar;
+    let used: Duration = run
+        .spans
+        .iter()
+        .map(|&(from, to)| calendar.time_between(from, to.unwrap_or(now).min(now)))
+        .sum();
+    let remaining = terms.target - used;
+    let running_since = match (run.halt, run.spans.last()) {
+        (Halt::Running, Some(&(from, None))) => Some(from),
+        _ => None,
+    };
+    // Contract time used before the open span: what the open span adds is on top.
+    let before_open = |from: DateTime<Utc>| used - calendar.time_between(from, now);
+    let when_used = |amount: Duration| {
+        running_since.and_then(|from| calendar.add(from, amount - before_open(from)))
+    };
+    let state = match run.halt {
+        Halt::Stopped if used <= terms.target => ClockState::Met,
+        Halt::Stopped => ClockState::Missed,
+        _ if used >= terms.target => ClockState::Breached,
+        Halt::Paused => ClockState::Paused,
+        _ if used >= terms.at_risk_after() => ClockState::AtRisk,
+        _ => ClockState::OnTrack,
+    };
+    let next_change = match state {
+        ClockState::OnTrack => when_used(terms.at_risk_after()),
+        ClockState::AtRisk => when_used(terms.target),
+        _ => None,
+    };
+    let breach_at = match state {
+        ClockState::OnTrack | ClockState::AtRisk => when_used(terms.target),
+        _ => None,
+    };
+    Reading {
+        state,
+        used,
+        remaining,
+        next_change,
+        breach_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn four_hours() -> ClockTerms {
+        ClockTerms {
+            target: Duration::hours(4),
+            at_risk_percent: 75,
+            calendar: Calendar::AlwaysOn,
+        }
+    }
+
+    fn running_since(from: &str) -> ClockRun {
+        ClockRun {
+            spans: vec![(at(from), None)],
+            halt: Halt::Running,
+        }
+    }
+
+    #[test]
+    fn a_p1_open_three_and_a_half_hours_of_four_has_thirty_minutes_left_and_is_at_risk() {
+        let run = running_since("2026-11-28T08:00:00Z");
+        let early = read(&four_hours(), &run, at("2026-11-28T10:00:00Z"));
+        assert_eq!(early.state, ClockState::OnTrack);
+        assert_eq!(
+            early.next_change,
+            Some(at("2026-11-28T11:00:00Z")),
+            "at risk after 3 h"
+        );
+
+        let reading = read(&four_hours(), &run, at("2026-11-28T11:30:00Z"));
+        assert_eq!(reading.state, ClockState::AtRisk);
+        assert_eq!(reading.remaining, Duration::minutes(30));
+        assert_eq!(reading.next_change, Some(at("2026-11-28T12:00:00Z")));
+        assert_eq!(reading.breach_at, Some(at("2026-11-28T12:00:00Z")));
+
+        let breached = read(&four_hours(), &run, at("2026-11-28T12:00:00Z"));
+        assert_eq!(breached.state, ClockState::Breached);
+        assert_eq!(breached.remaining, Duration::zero());
+        assert_eq!(breached.next_change, None);
+    }
+
+    #[test]
+    fn a_pause_holds_the_remaining_time_and_resuming_moves_the_deadline() {
+        let terms = four_hours();
+        let paused = ClockRun {
+            spans: vec![(at("2026-11-28T08:00:00Z"), Some(at("2026-11-28T09:00:00Z")))],
+            halt: Halt::Paused,
+        };
+        let reading = read(&terms, &paused, at("2026-11-28T15:00:00Z"));
+        assert_eq!(reading.state, ClockState::Paused);
+        assert_eq!(reading.remaining, Duration::hours(3));
+        assert_eq!(reading.next_change, None, "nothing changes while paused");
+
+        let resumed = ClockRun {
+            spans: vec![
+                (at("2026-11-28T08:00:00Z"), Some(at("2026-11-28T09:00:00Z"))),
+                (at("2026-11-28T15:00:00Z"), None),
+            ],
+            halt: Halt::Running,
+        };
+        let reading = read(&terms, &resumed, at("2026-11-28T16:00:00Z"));
+        assert_eq!(reading.used, Duration::hours(2));
+        assert_eq!(
+            reading.next_change,
+            Some(at("2026-11-28T17:00:00Z")),
+            "3 h used at 17:00"
+        );
+        assert_eq!(reading.breach_at, Some(at("2026-11-28T18:00:00Z")));
+    }
+
+    #[test]
+    fn a_stopped_clock_is_met_or_missed() {
+        let stopped = |to: &str| ClockRun {
+            spans: vec![(at("2026-11-28T08:00:00Z"), Some(at(to)))],
+            halt: Halt::Stopped,
+        };
+        let later = at("2026-11-29T08:00:00Z");
+        assert_eq!(
+            read(&four_hours(), &stopped("2026-11-28T12:00:00Z"), later).state,
+            ClockState::Met
+        );
+        assert_eq!(
+            read(&four_hours(), &stopped("2026-11-28T12:00:01Z"), later).state,
+            ClockState::Missed
+        );
+    }
+
+    #[test]
+    fn a_breached_clock_stays_breached_when_paused() {
+        let run = ClockRun {
+            spans: vec![(at("2026-11-28T08:00:00Z"), Some(at("2026-11-28T13:00:00Z")))],
+            halt: Halt::Paused,
+        };
+        assert_eq!(
+            read(&four_hours(), &run, at("2026-11-28T14:00:00Z")).state,
+            ClockState::Breached
+        );
+    }
+
+    proptest! {
+        /// However a running period is cut into spans (pauses of zero length), the
+        /// time used is the same, and pausing for a while uses exactly that much less.
+        #[test]
+        fn pauses_neither_lose_nor_add_time(cuts in proptest::collection::vec(0..600_i64, 0..6), pause in 0..120_i64, at_minute in 0..600_i64) {
+            let start = at("2026-11-28T08:00:00Z");
+            let now = start + Duration::minutes(at_minute);
+            let terms = ClockTerms { target: Duration::hours(24), ..four_hours() };
+            let mut points: Vec<i64> = cuts.into_iter().filter(|&c| c < at_minute).collect();
+            points.sort_unstable();
+            points.dedup();
+            let mut spans = Vec::new();
+            let mut from = start;
+            for point in points {
+                let to = start + Duration::minutes(point);
+                spans.push((from, Some(to)));
+                from = to;
+            }
+            spans.push((from, None));
+            let cut = ClockRun { spans, halt: Halt::Running };
+            prop_assert_eq!(read(&terms, &cut, now).used, Duration::minutes(at_minute));
+
+            // A pause of `pause` minutes starting half way.
+            let half = start + Duration::minutes(at_minute / 2);
+            let paused = ClockRun {
+                spans: vec![(start, Some(half)), (half + Duration::minutes(pause), None)],
+                halt: Halt::Running,
+            };
+            let expected = Duration::minutes(at_minute) - Duration::minutes(pause).min(now - half);
+            prop_assert_eq!(read(&terms, &paused, now).used, expected);
+        }
+    }
+}
