@@ -109,19 +109,19 @@ impl BusinessHours {
         })
     }
 
-    /// The first instant in (`after`, `before`] with a different offset than `after`.
+    /// The first instant in (`after`, `before`] with a different offset than `after`
+    /// (to the second: zones change offset on whole seconds).
     fn offset_change(&self, after: DateTime<Utc>, before: DateTime<Utc>) -> DateTime<Utc> {
         let offset = self.offset_at(after);
-        let (mut low, mut high) = (after, before);
-        while high - low > Duration::seconds(1) {
+        let (mut low, mut high) = (after.timestamp(), before.timestamp());
+        while high - low > 1 {
             let mid = low + (high - low) / 2;
-            if self.offset_at(mid) == offset {
-                low = mid;
-            } else {
-                high = mid;
+            match DateTime::from_timestamp(mid, 0) {
+                Some(t) if self.offset_at(t) == offset => low = mid,
+                _ => high = mid,
             }
         }
-        high
+        DateTime::from_timestamp(high, 0).unwrap_or(before)
     }
 }
 
