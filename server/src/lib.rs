@@ -185,6 +185,7 @@ impl Server {
             mailer,
             http: reqwest::Client::new(),
             retry_base: std::time::Duration::from_millis(config.retry_base_ms.max(1)),
+            live: state.live.clone(),
         };
         let replicas = (db.backend() == app::db::Backend::Postgres)
             .then(|| (state.live.clone(), config.effective_database_url()));

@@ -29,6 +29,8 @@ pub struct Outbox {
     pub http: reqwest::Client,
     /// Wait after the first failure; doubles after each further one.
     pub retry_base: Duration,
+    /// Tells the incident's live viewers how each attempt went.
+    pub live: app::live::hub::Hub,
 }
 
 /// An SMTP connection setting and the sender address.
@@ -102,7 +104,8 @@ impl Outbox {
             Channel::Webhook => self.post_webhook(&delivery).await,
         };
         let now = self.clock.now();
-        match result {
+        let incident = delivery.incident;
+        let recorded = match result {
             Ok(()) => {
                 tracing::info!(delivery = delivery.id, channel = delivery.channel.as_str(), target = %delivery.target, "delivered");
                 repo::mark_delivered(self.db.pool(), delivery.id, now).await
@@ -122,7 +125,11 @@ impl Outbox {
                 );
                 repo::mark_failed_attempt(self.db.pool(), delivery.id, &error, retry_at).await
             }
+        };
+        if recorded.is_ok() {
+            self.live.notifications_changed(incident).await;
         }
+        recorded
     }
 
     async fn send_email(&self, delivery: &ClaimedDelivery) -> Result<(), String> {

@@ -15,6 +15,7 @@ for_each_backend!(
     a_system_without_owner_notifies_admins_and_warns,
     a_team_without_a_lead_has_its_members_told,
     bad_catalog_and_system_input_is_refused,
+    war_room_viewers_hear_how_each_delivery_went,
 );
 
 /// Polls `notifications` until every delivery has settled (or 20 s pass).
@@ -357,4 +358,48 @@ async fn a_team_without_a_lead_has_its_members_told(backend: Backend) {
         "not the admins"
     );
     assert_eq!(smtp.received()[0].to, ["<sam@example.com>"]);
+}
+
+async fn war_room_viewers_hear_how_each_delivery_went(backend: Backend) {
+    // The receiver fails once: the retry comes well after the viewer has subscribed.
+    let smtp = SmtpSink::start().await;
+    let receiver = WebhookReceiver::start(1).await;
+    let app = TestApp::spawn_with(
+        backend,
+        Options {
+            smtp_url: Some(smtp.url()),
+            retry_base_ms: 500,
+            ..Options::default()
+        },
+    )
+    .await;
+    payments_catalog(&app, &receiver.url()).await;
+    let (_, incident) = app
+        .post(
+            "/incidents",
+            json!({"title": "Payouts late", "severity": "P2", "systems": ["payments-api"]}),
+        )
+        .await;
+    let key = incident["key"].as_str().unwrap().to_owned();
+    let mut live = app.live(&[]).await.unwrap();
+    live.subscribe(&key, 0).await;
+    // Read until a notice comes after the second (successful) attempt reached the receiver.
+    loop {
+        let message = live.next().await.expect("connection open");
+        if message["type"] == "notifications_changed" {
+            assert_eq!(message["incident"], key.as_str());
+            if receiver.attempts() >= 2 {
+                break;
+            }
+        }
+    }
+    let body = settled_notifications(&app, &key).await;
+    let webhook = body["notifications"][0]["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["channel"] == "webhook")
+        .cloned()
+        .unwrap();
+    assert_eq!(webhook["status"], "delivered", "{body}");
 }

@@ -290,7 +290,7 @@ fn receive(follower: &Rc<RefCell<Follower>>, message: ServerMessage) {
                 on_update(Update::Reload);
             }
         }
-        ServerMessage::IncidentListChanged { .. } => {
+        ServerMessage::IncidentListChanged { .. } | ServerMessage::NotificationsChanged { .. } => {
             drop(f);
             on_update(Update::Reload);
         }

@@ -26,9 +26,11 @@ use tokio_stream::wrappers::{errors::BroadcastStreamRecvError, BroadcastStream};
 pub const QUEUE_CAPACITY: usize = 256;
 
 /// The PostgreSQL channel replicas announce changed incidents on (payload: the id,
-/// with `INCIDENT_CHANGED` appended when the incident itself changed).
+/// with `INCIDENT_CHANGED` appended when the incident itself changed, or
+/// `NOTIFICATIONS_CHANGED` when only its notifications' deliveries did).
 pub const REPLICA_CHANNEL: &str = "sitrep_live";
 pub const INCIDENT_CHANGED: &str = ":incident";
+pub const NOTIFICATIONS_CHANGED: &str = ":notifications";
 
 /// An event as every viewer gets it: serialized once, sent to all.
 #[derive(Debug)]
@@ -171,6 +173,32 @@ impl Hub {
         // PostgreSQL; telling the list here as well would tell it twice.
         if !self.replicated.load(std::sync::atomic::Ordering::Relaxed) {
             self.tell_list(id);
+        }
+    }
+
+    /// Says a delivery of one of the incident's notifications settled or failed: its
+    /// viewers are told to reload them. With replicas the notice goes through
+    /// PostgreSQL, so viewers on every server (this one too) hear it once.
+    pub async fn notifications_changed(&self, id: IncidentId) {
+        if self.replicated.load(std::sync::atomic::Ordering::Relaxed) {
+            let notice = format!("{}{NOTIFICATIONS_CHANGED}", id.0);
+            let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(REPLICA_CHANNEL)
+                .bind(notice)
+                .execute(self.db.pool())
+                .await;
+            if let Err(err) = sent {
+                tracing::warn!(incident = %id.key(), "cannot announce a delivery to replicas: {err}");
+            }
+        } else {
+            self.tell_viewers_of_notifications(id);
+        }
+    }
+
+    fn tell_viewers_of_notifications(&self, id: IncidentId) {
+        if let Some(feed) = self.watched(id) {
+            let notice = ServerMessage::NotificationsChanged { incident: id.key() };
+            let _ = feed.sender.send(Arc::new(Frame::message(None, &notice)));
         }
     }
 
@@ -317,11 +345,14 @@ impl Hub {
                         loop {
                             match listener.try_recv().await {
                                 Ok(Some(notice)) => match parse_notice(notice.payload()) {
-                                    Some((id, true)) => {
+                                    Some((id, Notice::Incident)) => {
                                         self.notify(id);
                                         self.tell_list(id);
                                     }
-                                    Some((id, false)) => self.notify(id),
+                                    Some((id, Notice::Events)) => self.notify(id),
+                                    Some((id, Notice::Notifications)) => {
+                                        self.tell_viewers_of_notifications(id)
+                                    }
                                     None => tracing::warn!(
                                         payload = notice.payload(),
                                         "odd live notice"
@@ -381,13 +412,26 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A replica's notice: the incident, and whether the incident itself changed.
-fn parse_notice(payload: &str) -> Option<(IncidentId, bool)> {
-    let (id, incident) = match payload.strip_suffix(INCIDENT_CHANGED) {
-        Some(id) => (id, true),
-        None => (payload, false),
+/// What a replica's notice says changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Notice {
+    /// New events in the incident's log.
+    Events,
+    /// New events, and the incident itself changed (the list shows it).
+    Incident,
+    /// A delivery of one of its notifications.
+    Notifications,
+}
+
+fn parse_notice(payload: &str) -> Option<(IncidentId, Notice)> {
+    let (id, notice) = if let Some(id) = payload.strip_suffix(INCIDENT_CHANGED) {
+        (id, Notice::Incident)
+    } else if let Some(id) = payload.strip_suffix(NOTIFICATIONS_CHANGED) {
+        (id, Notice::Notifications)
+    } else {
+        (payload, Notice::Events)
     };
-    Some((IncidentId(id.parse().ok()?), incident))
+    Some((IncidentId(id.parse().ok()?), notice))
 }
 
 /// Who has an incident open: per connection, and each person once. A join or leave
@@ -452,9 +496,16 @@ mod tests {
 
     #[test]
     fn replica_notices_name_the_incident_and_whether_it_changed() {
-        use super::{parse_notice, IncidentId};
-        assert_eq!(parse_notice("42"), Some((IncidentId(42), false)));
-        assert_eq!(parse_notice("42:incident"), Some((IncidentId(42), true)));
+        use super::{parse_notice, IncidentId, Notice};
+        assert_eq!(parse_notice("42"), Some((IncidentId(42), Notice::Events)));
+        assert_eq!(
+            parse_notice("42:incident"),
+            Some((IncidentId(42), Notice::Incident))
+        );
+        assert_eq!(
+            parse_notice("42:notifications"),
+            Some((IncidentId(42), Notice::Notifications))
+        );
         assert_eq!(parse_notice("x:incident"), None);
         assert_eq!(parse_notice(""), None);
     }

@@ -64,6 +64,11 @@ pub enum ServerMessage {
     IncidentListChanged {
         incident: String,
     },
+    /// A notification about the incident was delivered, or an attempt failed (not in
+    /// the event log, so no seq: a client that reconnects reloads them anyway).
+    NotificationsChanged {
+        incident: String,
+    },
     /// Who is viewing the incident now (sent to its viewers whenever that changes;
     /// not part of the event log, so it has no seq).
     Presence {

@@ -104,6 +104,8 @@ pub async fn list_for_incident(
 #[derive(Debug, Clone)]
 pub struct ClaimedDelivery {
     pub id: i64,
+    /// The incident the notification is about.
+    pub incident: crate::incidents::model::IncidentId,
     pub channel: Channel,
     pub target: String,
     pub message: String,
@@ -134,7 +136,8 @@ pub async fn claim_due(
             "UPDATE deliveries SET lease_until = $2, attempts = attempts + 1 \
              WHERE id = $1 AND status = 'pending' AND (lease_until IS NULL OR lease_until < $3) \
              RETURNING channel, target, attempts, \
-               (SELECT message FROM notifications n WHERE n.id = deliveries.notification_id) AS message",
+               (SELECT message FROM notifications n WHERE n.id = deliveries.notification_id) AS message, \
+               (SELECT incident_id FROM notifications n WHERE n.id = deliveries.notification_id) AS incident_id",
         )
         .bind(id)
         .bind(millis(lease_until))
@@ -144,6 +147,7 @@ pub async fn claim_due(
         if let Some(row) = row {
             claimed.push(ClaimedDelivery {
                 id,
+                incident: crate::incidents::model::IncidentId(row.try_get("incident_id")?),
                 channel: row
                     .try_get::<String, _>("channel")?
                     .parse()
