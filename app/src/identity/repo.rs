@@ -194,6 +194,7 @@ pub struct StoredToken {
     pub name: String,
     pub user: User,
     pub revoked: bool,
+    pub last_used_at: Option<DateTime<Utc>>,
 }
 
 pub async fn find_token(
@@ -201,7 +202,7 @@ pub async fn find_token(
     token_hash: &str,
 ) -> Result<Option<StoredToken>, sqlx::Error> {
     let sql = format!(
-        "SELECT {USER_COLUMNS}, t.id AS token_id, t.name AS token_name, t.revoked_at FROM api_tokens t \
+        "SELECT {USER_COLUMNS}, t.id AS token_id, t.name AS token_name, t.revoked_at, t.last_used_at FROM api_tokens t \
          JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1"
     );
     let Some(row) = sqlx::query(&sql)
@@ -216,6 +217,7 @@ pub async fn find_token(
         name: row.try_get("token_name")?,
         user: user_from_row(&row)?,
         revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+        last_used_at: optional_time(&row, "last_used_at")?,
     }))
 }
 

@@ -395,7 +395,15 @@ pub async fn token_user(
         .await?;
         return Ok(None);
     }
-    repo::touch_token(state.db.pool(), token.id, state.now()).await?;
+    // Like sessions, at most once a minute: a write per request would queue every
+    // API call behind the database's single writer.
+    let now = state.now();
+    if token
+        .last_used_at
+        .is_none_or(|used| now - used >= TOUCH_EVERY)
+    {
+        repo::touch_token(state.db.pool(), token.id, now).await?;
+    }
     Ok(Some(token.user))
 }
 
