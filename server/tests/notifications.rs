@@ -61,18 +61,31 @@ async fn payments_catalog(app: &TestApp, webhook: &str) {
     assert_eq!(system["team"], "payments");
 }
 
-async fn declaring_notifies_the_owning_lead_by_email_and_webhook(backend: Backend) {
+/// A server sending email to a real SMTP sink, with the payments catalog whose team
+/// has a webhook receiver that fails its first `failures` requests.
+async fn payments_with_peers(
+    backend: Backend,
+    failures: u32,
+    retry_base_ms: u64,
+) -> (TestApp, SmtpSink, WebhookReceiver) {
     let smtp = SmtpSink::start().await;
-    let receiver = WebhookReceiver::start(0).await;
+    let receiver = WebhookReceiver::start(failures).await;
     let app = TestApp::spawn_with(
         backend,
         Options {
             smtp_url: Some(smtp.url()),
+            retry_base_ms,
             ..Options::default()
         },
     )
     .await;
     payments_catalog(&app, &receiver.url()).await;
+    (app, smtp, receiver)
+}
+
+async fn declaring_notifies_the_owning_lead_by_email_and_webhook(backend: Backend) {
+    let (app, smtp, receiver) =
+        payments_with_peers(backend, 0, Options::default().retry_base_ms).await;
 
     let (status, incident) = app.post("/incidents",
         json!({"title": "Card payments failing", "severity": "P1", "systems": ["payments-api", "payments-api"]}),
@@ -125,18 +138,7 @@ async fn declaring_notifies_the_owning_lead_by_email_and_webhook(backend: Backen
 }
 
 async fn a_receiver_failing_twice_is_retried_across_a_restart(backend: Backend) {
-    let smtp = SmtpSink::start().await;
-    let receiver = WebhookReceiver::start(2).await;
-    let app = TestApp::spawn_with(
-        backend,
-        Options {
-            smtp_url: Some(smtp.url()),
-            retry_base_ms: 400,
-            ..Options::default()
-        },
-    )
-    .await;
-    payments_catalog(&app, &receiver.url()).await;
+    let (app, smtp, receiver) = payments_with_peers(backend, 2, 400).await;
     let (_, incident) = app
         .post(
             "/incidents",
@@ -362,18 +364,7 @@ async fn a_team_without_a_lead_has_its_members_told(backend: Backend) {
 
 async fn war_room_viewers_hear_how_each_delivery_went(backend: Backend) {
     // The receiver fails once: the retry comes well after the viewer has subscribed.
-    let smtp = SmtpSink::start().await;
-    let receiver = WebhookReceiver::start(1).await;
-    let app = TestApp::spawn_with(
-        backend,
-        Options {
-            smtp_url: Some(smtp.url()),
-            retry_base_ms: 500,
-            ..Options::default()
-        },
-    )
-    .await;
-    payments_catalog(&app, &receiver.url()).await;
+    let (app, _smtp, receiver) = payments_with_peers(backend, 1, 500).await;
     let (_, incident) = app
         .post(
             "/incidents",

@@ -65,9 +65,7 @@ pub async fn add_member(
     let (email, name) = input.parse()?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
-    let team = repo::find_team(&mut *tx, slug)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("team {slug}")))?;
+    let team = team_to_change(&mut tx, slug).await?;
     let person = repo::person_id_or_add(&mut tx, &email, &name, now).await?;
     if !repo::add_member(&mut tx, team.id, person, now).await? {
         return Err(AppError::Conflict(format!(
@@ -75,15 +73,8 @@ pub async fn add_member(
             team.name
         )));
     }
-    audit_change(
-        &mut tx,
-        by,
-        ("team.member_added", slug),
-        json!({ "member": email }),
-        now,
-    )
-    .await?;
-    let team = with_members(&mut tx, team).await?;
+    let team =
+        membership_changed(&mut tx, by, ("team.member_added", slug), team, &email, now).await?;
     tx.commit().await?;
     Ok(team)
 }
@@ -97,9 +88,7 @@ pub async fn remove_member(
 ) -> Result<Team, AppError> {
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
-    let team = repo::find_team(&mut *tx, slug)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("team {slug}")))?;
+    let team = team_to_change(&mut tx, slug).await?;
     let person = repo::find_person(&mut *tx, email).await?;
     let removed = match &person {
         Some(person) => repo::remove_member(&mut tx, team.id, person.id).await?,
@@ -108,17 +97,30 @@ pub async fn remove_member(
     if !removed {
         return Err(AppError::NotFound(format!("{email} on team {slug}")));
     }
-    audit_change(
-        &mut tx,
-        by,
-        ("team.member_removed", slug),
-        json!({ "member": email }),
-        now,
-    )
-    .await?;
-    let team = with_members(&mut tx, team).await?;
+    let team =
+        membership_changed(&mut tx, by, ("team.member_removed", slug), team, email, now).await?;
     tx.commit().await?;
     Ok(team)
+}
+
+/// The team whose members are about to change, in the writing transaction.
+async fn team_to_change(conn: &mut sqlx::AnyConnection, slug: &str) -> Result<Team, AppError> {
+    repo::find_team(conn, slug)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("team {slug}")))
+}
+
+/// Audits a member added or removed and returns the team as it now stands.
+async fn membership_changed(
+    conn: &mut sqlx::AnyConnection,
+    by: (&User, &Client),
+    (action, slug): (&str, &str),
+    team: Team,
+    email: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Team, AppError> {
+    audit_change(conn, by, (action, slug), json!({ "member": email }), now).await?;
+    with_members(conn, team).await
 }
 
 async fn with_members(conn: &mut sqlx::AnyConnection, mut team: Team) -> Result<Team, AppError> {

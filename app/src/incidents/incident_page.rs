@@ -17,7 +17,7 @@ use crate::timeline::model::{ActionOutcome, EntryKind, TimelineEntry};
 use crate::timeline::pending::{new_key, PendingPost, PendingPosts};
 use crate::ui::{
     clear_after_success, field_message, rcdata_text, refusal_of, typed_value, ChoiceSelect,
-    FieldError, SeverityBadge, StatusBadge, Timestamp,
+    FieldError, LiveBadge, SeverityBadge, StatusBadge, Timestamp,
 };
 use leptos::html::Form;
 use leptos::prelude::*;
@@ -115,9 +115,7 @@ pub fn IncidentPage() -> impl IntoView {
                     })
                 }}
             </span>
-            <span class="live-state" id="live-state" data-state=move || format!("{:?}", live_state.get()).to_lowercase()>
-                {move || live_state.get().label()}
-            </span>
+            <LiveBadge state=live_state/>
         </p>
         <button type="button" class="new-updates" id="new-updates"
             hidden=move || unseen.get() == 0

@@ -8,7 +8,7 @@ use crate::catalog::model::Tier;
 use crate::identity::model::{permits, Action};
 use crate::identity::pages::role_resource;
 use crate::live::model::LiveState;
-use crate::ui::{ChoiceSelect, SeverityBadge, StatusBadge, Timestamp};
+use crate::ui::{ChoiceSelect, LiveBadge, SeverityBadge, StatusBadge, Timestamp};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
@@ -55,9 +55,7 @@ pub fn IncidentListPage() -> impl IntoView {
             </Transition>
             <section class="card" aria-labelledby="incidents-heading">
                 <h2 id="incidents-heading">"Incidents"
-                    <span class="live-state" id="live-state" data-state=move || format!("{:?}", live_state.get()).to_lowercase()>
-                        {move || live_state.get().label()}
-                    </span>
+                    <LiveBadge state=live_state/>
                 </h2>
                 <FilterForm filters/>
                 <Transition fallback=|| view! { <p class="muted">"Loading incidents…"</p> }>

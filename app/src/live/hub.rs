@@ -197,15 +197,19 @@ impl Hub {
 
     fn tell_viewers_of_notifications(&self, id: IncidentId) {
         if let Some(feed) = self.watched(id) {
-            let notice = ServerMessage::NotificationsChanged { incident: id.key() };
-            let _ = feed.sender.send(Arc::new(Frame::message(None, &notice)));
+            send_notice(
+                &feed.sender,
+                &ServerMessage::NotificationsChanged { incident: id.key() },
+            );
         }
     }
 
     fn tell_list(&self, id: IncidentId) {
         if self.list.receiver_count() > 0 {
-            let notice = ServerMessage::IncidentListChanged { incident: id.key() };
-            let _ = self.list.send(Arc::new(Frame::message(None, &notice)));
+            send_notice(
+                &self.list,
+                &ServerMessage::IncidentListChanged { incident: id.key() },
+            );
         }
     }
 
@@ -284,7 +288,7 @@ impl Hub {
             viewers: list,
         };
         if changed {
-            let _ = feed.sender.send(Arc::new(Frame::message(None, &message)));
+            send_notice(&feed.sender, &message);
             None
         } else {
             Some(message)
@@ -303,7 +307,7 @@ impl Hub {
                     incident: id.key(),
                     viewers,
                 };
-                let _ = feed.sender.send(Arc::new(Frame::message(None, &message)));
+                send_notice(&feed.sender, &message);
             }
         }
     }
@@ -406,6 +410,12 @@ impl Hub {
         let feeds = self.feeds.lock().unwrap_or_else(|e| e.into_inner());
         feeds.get(&id).cloned()
     }
+}
+
+/// Broadcasts a message outside the event log (no seq). Nobody listening is fine:
+/// they may all have just left.
+fn send_notice(sender: &broadcast::Sender<Arc<Frame>>, message: &ServerMessage) {
+    let _ = sender.send(Arc::new(Frame::message(None, message)));
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -45,6 +45,16 @@ pub fn Timestamp(at: DateTime<Utc>) -> impl IntoView {
     }
 }
 
+/// How the page's live connection stands (Live, Reconnecting…, Offline).
+#[component]
+pub fn LiveBadge(state: RwSignal<crate::live::model::LiveState>) -> impl IntoView {
+    view! {
+        <span class="live-state" id="live-state" data-state=move || format!("{:?}", state.get()).to_lowercase()>
+            {move || state.get().label()}
+        </span>
+    }
+}
+
 /// Text to put inside a `<textarea>` or `<title>`.
 ///
 /// Leptos renders the content of these elements unescaped on the server (it treats
