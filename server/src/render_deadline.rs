@@ -1,5 +1,5 @@
 //! A deadline on server-side page renders (head and body), with one fresh attempt
-//! when it passes.
+//! when it passes or when the render comes back without its Content-Security-Policy.
 //!
 //! Leptos 0.8's SSR can lose a wake-up when several `<Suspense>`/`<Transition>`
 //! boundaries resolve at once on different threads: every thread parks and the
@@ -8,9 +8,16 @@
 //! tens of milliseconds, so a render still pending at the deadline is stalled, not
 //! slow: it is dropped and the page rendered again. Only reads are retried; server
 //! functions (POST) never pass through here twice.
+//!
+//! Every page render sets its own policy carrying the script nonce
+//! (`app::security::set_page_policy`). About once in a few hundred test runs a page
+//! arrived without it, and the outer non-page policy then blocked its scripts: the
+//! page never hydrated. A page is never shipped that way: such a render counts as
+//! failed, is logged, and rendered once more.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -27,7 +34,7 @@ impl Default for RenderDeadline {
 }
 
 /// Renders a GET/HEAD page within the deadline, trying once more if the first
-/// render stalls; a second stall is a 503 the browser may retry.
+/// render stalls or lacks its policy; a second failure is a 503 the browser may retry.
 pub async fn retry_stalled_render(
     State(RenderDeadline(deadline)): State<RenderDeadline>,
     request: Request,
@@ -50,7 +57,13 @@ pub async fn retry_stalled_render(
                 .map(|bytes| Response::from_parts(head, Body::from(bytes)))
         };
         match tokio::time::timeout(deadline, render).await {
-            Ok(Ok(response)) => return response,
+            Ok(Ok(response)) if !is_page_without_policy(&response) => return response,
+            Ok(Ok(response)) => tracing::error!(
+                path = %parts.uri.path(),
+                attempt,
+                status = %response.status(),
+                "page rendered without its Content-Security-Policy; dropped it"
+            ),
             Ok(Err(err)) => {
                 tracing::error!(path = %parts.uri.path(), "page body failed: {err}");
                 return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -65,19 +78,38 @@ pub async fn retry_stalled_render(
     (
         StatusCode::SERVICE_UNAVAILABLE,
         [("retry-after", "1")],
-        "This page took too long to render. Reload to try again.",
+        "This page could not be rendered just now. Reload to try again.",
     )
         .into_response()
+}
+
+/// An HTML page (server-function answers are not pages) lacking its own policy.
+fn is_page_without_policy(response: &Response) -> bool {
+    let headers = response.headers();
+    let html = headers
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    html && !headers.contains_key(CONTENT_SECURITY_POLICY)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::response::Html;
     use axum::routing::{get, post};
     use axum::{middleware, Router};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use tower::ServiceExt;
+
+    /// A page response as Leptos renders it: with its own policy.
+    fn with_policy(body: &'static str) -> Response {
+        (
+            [(CONTENT_SECURITY_POLICY, "default-src 'self'")],
+            Html(body),
+        )
+            .into_response()
+    }
 
     /// A page whose first `stalls` renders answer the head but never finish the body.
     fn app_stalling_in_body(stalls: usize, renders: Arc<AtomicUsize>) -> Router {
@@ -88,7 +120,7 @@ mod tests {
                     let never = futures_util::stream::pending::<Result<Vec<u8>, std::io::Error>>();
                     return Body::from_stream(never).into_response();
                 }
-                "rendered".into_response()
+                with_policy("rendered")
             }
         };
         Router::new()
@@ -116,7 +148,7 @@ mod tests {
                 if renders.fetch_add(1, Ordering::SeqCst) < stalls {
                     std::future::pending::<()>().await;
                 }
-                "rendered"
+                with_policy("rendered")
             }
         };
         Router::new()
@@ -156,6 +188,32 @@ mod tests {
         let (status, body) = call(app(2, renders.clone()), Method::GET, "/page").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(body.contains("Reload"), "{body}");
+        assert_eq!(renders.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_page_without_its_policy_is_rendered_again() {
+        let renders = Arc::new(AtomicUsize::new(0));
+        let page = {
+            let renders = renders.clone();
+            move || {
+                let renders = renders.clone();
+                async move {
+                    if renders.fetch_add(1, Ordering::SeqCst) == 0 {
+                        return Html("no policy").into_response();
+                    }
+                    with_policy("rendered")
+                }
+            }
+        };
+        let app = Router::new()
+            .route("/page", get(page))
+            .layer(middleware::from_fn_with_state(
+                RenderDeadline(Duration::from_millis(50)),
+                retry_stalled_render,
+            ));
+        let (status, body) = call(app, Method::GET, "/page").await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "rendered"));
         assert_eq!(renders.load(Ordering::SeqCst), 2);
     }
 
