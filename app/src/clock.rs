@@ -1,12 +1,17 @@
 //! Server time, injected so tests can control it.
 
 use chrono::{DateTime, Utc};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 /// The source of "now" for every rule that depends on time.
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// The current instant.
     fn now(&self) -> DateTime<Utc>;
+
+    /// Resolves once the clock reads `at` or later (what the SLA engine sleeps on).
+    fn sleep_until(&self, at: DateTime<Utc>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 }
 
 /// The real wall clock.
@@ -17,30 +22,65 @@ impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
+
+    fn sleep_until(&self, at: DateTime<Utc>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        let wait = (at - Utc::now()).to_std().unwrap_or_default();
+        Box::pin(tokio::time::sleep(wait))
+    }
 }
 
 /// Shared handle to whichever clock the server runs on.
 pub type SharedClock = Arc<dyn Clock>;
 
 /// A clock that only moves when told to: for tests of anything time-driven
-/// (session expiry, SLA deadlines).
+/// (session expiry, SLA deadlines). Whatever sleeps on it wakes when it is moved
+/// past its instant.
 #[derive(Debug)]
-pub struct ManualClock(std::sync::Mutex<DateTime<Utc>>);
+pub struct ManualClock(tokio::sync::watch::Sender<DateTime<Utc>>);
 
 impl ManualClock {
     pub fn new(start: DateTime<Utc>) -> Self {
-        ManualClock(std::sync::Mutex::new(start))
+        ManualClock(tokio::sync::watch::Sender::new(start))
     }
 
     /// Moves time forward.
     pub fn advance(&self, by: chrono::Duration) {
-        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        *now += by;
+        self.0.send_modify(|now| *now += by);
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+        *self.0.borrow()
+    }
+
+    fn sleep_until(&self, at: DateTime<Utc>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        let mut moved = self.0.subscribe();
+        Box::pin(async move {
+            // Closed only when the clock is dropped: nothing will wake this then.
+            if moved.wait_for(|now| *now >= at).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sleeper_on_the_manual_clock_wakes_when_it_is_moved_past_its_instant() {
+        let start: DateTime<Utc> = "2026-11-27T10:00:00Z".parse().unwrap();
+        let clock = ManualClock::new(start);
+        let mut sleep = clock.sleep_until(start + chrono::Duration::minutes(30));
+        let poll = |sleep: &mut Pin<Box<dyn Future<Output = ()> + Send>>| {
+            futures_util::FutureExt::now_or_never(sleep.as_mut()).is_some()
+        };
+        assert!(!poll(&mut sleep));
+        clock.advance(chrono::Duration::minutes(29));
+        assert!(!poll(&mut sleep));
+        clock.advance(chrono::Duration::minutes(1));
+        assert!(poll(&mut sleep));
     }
 }

@@ -8,6 +8,7 @@ pub mod identity;
 pub mod incidents;
 pub mod live;
 pub mod notify;
+pub mod sla;
 pub mod timeline;
 pub mod ui;
 
@@ -19,8 +20,6 @@ pub mod db;
 pub mod markdown;
 #[cfg(feature = "ssr")]
 pub mod security;
-#[cfg(feature = "ssr")]
-pub mod sla;
 #[cfg(feature = "ssr")]
 pub mod state;
 

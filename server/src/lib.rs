@@ -145,6 +145,8 @@ pub struct Server {
     router: Router,
     db: Db,
     outbox: outbox::Outbox,
+    /// What the SLA engine works with.
+    state: AppState,
     /// With PostgreSQL: the live hub and the database to hear other replicas on.
     replicas: Option<(app::live::hub::Hub, String)>,
 }
@@ -191,7 +193,8 @@ impl Server {
             .then(|| (state.live.clone(), config.effective_database_url()));
         Ok(Server {
             listener,
-            router: router(state),
+            router: router(state.clone()),
+            state,
             db,
             outbox,
             replicas,
@@ -211,15 +214,17 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish.
-    /// The delivery worker stops with the server.
+    /// The delivery worker and the SLA engine stop with the server.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(self.outbox.run(async move {
-            let _ = stop_rx.wait_for(|stop| *stop).await;
-        }));
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = move |mut stop: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = stop.wait_for(|stop| *stop).await;
+        };
+        let worker = tokio::spawn(self.outbox.run(stopped(stop_rx.clone())));
+        let sla = tokio::spawn(app::sla::engine::Engine::default().run(self.state, stopped(stop_rx)));
         let follower = self
             .replicas
             .map(|(hub, url)| tokio::spawn(hub.follow_replicas(url)));
@@ -238,6 +243,7 @@ impl Server {
         // Requests have drained; the worker finishes its current pass, then stops.
         let _ = stop_tx.send(true);
         let _ = worker.await;
+        let _ = sla.await;
         if let Some(follower) = follower {
             follower.abort();
         }

@@ -295,13 +295,15 @@ async fn replicas_on_one_postgres_deliver_each_others_posts() {
 async fn the_incident_list_hears_of_declarations_and_changes(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let first = declare(&app).await;
+    // The first engineering post acknowledges the incident (which changes it).
+    post(&app, &first, "looking").await;
     let mut list = app.live(&[]).await.unwrap();
     subscribe_list(&mut list).await;
 
     let second = declare(&app).await;
     assert_eq!(list_notice(&mut list).await, second);
-    // A timeline post does not change the list; a status change does. (Had the post
-    // sent a notice, the next one would name the first incident.)
+    // Later timeline posts do not change the list; a status change does. (Had the
+    // post sent a notice, the next one would name the first incident.)
     post(&app, &first, "still looking").await;
     let third = declare(&app).await;
     assert_eq!(list_notice(&mut list).await, third);

@@ -13,6 +13,8 @@ use crate::identity::pages::role_resource;
 use crate::live::model::{LiveState, Viewer};
 use crate::notify::api::get_notifications;
 use crate::notify::model::{DeliveryStatus, IncidentNotifications};
+use crate::sla::api::get_sla;
+use crate::sla::panel::SlaPanel;
 use crate::timeline::model::{ActionOutcome, EntryKind, TimelineEntry};
 use crate::timeline::pending::{new_key, PendingPost, PendingPosts};
 use crate::ui::{
@@ -56,6 +58,7 @@ pub fn IncidentPage() -> impl IntoView {
         move || (key(), changes.get()),
         |(key, _)| get_notifications(key),
     );
+    let sla = Resource::new(move || (key(), changes.get()), |(key, _)| get_sla(key));
     // Loaded once: the forms below must not be re-created (and lose what was typed).
     let role = role_resource();
     // Live: every new event refreshes the page's data (the forms stay as typed).
@@ -146,6 +149,11 @@ pub fn IncidentPage() -> impl IntoView {
                                 .into_any()
                         }
                     }
+                })}
+            </Transition>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    sla.await.ok().map(|clocks| view! { <SlaPanel clocks/> })
                 })}
             </Transition>
             <Transition fallback=|| ()>
@@ -363,6 +371,7 @@ fn kind_label(kind: &EntryKind) -> (&'static str, &'static str) {
         EntryKind::SeverityChange { .. } => ("Severity", "entry-detail"),
         EntryKind::RoleChange { .. } => ("Role", "entry-detail"),
         EntryKind::ImpactChange { .. } => ("Impact", "entry-detail"),
+        EntryKind::Sla { .. } => ("SLA", "entry-detail"),
     }
 }
 
@@ -409,6 +418,17 @@ fn detail_text(kind: &EntryKind) -> String {
             }
             parts.join("; ")
         }
+        EntryKind::Sla {
+            account,
+            clock,
+            from,
+            to,
+        } => format!(
+            "{account}: {} {} → {}",
+            clock.label(),
+            from.label(),
+            to.label()
+        ),
         EntryKind::Update | EntryKind::Note => String::new(),
     }
 }

@@ -430,11 +430,12 @@ pub async fn record_event(
         .execute(&mut *conn)
         .await?;
     // Other replicas' live viewers hear of it when this commits (PostgreSQL delivers
-    // a transaction's notices at commit, and once per distinct payload).
+    // a transaction's notices at commit, and once per distinct payload). An event
+    // carrying the incident says the incident itself changed.
     if conn.backend_name() == "PostgreSQL" {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(crate::live::hub::REPLICA_CHANNEL)
-            .bind(if kind.starts_with("incident.") {
+            .bind(if payload.get("incident").is_some() {
                 format!("{}{}", id.0, crate::live::hub::INCIDENT_CHANGED)
             } else {
                 id.0.to_string()

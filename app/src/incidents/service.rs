@@ -527,7 +527,7 @@ fn system_entry(change: &Change, kind: EntryKind) -> NewEntry {
 }
 
 /// Takes the incident's write lock without using a seq: a no-op update is enough.
-async fn lock(conn: &mut AnyConnection, id: IncidentId) -> Result<(), AppError> {
+pub(crate) async fn lock(conn: &mut AnyConnection, id: IncidentId) -> Result<(), AppError> {
     let locked = sqlx::query("UPDATE incidents SET last_seq = last_seq WHERE id = $1")
         .bind(id.0)
         .execute(conn)
@@ -562,15 +562,16 @@ pub(crate) async fn write_entry(
 
 /// Appends a person's entry (update, note, action, finding) with its event, inside
 /// `conn`'s transaction; `body_html` is rendered by the caller, before the write
-/// lock. The event carries the incident only when this entry acknowledged it.
-/// `None` when the idempotency key was used before (nothing written then).
+/// lock. The event carries the incident only when this entry acknowledged it; so
+/// does the returned flag. `None` when the idempotency key was used before (nothing
+/// written then).
 pub(crate) async fn append_entry(
     conn: &mut AnyConnection,
     id: IncidentId,
     entry: NewEntry,
     body_html: String,
     now: DateTime<Utc>,
-) -> Result<Option<TimelineEntry>, AppError> {
+) -> Result<Option<(TimelineEntry, bool)>, AppError> {
     let Some((stored, acknowledged)) = insert_at_next_seq(conn, id, entry, body_html, now).await?
     else {
         return Ok(None);
@@ -584,7 +585,7 @@ pub(crate) async fn append_entry(
         json!({ "entry": stored })
     };
     repo::record_event(conn, id, stored.seq, "timeline.entry_added", &payload, now).await?;
-    Ok(Some(stored))
+    Ok(Some((stored, acknowledged)))
 }
 
 /// Takes the next seq and inserts the entry there; the first engineering entry

@@ -72,6 +72,8 @@ pub struct Hub {
     feeds: Arc<Mutex<HashMap<IncidentId, Arc<Feed>>>>,
     /// Notices for the incident list's viewers.
     list: broadcast::Sender<Arc<Frame>>,
+    /// The same notices for the server's own followers (the SLA engine).
+    changes: broadcast::Sender<IncidentId>,
     /// Following other replicas: this server hears its own changes back from them.
     replicated: Arc<std::sync::atomic::AtomicBool>,
     capacity: usize,
@@ -151,6 +153,7 @@ impl Hub {
             db,
             feeds: Arc::default(),
             list: broadcast::channel(capacity).0,
+            changes: broadcast::channel(1024).0,
             replicated: Arc::default(),
             capacity,
         }
@@ -163,6 +166,12 @@ impl Hub {
             last: 0,
             _feed: None,
         }
+    }
+
+    /// Incidents declared or changed from now on (here or on another replica), for
+    /// the server's own work that depends on them.
+    pub fn incident_changes(&self) -> broadcast::Receiver<IncidentId> {
+        self.changes.subscribe()
     }
 
     /// Says the incident itself changed (declared, status, severity, roles, impact):
@@ -205,6 +214,7 @@ impl Hub {
     }
 
     fn tell_list(&self, id: IncidentId) {
+        let _ = self.changes.send(id);
         if self.list.receiver_count() > 0 {
             send_notice(
                 &self.list,

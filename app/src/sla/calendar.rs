@@ -165,6 +165,31 @@ impl Calendar {
         }
     }
 
+    /// Whether contract time flows at `at`, and when that next changes (`None`:
+    /// never, as in 24×7, or no working time within the search horizon).
+    pub fn flow_at(&self, at: DateTime<Utc>) -> (bool, Option<DateTime<Utc>>) {
+        let Calendar::BusinessHours(hours) = self else {
+            return (true, None);
+        };
+        let horizon = at + Duration::days(SEARCH_DAYS);
+        for piece in hours.pieces(at) {
+            if let Some((open, close)) = piece.working {
+                if close > at {
+                    // Pieces start at `at`, so a working part that has begun began at `at`.
+                    return if open <= at {
+                        (true, Some(close))
+                    } else {
+                        (false, Some(open))
+                    };
+                }
+            }
+            if piece.end > horizon {
+                break;
+            }
+        }
+        (false, None)
+    }
+
     /// The earliest instant by which `amount` of contract time has passed since
     /// `from` (`from` itself for nothing); `None` if the calendar has no working time
     /// within the search horizon.
@@ -419,5 +444,21 @@ mod tests {
             prop_assert_eq!(calendar.time_between(from, due), amount);
             prop_assert!(calendar.time_between(from, due - Duration::seconds(1)) < amount);
         }
+    }
+
+    #[test]
+    fn contract_time_flows_in_office_hours_and_says_when_that_changes() {
+        let calendar = office(chrono_tz::America::New_York, &[]);
+        // Friday 16:00 in New York (EST, UTC-5): flowing until 17:00.
+        assert_eq!(
+            calendar.flow_at(at("2026-11-27T21:00:00Z")),
+            (true, Some(at("2026-11-27T22:00:00Z")))
+        );
+        // Friday evening: stopped until Monday 09:00.
+        assert_eq!(
+            calendar.flow_at(at("2026-11-27T23:00:00Z")),
+            (false, Some(at("2026-11-30T14:00:00Z")))
+        );
+        assert_eq!(Calendar::AlwaysOn.flow_at(at("2026-11-27T23:00:00Z")), (true, None));
     }
 }

@@ -3,36 +3,8 @@
 //! (so the engine can sleep until then instead of polling).
 
 use super::calendar::Calendar;
+pub use super::model::ClockState;
 use chrono::{DateTime, Duration, Utc};
-
-/// What a clock shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClockState {
-    OnTrack,
-    /// Past the at-risk threshold (by default 75 % of the target used).
-    AtRisk,
-    /// Running past its target.
-    Breached,
-    /// Stopped within its target.
-    Met,
-    /// Stopped after its target.
-    Missed,
-    /// Halted by a pausing status, within its target.
-    Paused,
-}
-
-impl ClockState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClockState::OnTrack => "on_track",
-            ClockState::AtRisk => "at_risk",
-            ClockState::Breached => "breached",
-            ClockState::Met => "met",
-            ClockState::Missed => "missed",
-            ClockState::Paused => "paused",
-        }
-    }
-}
 
 /// The contract a clock runs against.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,15 +60,53 @@ pub fn read(terms: &ClockTerms, run: &ClockRun, now: DateTime<Utc>) -> Reading {
         .iter()
         .map(|&(from, to)| calendar.time_between(from, to.unwrap_or(now).min(now)))
         .sum();
-    let remaining = terms.target - used;
-    let running_since = match (run.halt, run.spans.last()) {
+    reading(terms, run, used, now, None)
+}
+
+/// Reads a clock at `now` from its reading at `then` (same run, `then` ≤ `now`):
+/// only the time since `then` is counted, and the due instants are kept while the
+/// state holds (they do not move while the clock runs). What the engine does every
+/// pass; equal to `read` (property-tested).
+pub fn advance(
+    terms: &ClockTerms,
+    run: &ClockRun,
+    then: DateTime<Utc>,
+    last: &Reading,
+    now: DateTime<Utc>,
+) -> Reading {
+    if now < then {
+        return read(terms, run, now);
+    }
+    let since = match open_span(run) {
+        Some(from) => terms.calendar.time_between(from.max(then), now),
+        None => Duration::zero(),
+    };
+    reading(terms, run, last.used + since, now, Some(last))
+}
+
+fn open_span(run: &ClockRun) -> Option<DateTime<Utc>> {
+    match (run.halt, run.spans.last()) {
         (Halt::Running, Some(&(from, None))) => Some(from),
         _ => None,
-    };
-    // Contract time used before the open span: what the open span adds is on top.
-    let before_open = |from: DateTime<Utc>| used - calendar.time_between(from, now);
+    }
+}
+
+/// The reading of a clock that has used `used` by `now`; `last` is a reading of the
+/// same run whose due instants still hold if its state is unchanged.
+fn reading(
+    terms: &ClockTerms,
+    run: &ClockRun,
+    used: Duration,
+    now: DateTime<Utc>,
+    last: Option<&Reading>,
+) -> Reading {
+    let remaining = terms.target - used;
+    let running = open_span(run).is_some();
+    // Counted from now: the contract time still to pass before `amount` is used.
     let when_used = |amount: Duration| {
-        running_since.and_then(|from| calendar.add(from, amount - before_open(from)))
+        running
+            .then(|| terms.calendar.add(now, amount - used))
+            .flatten()
     };
     let state = match run.halt {
         Halt::Stopped if used <= terms.target => ClockState::Met,
@@ -106,13 +116,22 @@ pub fn read(terms: &ClockTerms, run: &ClockRun, now: DateTime<Utc>) -> Reading {
         _ if used >= terms.at_risk_after() => ClockState::AtRisk,
         _ => ClockState::OnTrack,
     };
-    let next_change = match state {
-        ClockState::OnTrack => when_used(terms.at_risk_after()),
-        ClockState::AtRisk => when_used(terms.target),
-        _ => None,
-    };
+    if let Some(last) = last.filter(|last| last.state == state) {
+        return Reading {
+            state,
+            used,
+            remaining,
+            next_change: last.next_change,
+            breach_at: last.breach_at,
+        };
+    }
     let breach_at = match state {
         ClockState::OnTrack | ClockState::AtRisk => when_used(terms.target),
+        _ => None,
+    };
+    let next_change = match state {
+        ClockState::OnTrack => when_used(terms.at_risk_after()),
+        ClockState::AtRisk => breach_at,
         _ => None,
     };
     Reading {
@@ -259,6 +278,29 @@ mod tests {
             };
             let expected = Duration::minutes(at_minute) - Duration::minutes(pause).min(now - half);
             prop_assert_eq!(read(&terms, &paused, now).used, expected);
+        }
+
+        /// The engine's incremental reading, pass after pass, equals reading the clock
+        /// afresh: used time, state and due instants, in office hours across a DST change.
+        #[test]
+        fn advancing_pass_by_pass_equals_reading_afresh(steps in proptest::collection::vec(1..400_i64, 1..40), start_minute in 0..(14 * 24 * 60_i64)) {
+            let hours = crate::sla::calendar::BusinessHours::new(
+                chrono_tz::America::New_York,
+                [chrono::Weekday::Mon, chrono::Weekday::Tue, chrono::Weekday::Wed, chrono::Weekday::Thu, chrono::Weekday::Fri],
+                (chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(), chrono::NaiveTime::from_hms_opt(17, 0, 0).unwrap()),
+                [],
+            ).unwrap();
+            let terms = ClockTerms { target: Duration::hours(16), at_risk_percent: 75, calendar: Calendar::BusinessHours(hours) };
+            let start = at("2026-10-26T00:00:00Z") + Duration::minutes(start_minute);
+            let run = ClockRun { spans: vec![(start, None)], halt: Halt::Running };
+            let mut then = start;
+            let mut last = read(&terms, &run, then);
+            for step in steps {
+                let now = then + Duration::minutes(step * 7);
+                let stepped = advance(&terms, &run, then, &last, now);
+                prop_assert_eq!(&stepped, &read(&terms, &run, now));
+                (then, last) = (now, stepped);
+            }
         }
     }
 }

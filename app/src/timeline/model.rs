@@ -81,6 +81,13 @@ pub enum EntryKind {
         tier_from: Option<Tier>,
         tier_to: Option<Tier>,
     },
+    /// An account's SLA clock changed state (written by the server).
+    Sla {
+        account: String,
+        clock: crate::sla::model::ClockKind,
+        from: crate::sla::model::ClockState,
+        to: crate::sla::model::ClockState,
+    },
 }
 
 impl EntryKind {
@@ -96,6 +103,7 @@ impl EntryKind {
             EntryKind::SeverityChange { .. } => "severity_change",
             EntryKind::RoleChange { .. } => "role_change",
             EntryKind::ImpactChange { .. } => "impact_change",
+            EntryKind::Sla { .. } => "sla",
         }
     }
 

@@ -45,9 +45,14 @@ pub async fn post_entry(
     let mut tx = state.db.begin_write().await?;
     let now = state.now(); // once it is this writer's turn: recorded_at follows seq
     let stored = append_entry(&mut tx, incident, entry.clone(), body_html, now).await?;
-    if let Some(stored) = stored {
+    if let Some((stored, acknowledged)) = stored {
         tx.commit().await?;
-        state.live.notify(incident);
+        if acknowledged {
+            // The incident itself changed (its response clocks stop).
+            state.live.notify_incident(incident);
+        } else {
+            state.live.notify(incident);
+        }
         return Ok(Posted {
             entry: stored,
             created: true,

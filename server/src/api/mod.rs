@@ -10,6 +10,7 @@ mod error;
 mod incidents;
 mod live;
 mod session;
+mod sla;
 
 use app::state::AppState;
 use axum::{Json, Router};
@@ -33,6 +34,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
         (name = "catalog", description = "Teams, systems and customer accounts"),
         (name = "session", description = "Signing in and out; who is signed in"),
         (name = "live", description = "The websocket stream of incident events"),
+        (name = "sla", description = "Response and resolution clocks per impacted account"),
         (name = "meta", description = "This document"),
     )
 )]
@@ -63,6 +65,7 @@ fn build() -> (Router<AppState>, OpenApiDoc) {
         .merge(catalog::routes())
         .merge(session::routes())
         .merge(live::routes())
+        .merge(sla::routes())
         .routes(routes!(openapi_json));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)

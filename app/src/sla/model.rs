@@ -1,0 +1,225 @@
+//! What the browser and API clients see of SLA clocks (built into both sides).
+
+use crate::catalog::model::Tier;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What a clock shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ClockState {
+    OnTrack,
+    /// Past the at-risk threshold (by default 75 % of the target used).
+    AtRisk,
+    /// Running past its target.
+    Breached,
+    /// Stopped within its target.
+    Met,
+    /// Stopped after its target.
+    Missed,
+    /// Halted by a pausing status, within its target.
+    Paused,
+}
+
+impl ClockState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockState::OnTrack => "on_track",
+            ClockState::AtRisk => "at_risk",
+            ClockState::Breached => "breached",
+            ClockState::Met => "met",
+            ClockState::Missed => "missed",
+            ClockState::Paused => "paused",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ClockState> {
+        [
+            ClockState::OnTrack,
+            ClockState::AtRisk,
+            ClockState::Breached,
+            ClockState::Met,
+            ClockState::Missed,
+            ClockState::Paused,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
+    /// How people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ClockState::OnTrack => "on track",
+            ClockState::AtRisk => "at risk",
+            ClockState::Breached => "breached",
+            ClockState::Met => "met",
+            ClockState::Missed => "missed",
+            ClockState::Paused => "paused",
+        }
+    }
+
+    /// Whether people must be told (the incident lead, owning leads, the CSM).
+    pub fn alerts(self) -> bool {
+        matches!(self, ClockState::AtRisk | ClockState::Breached)
+    }
+}
+
+/// Which promise a clock measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ClockKind {
+    /// Until the incident is acknowledged.
+    Response,
+    /// Until it is resolved.
+    Resolution,
+}
+
+impl ClockKind {
+    pub const ALL: [ClockKind; 2] = [ClockKind::Response, ClockKind::Resolution];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockKind::Response => "response",
+            ClockKind::Resolution => "resolution",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ClockKind> {
+        ClockKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ClockKind::Response => "Response",
+            ClockKind::Resolution => "Resolution",
+        }
+    }
+}
+
+/// One clock as read by the server at `read_at`. Between reads the browser counts
+/// `remaining_secs` down only while contract time flows (`flowing`), and no further
+/// than `turn_at`, when it starts or stops flowing (business hours open or close).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SlaClock {
+    /// Slug of the impacted account.
+    pub account: String,
+    pub account_name: String,
+    pub tier: Tier,
+    pub kind: ClockKind,
+    pub state: ClockState,
+    pub target_secs: i64,
+    /// Contract time used so far.
+    pub used_secs: i64,
+    /// Target minus used; negative once breached.
+    pub remaining_secs: i64,
+    pub flowing: bool,
+    pub turn_at: Option<DateTime<Utc>>,
+    /// When the target is reached if it keeps running.
+    pub breach_at: Option<DateTime<Utc>>,
+    pub read_at: DateTime<Utc>,
+    /// Policy name and the version this clock runs on.
+    pub policy: String,
+    pub policy_version: i64,
+}
+
+impl SlaClock {
+    /// Remaining contract time at `now` (seconds), from this reading.
+    pub fn remaining_at(&self, now: DateTime<Utc>) -> i64 {
+        if !self.flowing {
+            return self.remaining_secs;
+        }
+        let until = self.turn_at.map_or(now, |turn| turn.min(now));
+        let elapsed = (until - self.read_at).num_seconds().max(0);
+        self.remaining_secs - elapsed
+    }
+
+    /// Share of the target used at `now`, 0–100.
+    pub fn percent_used_at(&self, now: DateTime<Utc>) -> i64 {
+        if self.target_secs <= 0 {
+            return 100;
+        }
+        let used = self.target_secs - self.remaining_at(now);
+        (used * 100 / self.target_secs).clamp(0, 100)
+    }
+}
+
+/// "30 min left", "1 h 05 min left", "12 min over".
+pub fn remaining_words(secs: i64) -> String {
+    let (amount, suffix) = if secs >= 0 {
+        (secs, "left")
+    } else {
+        (-secs, "over")
+    };
+    let minutes = amount / 60;
+    let text = if amount < 60 {
+        format!("{amount} s")
+    } else if minutes < 60 {
+        format!("{minutes} min")
+    } else if minutes < 48 * 60 {
+        format!("{} h {:02} min", minutes / 60, minutes % 60)
+    } else {
+        format!("{} d {} h", minutes / (24 * 60), minutes / 60 % 24)
+    };
+    format!("{text} {suffix}")
+}
+
+/// Clocks in the order people should look at them: running ones by time left,
+/// then halted ones.
+pub fn tightest_first(clocks: &mut [SlaClock]) {
+    clocks.sort_by_key(|c| {
+        let running = matches!(
+            c.state,
+            ClockState::OnTrack | ClockState::AtRisk | ClockState::Breached
+        );
+        (!running, c.remaining_secs, c.account.clone(), c.kind.as_str())
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clock(remaining: i64, flowing: bool, turn_in: Option<i64>) -> SlaClock {
+        let read_at: DateTime<Utc> = "2026-11-27T10:00:00Z".parse().unwrap();
+        SlaClock {
+            account: "acme".into(),
+            account_name: "Acme".into(),
+            tier: Tier::Enterprise,
+            kind: ClockKind::Resolution,
+            state: ClockState::AtRisk,
+            target_secs: 4 * 3600,
+            used_secs: 4 * 3600 - remaining,
+            remaining_secs: remaining,
+            flowing,
+            turn_at: turn_in.map(|s| read_at + chrono::Duration::seconds(s)),
+            breach_at: None,
+            read_at,
+            policy: "Enterprise".into(),
+            policy_version: 1,
+        }
+    }
+
+    #[test]
+    fn remaining_counts_down_only_while_contract_time_flows() {
+        let c = clock(1800, true, Some(600));
+        let at = |s| c.read_at + chrono::Duration::seconds(s);
+        assert_eq!(c.remaining_at(at(60)), 1740);
+        // Business hours close 10 min after the reading: the count stops there.
+        assert_eq!(c.remaining_at(at(3600)), 1200);
+        let paused = clock(1800, false, None);
+        assert_eq!(paused.remaining_at(at(3600)), 1800);
+        assert_eq!(c.percent_used_at(at(0)), 87);
+    }
+
+    #[test]
+    fn remaining_reads_like_a_person_would_say_it() {
+        assert_eq!(remaining_words(1800), "30 min left");
+        assert_eq!(remaining_words(3900), "1 h 05 min left");
+        assert_eq!(remaining_words(-720), "12 min over");
+        assert_eq!(remaining_words(42), "42 s left");
+        assert_eq!(remaining_words(3 * 86400 + 7200), "3 d 2 h left");
+    }
+}

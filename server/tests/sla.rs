@@ -1,0 +1,230 @@
+//! SLA clocks on a server whose time the test moves: a P1 for an enterprise account
+//! (4 h resolution target) is at risk with 30 min left at 3 h 30 min and breached at
+//! 4 h, each announced exactly once (timeline and outbox) across a restart between
+//! the two; and the war room's viewers hear each change live. Both backends.
+
+mod common;
+
+use app::clock::ManualClock;
+use chrono::{Duration, Utc};
+use common::{Backend, Options, TestApp, ADMIN_EMAIL};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Instant;
+
+for_each_backend!(
+    a_p1_is_at_risk_at_three_and_a_half_hours_and_breached_at_four_once_across_a_restart,
+    war_room_viewers_hear_a_clock_change_live,
+);
+
+/// A payments team led by Dana, and Acme (enterprise, CSM Priya).
+async fn catalog(app: &TestApp) {
+    let (status, team) = app
+        .post(
+            "/teams",
+            json!({"slug": "payments", "name": "Payments", "lead_email": "dana@example.com", "lead_name": "Dana Lee"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{team}");
+    let (status, system) = app
+        .post(
+            "/systems",
+            json!({"slug": "payments-api", "name": "Payments API", "team": "payments"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{system}");
+    let (status, account) = app
+        .post(
+            "/accounts",
+            json!({"slug": "acme", "name": "Acme Corp", "tier": "enterprise",
+                   "csm_email": "priya@example.com", "csm_name": "Priya Raman"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{account}");
+}
+
+async fn declare_p1_for_acme(app: &TestApp) -> String {
+    let (status, incident) = app
+        .post(
+            "/incidents",
+            json!({"title": "Checkout failing for Acme", "severity": "P1",
+                   "systems": ["payments-api"], "accounts": ["acme"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{incident}");
+    let key = incident["key"].as_str().unwrap().to_owned();
+    let (status, changed) = app
+        .patch(&format!("/incidents/{key}"), json!({"lead": ADMIN_EMAIL}))
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    key
+}
+
+/// The SLA entries of the timeline, as (account, clock, from, to).
+async fn sla_entries(app: &TestApp, key: &str) -> Vec<(String, String, String, String)> {
+    app.timeline(key)
+        .await
+        .into_iter()
+        .filter(|e| e["kind"] == "sla")
+        .map(|e| {
+            let text = |f: &str| e[f].as_str().unwrap_or_default().to_owned();
+            (text("account"), text("clock"), text("from"), text("to"))
+        })
+        .collect()
+}
+
+/// Waits (5 s at most) until the timeline has an SLA entry moving `clock` to `to`.
+async fn wait_for_entry(app: &TestApp, key: &str, clock: &str, to: &str) {
+    let deadline = Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let entries = sla_entries(app, key).await;
+        if entries.iter().any(|(_, c, _, t)| c == clock && t == to) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no {clock} → {to} entry: {entries:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+async fn clock(app: &TestApp, key: &str, kind: &str) -> Value {
+    let (status, clocks) = app.get(&format!("/incidents/{key}/sla")).await;
+    assert_eq!(status, 200, "{clocks}");
+    clocks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["account"] == "acme" && c["kind"] == kind)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {kind} clock for acme: {clocks}"))
+}
+
+/// The SLA alerts queued, as (recipient, reason), in order.
+async fn sla_alerts(app: &TestApp, key: &str) -> Vec<(String, String)> {
+    let (status, body) = app.get(&format!("/incidents/{key}/notifications")).await;
+    assert_eq!(status, 200, "{body}");
+    body["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["reason"].as_str().unwrap().starts_with("SLA "))
+        .map(|n| {
+            (
+                n["recipient"].as_str().unwrap().to_owned(),
+                n["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn a_p1_is_at_risk_at_three_and_a_half_hours_and_breached_at_four_once_across_a_restart(
+    backend: Backend,
+) {
+    let time = Arc::new(ManualClock::new(Utc::now()));
+    let options = Options {
+        clock: Some(time.clone()),
+        ..Options::default()
+    };
+    let app = TestApp::spawn_with(backend, options).await;
+    catalog(&app).await;
+    let key = declare_p1_for_acme(&app).await;
+
+    // Acknowledged 5 minutes in by the first engineering update: response met.
+    time.advance(Duration::minutes(5));
+    let (status, posted) = app
+        .post(&format!("/incidents/{key}/timeline"), json!({"body": "Looking at the card processor"}))
+        .await;
+    assert_eq!(status, 201, "{posted}");
+    wait_for_entry(&app, &key, "response", "met").await;
+    let response = clock(&app, &key, "response").await;
+    assert_eq!((response["state"].as_str(), response["used_secs"].as_i64()), (Some("met"), Some(300)));
+
+    let resolution = clock(&app, &key, "resolution").await;
+    assert_eq!(resolution["state"], "on_track");
+    assert_eq!(resolution["target_secs"], 4 * 3600);
+    assert_eq!(resolution["remaining_secs"], 4 * 3600 - 300);
+    assert_eq!(resolution["policy"], "Enterprise 24x7");
+
+    // 3 h 30 min in: at risk, 30 min left, told once to the incident lead, the
+    // owning team's lead and Acme's CSM.
+    time.advance(Duration::minutes(205));
+    wait_for_entry(&app, &key, "resolution", "at_risk").await;
+    let resolution = clock(&app, &key, "resolution").await;
+    assert_eq!(resolution["state"], "at_risk");
+    assert_eq!(resolution["remaining_secs"], 30 * 60);
+    let at_risk = sla_alerts(&app, &key).await;
+    let mut told: Vec<&str> = at_risk.iter().map(|(who, _)| who.as_str()).collect();
+    told.sort_unstable();
+    assert_eq!(told, ["Ada Admin", "Dana Lee", "Priya Raman"], "{at_risk:?}");
+    assert!(at_risk.iter().all(|(_, why)| why.starts_with("SLA at risk")), "{at_risk:?}");
+
+    // The server restarts between the two; nothing is announced again on start.
+    let app = app.restart().await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(sla_alerts(&app, &key).await.len(), 3);
+
+    // 4 h 00 min in: breached, told once more to each.
+    time.advance(Duration::minutes(30));
+    wait_for_entry(&app, &key, "resolution", "breached").await;
+    let resolution = clock(&app, &key, "resolution").await;
+    assert_eq!((resolution["state"].as_str(), resolution["remaining_secs"].as_i64()), (Some("breached"), Some(0)));
+
+    // Later, and after another restart: still exactly one of each.
+    time.advance(Duration::minutes(10));
+    let app = app.restart().await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let entries = sla_entries(&app, &key).await;
+    let transitions: Vec<(&str, &str, &str)> = entries
+        .iter()
+        .map(|(_, clock, from, to)| (clock.as_str(), from.as_str(), to.as_str()))
+        .collect();
+    assert_eq!(
+        transitions,
+        [
+            ("response", "on_track", "met"),
+            ("resolution", "on_track", "at_risk"),
+            ("resolution", "at_risk", "breached"),
+        ]
+    );
+    let alerts = sla_alerts(&app, &key).await;
+    let count = |prefix: &str| alerts.iter().filter(|(_, why)| why.starts_with(prefix)).count();
+    assert_eq!((count("SLA at risk"), count("SLA breached"), alerts.len()), (3, 3, 6), "{alerts:?}");
+    let entry = app
+        .timeline(&key)
+        .await
+        .into_iter()
+        .find(|e| e["kind"] == "sla" && e["to"] == "at_risk")
+        .unwrap();
+    assert_eq!(entry["body"], "Resolution SLA for Acme Corp is at risk: 30 min left of 4 h.");
+    assert_eq!(entry["author"], "Sitrep");
+
+    // Resolving stops the clock: missed (it ran past its target).
+    let (status, _) = app
+        .patch(&format!("/incidents/{key}"), json!({"status": "resolved", "reason": "Processor failover"}))
+        .await;
+    assert_eq!(status, 200);
+    wait_for_entry(&app, &key, "resolution", "missed").await;
+}
+
+async fn war_room_viewers_hear_a_clock_change_live(backend: Backend) {
+    let time = Arc::new(ManualClock::new(Utc::now()));
+    let options = Options {
+        clock: Some(time.clone()),
+        ..Options::default()
+    };
+    let app = TestApp::spawn_with(backend, options).await;
+    catalog(&app).await;
+    let key = declare_p1_for_acme(&app).await;
+    let mut live = app.live(&[]).await.unwrap();
+    live.subscribe(&key, 0).await;
+    // Unacknowledged: the 15 min response clock is at risk from 11 min 15 s.
+    time.advance(Duration::minutes(12));
+    // Other notices (deliveries, presence) may come first.
+    let event = loop {
+        let message = live.next().await.expect("connection open");
+        if message["type"] == "event" && message["kind"] == "sla.changed" {
+            break message;
+        }
+    };
+    assert_eq!(event["payload"]["entry"]["clock"], "response");
+    assert_eq!(event["payload"]["entry"]["to"], "at_risk");
+}
