@@ -224,7 +224,8 @@ impl Server {
             let _ = stop.wait_for(|stop| *stop).await;
         };
         let worker = tokio::spawn(self.outbox.run(stopped(stop_rx.clone())));
-        let sla = tokio::spawn(app::sla::engine::Engine::default().run(self.state, stopped(stop_rx)));
+        let sla =
+            tokio::spawn(app::sla::engine::Engine::default().run(self.state, stopped(stop_rx)));
         let follower = self
             .replicas
             .map(|(hub, url)| tokio::spawn(hub.follow_replicas(url)));

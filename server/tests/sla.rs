@@ -81,7 +81,10 @@ async fn wait_for_entry(app: &TestApp, key: &str, clock: &str, to: &str) {
         if entries.iter().any(|(_, c, _, t)| c == clock && t == to) {
             return;
         }
-        assert!(Instant::now() < deadline, "no {clock} → {to} entry: {entries:?}");
+        assert!(
+            Instant::now() < deadline,
+            "no {clock} → {to} entry: {entries:?}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
@@ -131,12 +134,18 @@ async fn a_p1_is_at_risk_at_three_and_a_half_hours_and_breached_at_four_once_acr
     // Acknowledged 5 minutes in by the first engineering update: response met.
     time.advance(Duration::minutes(5));
     let (status, posted) = app
-        .post(&format!("/incidents/{key}/timeline"), json!({"body": "Looking at the card processor"}))
+        .post(
+            &format!("/incidents/{key}/timeline"),
+            json!({"body": "Looking at the card processor"}),
+        )
         .await;
     assert_eq!(status, 201, "{posted}");
     wait_for_entry(&app, &key, "response", "met").await;
     let response = clock(&app, &key, "response").await;
-    assert_eq!((response["state"].as_str(), response["used_secs"].as_i64()), (Some("met"), Some(300)));
+    assert_eq!(
+        (response["state"].as_str(), response["used_secs"].as_i64()),
+        (Some("met"), Some(300))
+    );
 
     let resolution = clock(&app, &key, "resolution").await;
     assert_eq!(resolution["state"], "on_track");
@@ -154,8 +163,17 @@ async fn a_p1_is_at_risk_at_three_and_a_half_hours_and_breached_at_four_once_acr
     let at_risk = sla_alerts(&app, &key).await;
     let mut told: Vec<&str> = at_risk.iter().map(|(who, _)| who.as_str()).collect();
     told.sort_unstable();
-    assert_eq!(told, ["Ada Admin", "Dana Lee", "Priya Raman"], "{at_risk:?}");
-    assert!(at_risk.iter().all(|(_, why)| why.starts_with("SLA at risk")), "{at_risk:?}");
+    assert_eq!(
+        told,
+        ["Ada Admin", "Dana Lee", "Priya Raman"],
+        "{at_risk:?}"
+    );
+    assert!(
+        at_risk
+            .iter()
+            .all(|(_, why)| why.starts_with("SLA at risk")),
+        "{at_risk:?}"
+    );
 
     // The server restarts between the two; nothing is announced again on start.
     let app = app.restart().await;
@@ -166,7 +184,13 @@ async fn a_p1_is_at_risk_at_three_and_a_half_hours_and_breached_at_four_once_acr
     time.advance(Duration::minutes(30));
     wait_for_entry(&app, &key, "resolution", "breached").await;
     let resolution = clock(&app, &key, "resolution").await;
-    assert_eq!((resolution["state"].as_str(), resolution["remaining_secs"].as_i64()), (Some("breached"), Some(0)));
+    assert_eq!(
+        (
+            resolution["state"].as_str(),
+            resolution["remaining_secs"].as_i64()
+        ),
+        (Some("breached"), Some(0))
+    );
 
     // Later, and after another restart: still exactly one of each.
     time.advance(Duration::minutes(10));
@@ -186,20 +210,35 @@ async fn a_p1_is_at_risk_at_three_and_a_half_hours_and_breached_at_four_once_acr
         ]
     );
     let alerts = sla_alerts(&app, &key).await;
-    let count = |prefix: &str| alerts.iter().filter(|(_, why)| why.starts_with(prefix)).count();
-    assert_eq!((count("SLA at risk"), count("SLA breached"), alerts.len()), (3, 3, 6), "{alerts:?}");
+    let count = |prefix: &str| {
+        alerts
+            .iter()
+            .filter(|(_, why)| why.starts_with(prefix))
+            .count()
+    };
+    assert_eq!(
+        (count("SLA at risk"), count("SLA breached"), alerts.len()),
+        (3, 3, 6),
+        "{alerts:?}"
+    );
     let entry = app
         .timeline(&key)
         .await
         .into_iter()
         .find(|e| e["kind"] == "sla" && e["to"] == "at_risk")
         .unwrap();
-    assert_eq!(entry["body"], "Resolution SLA for Acme Corp is at risk: 30 min left of 4 h.");
+    assert_eq!(
+        entry["body"],
+        "Resolution SLA for Acme Corp is at risk: 30 min left of 4 h."
+    );
     assert_eq!(entry["author"], "Sitrep");
 
     // Resolving stops the clock: missed (it ran past its target).
     let (status, _) = app
-        .patch(&format!("/incidents/{key}"), json!({"status": "resolved", "reason": "Processor failover"}))
+        .patch(
+            &format!("/incidents/{key}"),
+            json!({"status": "resolved", "reason": "Processor failover"}),
+        )
         .await;
     assert_eq!(status, 200);
     wait_for_entry(&app, &key, "resolution", "missed").await;

@@ -459,6 +459,9 @@ mod tests {
             calendar.flow_at(at("2026-11-27T23:00:00Z")),
             (false, Some(at("2026-11-30T14:00:00Z")))
         );
-        assert_eq!(Calendar::AlwaysOn.flow_at(at("2026-11-27T23:00:00Z")), (true, None));
+        assert_eq!(
+            Calendar::AlwaysOn.flow_at(at("2026-11-27T23:00:00Z")),
+            (true, None)
+        );
     }
 }

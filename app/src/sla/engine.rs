@@ -130,7 +130,8 @@ pub fn runs(
     // (from, status) segments; the incident is investigating until its first change.
     let mut segments = vec![(start, IncidentStatus::Investigating)];
     segments.extend(history.iter().map(|&(at, to)| (at.max(start), to)));
-    let counts = |status: IncidentStatus| status != IncidentStatus::Resolved && !pauses.contains(&status);
+    let counts =
+        |status: IncidentStatus| status != IncidentStatus::Resolved && !pauses.contains(&status);
     let spans_until = |stop: Option<DateTime<Utc>>| {
         let mut spans: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> = Vec::new();
         for (i, &(from, status)) in segments.iter().enumerate() {
@@ -326,7 +327,8 @@ impl Engine {
                 pass.clocks_read += 1;
                 due |= reading.state != clock.announced;
                 if let Some(at) = reading.next_change {
-                    pass.next_change = Some(pass.next_change.map_or(at, |n: DateTime<Utc>| n.min(at)));
+                    pass.next_change =
+                        Some(pass.next_change.map_or(at, |n: DateTime<Utc>| n.min(at)));
                 }
             }
             if due {
@@ -369,7 +371,17 @@ impl Engine {
             if reading.state == row.state {
                 continue;
             }
-            announce(&mut tx, state, &loaded.incident, &loaded.accounts, clock, row, &reading, now).await?;
+            announce(
+                &mut tx,
+                state,
+                &loaded.incident,
+                &loaded.accounts,
+                clock,
+                row,
+                &reading,
+                now,
+            )
+            .await?;
             alerted |= reading.state.alerts();
             clock.announced = reading.state;
             wrote = true;
@@ -388,7 +400,10 @@ impl Engine {
             .clocks
             .into_iter()
             .map(|(clock, _)| clock)
-            .filter(|c| !matches!(c.announced, ClockState::Met | ClockState::Missed) || matches!(c.run.halt, Halt::Running))
+            .filter(|c| {
+                !matches!(c.announced, ClockState::Met | ClockState::Missed)
+                    || matches!(c.run.halt, Halt::Running)
+            })
             .collect();
         self.track(id, still_changing);
         Ok(())
@@ -399,7 +414,8 @@ impl Engine {
     pub async fn run(mut self, state: AppState, stop: impl Future<Output = ()>) {
         let mut changes = state.live.incident_changes();
         tokio::pin!(stop);
-        let mut backlog: HashSet<IncidentId> = match repo::incidents_to_watch(state.db.pool()).await {
+        let mut backlog: HashSet<IncidentId> = match repo::incidents_to_watch(state.db.pool()).await
+        {
             Ok(ids) => ids.into_iter().collect(),
             Err(err) => {
                 tracing::error!("SLA engine cannot list incidents: {err}");
@@ -510,8 +526,14 @@ fn describe(clock: &LiveClock, reading: &Reading) -> String {
         ClockState::OnTrack => format!("{what} is running: {left} of {target}."),
         ClockState::AtRisk => format!("{what} is at risk: {left} of {target}."),
         ClockState::Breached => format!("{what} is breached: the {target} target has passed."),
-        ClockState::Met => format!("{what} was met in {} of {target}.", hours_minutes(reading.used)),
-        ClockState::Missed => format!("{what} was missed: {} against {target}.", hours_minutes(reading.used)),
+        ClockState::Met => format!(
+            "{what} was met in {} of {target}.",
+            hours_minutes(reading.used)
+        ),
+        ClockState::Missed => format!(
+            "{what} was missed: {} against {target}.",
+            hours_minutes(reading.used)
+        ),
         ClockState::Paused => format!("{what} is paused with {left}."),
     }
 }
@@ -629,8 +651,11 @@ mod tests {
             (at("2026-11-27T11:00:00Z"), Resolved),
             (at("2026-11-27T12:00:00Z"), Investigating),
         ];
-        let (response, resolution) =
-            runs(&incident(Investigating, Some("2026-11-27T10:20:00Z")), &history, &[]);
+        let (response, resolution) = runs(
+            &incident(Investigating, Some("2026-11-27T10:20:00Z")),
+            &history,
+            &[],
+        );
         assert_eq!(
             response,
             ClockRun {
@@ -656,8 +681,20 @@ mod tests {
         let history = [(at("2026-11-27T10:30:00Z"), Monitoring)];
         let (response, resolution) = runs(&incident(Monitoring, None), &history, &[Monitoring]);
         let until_pause = vec![(at("2026-11-27T10:00:00Z"), Some(at("2026-11-27T10:30:00Z")))];
-        assert_eq!(response, ClockRun { spans: until_pause.clone(), halt: Halt::Paused });
-        assert_eq!(resolution, ClockRun { spans: until_pause, halt: Halt::Paused });
+        assert_eq!(
+            response,
+            ClockRun {
+                spans: until_pause.clone(),
+                halt: Halt::Paused
+            }
+        );
+        assert_eq!(
+            resolution,
+            ClockRun {
+                spans: until_pause,
+                halt: Halt::Paused
+            }
+        );
         // Without the pause rule, monitoring counts.
         let (_, counting) = runs(&incident(Monitoring, None), &history, &[]);
         assert_eq!(counting.spans, vec![(at("2026-11-27T10:00:00Z"), None)]);
@@ -680,14 +717,27 @@ mod tests {
             Tier::Enterprise,
             ClockKind::Resolution,
             ("Enterprise".into(), 1),
-            ClockTerms { target: Duration::hours(4), at_risk_percent: 75, calendar: Calendar::AlwaysOn },
-            ClockRun { spans: vec![(at("2026-11-27T10:00:00Z"), None)], halt: Halt::Running },
+            ClockTerms {
+                target: Duration::hours(4),
+                at_risk_percent: 75,
+                calendar: Calendar::AlwaysOn,
+            },
+            ClockRun {
+                spans: vec![(at("2026-11-27T10:00:00Z"), None)],
+                halt: Halt::Running,
+            },
             ClockState::OnTrack,
         );
         let reading = clock.read(at("2026-11-27T13:30:00Z"));
         assert_eq!(reading.state, ClockState::AtRisk);
-        assert_eq!(describe(&clock, &reading), "Resolution SLA for Acme Corp is at risk: 30 min left of 4 h.");
+        assert_eq!(
+            describe(&clock, &reading),
+            "Resolution SLA for Acme Corp is at risk: 30 min left of 4 h."
+        );
         let view = clock.view(&reading, at("2026-11-27T13:30:00Z"));
-        assert_eq!((view.remaining_secs, view.flowing, view.turn_at), (1800, true, None));
+        assert_eq!(
+            (view.remaining_secs, view.flowing, view.turn_at),
+            (1800, true, None)
+        );
     }
 }

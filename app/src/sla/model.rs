@@ -174,7 +174,12 @@ pub fn tightest_first(clocks: &mut [SlaClock]) {
             c.state,
             ClockState::OnTrack | ClockState::AtRisk | ClockState::Breached
         );
-        (!running, c.remaining_secs, c.account.clone(), c.kind.as_str())
+        (
+            !running,
+            c.remaining_secs,
+            c.account.clone(),
+            c.kind.as_str(),
+        )
     });
 }
 

@@ -101,7 +101,9 @@ impl PolicyTerms {
             ("P3", self.targets.p3),
         ] {
             if t.response_min == 0 || t.resolution_min == 0 || t.update_min == 0 {
-                return Err(format!("{severity}: every target must be at least 1 minute"));
+                return Err(format!(
+                    "{severity}: every target must be at least 1 minute"
+                ));
             }
             if t.response_min > t.resolution_min {
                 return Err(format!(
@@ -122,9 +124,9 @@ impl PolicyTerms {
                 close,
                 holidays,
             } => {
-                let zone: chrono_tz::Tz = zone
-                    .parse()
-                    .map_err(|_| format!("Unknown time zone {zone:?} (use an IANA name such as Europe/London)"))?;
+                let zone: chrono_tz::Tz = zone.parse().map_err(|_| {
+                    format!("Unknown time zone {zone:?} (use an IANA name such as Europe/London)")
+                })?;
                 let days = weekdays
                     .iter()
                     .map(|d| {
@@ -188,13 +190,18 @@ mod tests {
 
     #[test]
     fn a_p1_resolution_clock_runs_against_four_hours() {
-        let policy = terms(&format!(r#"{{{TARGETS}, "calendar": {{"kind": "always"}}}}"#))
-            .compile()
-            .unwrap();
+        let policy = terms(&format!(
+            r#"{{{TARGETS}, "calendar": {{"kind": "always"}}}}"#
+        ))
+        .compile()
+        .unwrap();
         let clock = policy.terms(Severity::P1, ClockKind::Resolution);
         assert_eq!(clock.target, Duration::hours(4));
         assert_eq!(clock.at_risk_percent, 75);
-        assert_eq!(policy.terms(Severity::P2, ClockKind::Response).target, Duration::hours(1));
+        assert_eq!(
+            policy.terms(Severity::P2, ClockKind::Response).target,
+            Duration::hours(1)
+        );
     }
 
     #[test]
@@ -206,12 +213,21 @@ mod tests {
             .compile()
         };
         assert!(office("America/New_York", "09:00").is_ok());
-        assert!(office("Mars/Olympus", "09:00").unwrap_err().contains("Mars/Olympus"));
+        assert!(office("Mars/Olympus", "09:00")
+            .unwrap_err()
+            .contains("Mars/Olympus"));
         assert!(office("UTC", "9am").unwrap_err().contains("9am"));
-        assert!(office("UTC", "18:00").unwrap_err().contains("before closing"));
-        let mut bad = terms(&format!(r#"{{{TARGETS}, "calendar": {{"kind": "always"}}}}"#));
+        assert!(office("UTC", "18:00")
+            .unwrap_err()
+            .contains("before closing"));
+        let mut bad = terms(&format!(
+            r#"{{{TARGETS}, "calendar": {{"kind": "always"}}}}"#
+        ));
         bad.targets.p2.response_min = 600;
-        assert!(bad.compile().unwrap_err().starts_with("P2: the response target"));
+        assert!(bad
+            .compile()
+            .unwrap_err()
+            .starts_with("P2: the response target"));
         bad.targets.p2.response_min = 60;
         bad.at_risk_percent = 100;
         assert!(bad.compile().unwrap_err().contains("at_risk_percent"));
