@@ -102,6 +102,7 @@ pub async fn declare_incident(
     };
     let (incident, _) = write_entry(&mut tx, id, entry, now, "incident.declared").await?;
     notify_service::notify_owners(&mut tx, &state.public_url, &incident, &systems, now).await?;
+    crate::sla::engine::start_clocks(&mut tx, id, now).await?;
     tx.commit().await?;
     state.outbox.notify_one();
     state.live.notify_incident(id);
@@ -239,6 +240,7 @@ pub async fn change_incident(
             now,
         )
         .await?;
+        crate::sla::engine::start_clocks(&mut tx, id, now).await?;
     }
     tx.commit().await?;
     state.outbox.notify_one();

@@ -270,6 +270,25 @@ async fn load(
     }))
 }
 
+/// Starts the clocks of impacted accounts that have none yet, inside the
+/// transaction that declared the incident or changed its impact (so a page read
+/// after it shows them). The engine starts any still missing when it settles.
+pub async fn start_clocks(
+    conn: &mut AnyConnection,
+    id: IncidentId,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let rows = repo::clock_rows(&mut *conn, id).await?;
+    for account in repo::impacted_accounts(&mut *conn, id).await? {
+        for kind in ClockKind::ALL {
+            if !rows.iter().any(|r| r.account_id == account.account_id && r.kind == kind) {
+                repo::insert_clock(&mut *conn, id, &account, kind, now).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The incident's clocks read now, tightest first (for pages and the API).
 pub async fn incident_clocks(state: &AppState, id: IncidentId) -> Result<Vec<SlaClock>, AppError> {
     let mut conn = state.db.pool().acquire().await?;

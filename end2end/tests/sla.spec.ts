@@ -1,0 +1,64 @@
+import { expect, test } from "../fixtures";
+
+// The war room's SLA clocks: each impacted account's response and resolution clock,
+// tightest first, counting down by the second and changing state live when the
+// server's state changes (no reload).
+
+const stamp = () => Date.now().toString(36);
+
+test("the war room shows an enterprise account's clocks, tightest first", async ({ page, request }) => {
+  const slug = `acme-${stamp()}`;
+  const account = await request.post("/api/v1/accounts", {
+    data: { slug, name: `Acme ${slug}`, tier: "enterprise" },
+  });
+  expect(account.status()).toBe(201);
+  const declared = await request.post("/api/v1/incidents", {
+    data: { title: `Checkout down ${slug}`, severity: "P1", accounts: [slug] },
+  });
+  expect(declared.status()).toBe(201);
+  const key = (await declared.json()).key;
+
+  await page.goto(`/incidents/${key}`);
+  const clocks = page.locator("#sla .sla-clock");
+  await expect(clocks).toHaveCount(2);
+  // P1 on the enterprise policy: 15 min to respond, 4 h to resolve.
+  await expect(clocks.nth(0)).toHaveAttribute("data-kind", "response");
+  await expect(clocks.nth(0)).toHaveAttribute("data-state", "on_track");
+  await expect(clocks.nth(0).locator(".sla-left")).toContainText(/1[45] min left/);
+  await expect(clocks.nth(1)).toHaveAttribute("data-kind", "resolution");
+  await expect(clocks.nth(1).locator(".sla-terms")).toContainText("of 4 h 00 min · Enterprise 24x7 v1");
+});
+
+test("the countdown ticks and the state changes without a reload", async ({ page, request, javaScriptEnabled }) => {
+  test.skip(!javaScriptEnabled, "live updates need JavaScript");
+  const slug = `globex-${stamp()}`;
+  const account = await request.post("/api/v1/accounts", {
+    data: { slug, name: `Globex ${slug}`, tier: "enterprise" },
+  });
+  expect(account.status()).toBe(201);
+  const declared = await request.post("/api/v1/incidents", {
+    data: { title: `Sync stalled ${slug}`, severity: "P1", accounts: [slug] },
+  });
+  const key = (await declared.json()).key;
+
+  await page.goto(`/incidents/${key}`);
+  await expect(page.locator("#live-state")).toHaveText("Live");
+  const response = page.locator(`#sla .sla-clock[data-kind="response"]`);
+  // Seconds tick: the line changes while nothing is reloaded.
+  await page.clock.install();
+  const before = await response.locator(".sla-left").textContent();
+  await page.clock.runFor(61_000);
+  await expect(response.locator(".sla-left")).not.toHaveText(before ?? "");
+
+  // The first engineering update acknowledges the incident: the response clock is
+  // met, on this page, without a reload.
+  await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+  const posted = await request.post(`/api/v1/incidents/${key}/timeline`, {
+    data: { body: "Looking at the sync workers" },
+  });
+  expect(posted.status()).toBe(201);
+  await expect(response).toHaveAttribute("data-state", "met");
+  await expect(response.locator(".sla-state")).toHaveText("met");
+  await expect(page.locator("#timeline .entry", { hasText: "Response on track → met" })).toHaveCount(1);
+  expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+});
