@@ -15,6 +15,7 @@ use std::time::Instant;
 for_each_backend!(
     a_p1_is_at_risk_at_three_and_a_half_hours_and_breached_at_four_once_across_a_restart,
     war_room_viewers_hear_a_clock_change_live,
+    a_revised_policy_applies_to_new_clocks_while_running_ones_keep_theirs,
 );
 
 /// A payments team led by Dana, and Acme (enterprise, CSM Priya).
@@ -266,4 +267,102 @@ async fn war_room_viewers_hear_a_clock_change_live(backend: Backend) {
     };
     assert_eq!(event["payload"]["entry"]["clock"], "response");
     assert_eq!(event["payload"]["entry"]["to"], "at_risk");
+}
+
+async fn put(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
+    let response = app
+        .client
+        .put(app.url(&format!("/api/v1{path}")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn a_revised_policy_applies_to_new_clocks_while_running_ones_keep_theirs(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    catalog(&app).await;
+    let (status, policies) = app.get("/sla/policies").await;
+    assert_eq!(status, 200, "{policies}");
+    let enterprise = policies
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["slug"] == "enterprise-24x7")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (enterprise["version"].as_i64(), &enterprise["default_for"]),
+        (Some(1), &json!(["enterprise"]))
+    );
+    let running = declare_p1_for_acme(&app).await;
+
+    // P1 resolution down to 2 h: version 2.
+    let mut terms = enterprise["terms"].clone();
+    terms["targets"]["P1"]["resolution_min"] = json!(120);
+    let (status, revised) = put(
+        &app,
+        "/sla/policies/enterprise-24x7",
+        json!({"terms": terms}),
+    )
+    .await;
+    assert_eq!(status, 200, "{revised}");
+    assert_eq!(revised["version"], 2);
+    let later = declare_p1_for_acme(&app).await;
+    let kept = clock(&app, &running, "resolution").await;
+    assert_eq!(
+        (
+            kept["target_secs"].as_i64(),
+            kept["policy_version"].as_i64()
+        ),
+        (Some(4 * 3600), Some(1))
+    );
+    let new = clock(&app, &later, "resolution").await;
+    assert_eq!(
+        (new["target_secs"].as_i64(), new["policy_version"].as_i64()),
+        (Some(2 * 3600), Some(2))
+    );
+
+    // Bad terms are refused, naming the problem; nothing changes.
+    terms["calendar"] = json!({"kind": "business_hours", "zone": "Mars/Olympus", "weekdays": ["Mon"], "open": "09:00", "close": "17:00"});
+    let (status, refused) = put(
+        &app,
+        "/sla/policies/enterprise-24x7",
+        json!({"terms": terms}),
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["error"]["fields"]["terms"]
+            .as_str()
+            .unwrap()
+            .contains("Mars/Olympus"),
+        "{refused}"
+    );
+    let (_, policies) = app.get("/sla/policies").await;
+    assert!(policies
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["slug"] == "enterprise-24x7" && p["version"] == 2));
+
+    // Acme's own contract: office hours. Its next incident runs on it.
+    let (status, refused) = put(&app, "/accounts/acme/sla-policy", json!({"policy": "gold"})).await;
+    assert_eq!(status, 422, "{refused}");
+    let (status, _) = put(
+        &app,
+        "/accounts/acme/sla-policy",
+        json!({"policy": "business-hours"}),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let contract = declare_p1_for_acme(&app).await;
+    let resolution = clock(&app, &contract, "resolution").await;
+    assert_eq!(resolution["policy"], "Business hours (Mon-Fri 09-17 UTC)");
+    assert_eq!(resolution["target_secs"], 8 * 3600);
+    let (status, audit) = app.get("/audit?action=sla_policy.revised").await;
+    assert_eq!(status, 200, "{audit}");
+    assert_eq!(audit.as_array().map(Vec::len), Some(1), "{audit}");
 }

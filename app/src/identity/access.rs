@@ -92,6 +92,13 @@ pub const REST: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/api/v1/incidents/{key}/notifications", Needs(View)),
     ("GET", "/api/v1/incidents/{key}/sla", Needs(View)),
+    ("GET", "/api/v1/sla/policies", Needs(View)),
+    ("PUT", "/api/v1/sla/policies/{slug}", Needs(ManageCatalog)),
+    (
+        "PUT",
+        "/api/v1/accounts/{slug}/sla-policy",
+        Needs(ManageCatalog),
+    ),
     ("GET", "/api/v1/teams", Needs(View)),
     ("POST", "/api/v1/teams", Needs(ManageCatalog)),
     ("POST", "/api/v1/teams/{slug}/members", Needs(ManageCatalog)),

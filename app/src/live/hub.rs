@@ -72,8 +72,9 @@ pub struct Hub {
     feeds: Arc<Mutex<HashMap<IncidentId, Arc<Feed>>>>,
     /// Notices for the incident list's viewers.
     list: broadcast::Sender<Arc<Frame>>,
-    /// The same notices for the server's own followers (the SLA engine).
-    changes: broadcast::Sender<IncidentId>,
+    /// The same notices for the server's own followers (the SLA engine); `None`
+    /// when notices may have been missed and any incident may have changed.
+    changes: broadcast::Sender<Option<IncidentId>>,
     /// Following other replicas: this server hears its own changes back from them.
     replicated: Arc<std::sync::atomic::AtomicBool>,
     capacity: usize,
@@ -169,8 +170,9 @@ impl Hub {
     }
 
     /// Incidents declared or changed from now on (here or on another replica), for
-    /// the server's own work that depends on them.
-    pub fn incident_changes(&self) -> broadcast::Receiver<IncidentId> {
+    /// the server's own work that depends on them; `None` means notices may have
+    /// been missed (while not yet, or no longer, following the other replicas).
+    pub fn incident_changes(&self) -> broadcast::Receiver<Option<IncidentId>> {
         self.changes.subscribe()
     }
 
@@ -214,7 +216,7 @@ impl Hub {
     }
 
     fn tell_list(&self, id: IncidentId) {
-        let _ = self.changes.send(id);
+        let _ = self.changes.send(Some(id));
         if self.list.receiver_count() > 0 {
             send_notice(
                 &self.list,
@@ -393,6 +395,7 @@ impl Hub {
 
     /// Checks every watched incident for events not yet sent.
     fn catch_up_all(&self) {
+        let _ = self.changes.send(None);
         let ids: Vec<IncidentId> = {
             let feeds = self.feeds.lock().unwrap_or_else(|e| e.into_inner());
             feeds.keys().copied().collect()

@@ -35,6 +35,7 @@ use sqlx::AnyConnection;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
+use tokio::sync::broadcast::error::RecvError;
 
 /// One clock as the engine keeps it between passes.
 #[derive(Debug, Clone)]
@@ -281,7 +282,10 @@ pub async fn start_clocks(
     let rows = repo::clock_rows(&mut *conn, id).await?;
     for account in repo::impacted_accounts(&mut *conn, id).await? {
         for kind in ClockKind::ALL {
-            if !rows.iter().any(|r| r.account_id == account.account_id && r.kind == kind) {
+            if !rows
+                .iter()
+                .any(|r| r.account_id == account.account_id && r.kind == kind)
+            {
                 repo::insert_clock(&mut *conn, id, &account, kind, now).await?;
             }
         }
@@ -466,21 +470,31 @@ impl Engine {
             tokio::select! {
                 () = &mut stop => return,
                 () = sleep => {}
-                changed = changes.recv() => match changed {
-                    Ok(id) => {
-                        backlog.insert(id);
-                        while let Ok(id) = changes.try_recv() {
-                            backlog.insert(id);
+                changed = changes.recv() => {
+                    let mut missed = false;
+                    let mut next = changed;
+                    loop {
+                        match next {
+                            Ok(Some(id)) => {
+                                backlog.insert(id);
+                            }
+                            Ok(None) | Err(RecvError::Lagged(_)) => missed = true,
+                            Err(RecvError::Closed) => return,
+                        }
+                        match changes.try_recv() {
+                            Ok(change) => next = Ok(change),
+                            Err(_) => break,
                         }
                     }
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    if missed {
+                        // Any incident may have changed: look at every one again.
                         backlog.extend(self.incidents.keys().copied());
-                        if let Ok(ids) = repo::incidents_to_watch(state.db.pool()).await {
-                            backlog.extend(ids);
+                        match repo::incidents_to_watch(state.db.pool()).await {
+                            Ok(ids) => backlog.extend(ids),
+                            Err(err) => tracing::error!("SLA engine cannot list incidents: {err}"),
                         }
                     }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                },
+                }
             }
         }
     }

@@ -21,3 +21,5 @@ pub mod engine;
 pub mod policy;
 #[cfg(feature = "ssr")]
 pub mod repo;
+#[cfg(feature = "ssr")]
+pub mod service;

@@ -1,16 +1,24 @@
-//! SLA clocks of an incident.
+//! SLA clocks of an incident, and the policies they run on.
 
-use super::{ApiError, ErrorBody};
+use super::{Actor, ApiError, ApiJson, ErrorBody};
 use app::error::AppError;
+use app::identity::service::Client;
 use app::incidents::model::IncidentId;
 use app::sla::model::SlaClock;
+use app::sla::service::{self, AccountPolicyChoice, PolicyRevision, PolicySummary};
 use app::state::AppState;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Extension;
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(incident_sla))
+    OpenApiRouter::new()
+        .routes(routes!(incident_sla))
+        .routes(routes!(list_policies))
+        .routes(routes!(revise_policy))
+        .routes(routes!(set_account_policy))
 }
 
 #[utoipa::path(get, path = "/incidents/{key}/sla", tag = "sla", params(("key" = String, Path, description = "Incident key, e.g. INC-42")),
@@ -22,4 +30,43 @@ async fn incident_sla(
 ) -> Result<Json<Vec<SlaClock>>, ApiError> {
     let id = IncidentId::from_key(&key).ok_or_else(|| AppError::NotFound(key.clone()))?;
     Ok(Json(app::sla::engine::incident_clocks(&state, id).await?))
+}
+
+#[utoipa::path(get, path = "/sla/policies", tag = "sla",
+    responses((status = 200, description = "Every SLA policy at its current version", body = Vec<PolicySummary>)))]
+async fn list_policies(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<PolicySummary>>, ApiError> {
+    Ok(Json(service::list_policies(&state).await?))
+}
+
+/// New terms become the policy's next version; running clocks keep theirs. Audited.
+#[utoipa::path(put, path = "/sla/policies/{slug}", tag = "sla",
+    params(("slug" = String, Path, description = "Policy slug")), request_body = PolicyRevision,
+    responses((status = 200, body = PolicySummary), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn revise_policy(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Extension(client): Extension<Client>,
+    Path(slug): Path<String>,
+    ApiJson(input): ApiJson<PolicyRevision>,
+) -> Result<Json<PolicySummary>, ApiError> {
+    Ok(Json(
+        service::revise_policy(&state, (&actor, &client), &slug, &input).await?,
+    ))
+}
+
+/// An account's own contract policy (`null`: its tier's default). Audited.
+#[utoipa::path(put, path = "/accounts/{slug}/sla-policy", tag = "sla",
+    params(("slug" = String, Path, description = "Account slug")), request_body = AccountPolicyChoice,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_account_policy(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Extension(client): Extension<Client>,
+    Path(slug): Path<String>,
+    ApiJson(input): ApiJson<AccountPolicyChoice>,
+) -> Result<StatusCode, ApiError> {
+    service::set_account_policy(&state, (&actor, &client), &slug, &input).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,0 +1,165 @@
+//! SLA policies: listing them, revising their terms (a new version; running clocks
+//! keep the version they started with) and giving an account its own contract.
+
+use super::policy::PolicyTerms;
+use crate::error::{AppError, Invalid};
+use crate::identity::model::User;
+use crate::identity::service::{audit_change, Client};
+use crate::state::AppState;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::Row;
+
+/// A policy at its current version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PolicySummary {
+    pub slug: String,
+    pub name: String,
+    pub version: i64,
+    pub terms: PolicyTerms,
+    /// Tiers whose accounts get this policy unless they have their own.
+    pub default_for: Vec<String>,
+}
+
+/// New terms for a policy.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyRevision {
+    pub terms: PolicyTerms,
+}
+
+/// Which policy an account's clocks use: `null` for its tier's default.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountPolicyChoice {
+    pub policy: Option<String>,
+}
+
+pub async fn list_policies(state: &AppState) -> Result<Vec<PolicySummary>, AppError> {
+    let rows = sqlx::query(
+        "SELECT p.id, p.slug, p.name, p.current_version, v.terms FROM sla_policies p \
+         JOIN sla_policy_versions v ON v.policy_id = p.id AND v.version = p.current_version \
+         ORDER BY p.slug",
+    )
+    .fetch_all(state.db.pool())
+    .await?;
+    let tiers = sqlx::query("SELECT tier, policy_id FROM sla_tier_policies ORDER BY tier")
+        .fetch_all(state.db.pool())
+        .await?;
+    let mut policies = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: i64 = row.try_get("id")?;
+        let terms: String = row.try_get("terms")?;
+        policies.push(PolicySummary {
+            slug: row.try_get("slug")?,
+            name: row.try_get("name")?,
+            version: row.try_get("current_version")?,
+            terms: serde_json::from_str(&terms)
+                .map_err(|e| AppError::internal("stored SLA policy", e))?,
+            default_for: tiers
+                .iter()
+                .filter(|t| t.try_get::<i64, _>("policy_id").ok() == Some(id))
+                .filter_map(|t| t.try_get::<String, _>("tier").ok())
+                .collect(),
+        });
+    }
+    Ok(policies)
+}
+
+/// Stores new terms as the policy's next version. Clocks already running keep
+/// theirs; clocks started from now on use these.
+pub async fn revise_policy(
+    state: &AppState,
+    by: (&User, &Client),
+    slug: &str,
+    revision: &PolicyRevision,
+) -> Result<PolicySummary, AppError> {
+    if let Err(why) = revision.terms.compile() {
+        let mut invalid = Invalid::default();
+        invalid.add("terms", why);
+        return Err(AppError::Invalid(invalid));
+    }
+    let terms =
+        serde_json::to_string(&revision.terms).map_err(|e| AppError::internal("SLA terms", e))?;
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let found: Option<(i64, i64)> =
+        sqlx::query_as("SELECT id, current_version FROM sla_policies WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((id, current)) = found else {
+        return Err(AppError::NotFound(format!("SLA policy {slug}")));
+    };
+    let version = current + 1;
+    sqlx::query(
+        "INSERT INTO sla_policy_versions (policy_id, version, terms, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(&terms)
+    .bind(&by.0.display_name)
+    .bind(crate::db::millis(now))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE sla_policies SET current_version = $2 WHERE id = $1")
+        .bind(id)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+    let detail = json!({ "version": version, "terms": revision.terms });
+    audit_change(&mut tx, by, ("sla_policy.revised", slug), detail, now).await?;
+    tx.commit().await?;
+    list_policies(state)
+        .await?
+        .into_iter()
+        .find(|p| p.slug == slug)
+        .ok_or_else(|| AppError::internal("revise SLA policy", "revised policy not found"))
+}
+
+/// Gives an account its own contract policy, or back its tier's default. Clocks
+/// already running keep their policy.
+pub async fn set_account_policy(
+    state: &AppState,
+    by: (&User, &Client),
+    account: &str,
+    choice: &AccountPolicyChoice,
+) -> Result<(), AppError> {
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    let policy: Option<i64> = match &choice.policy {
+        Some(slug) => {
+            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM sla_policies WHERE slug = $1")
+                .bind(slug)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(id) = id else {
+                let mut invalid = Invalid::default();
+                invalid.add("policy", format!("No SLA policy is called {slug:?}"));
+                return Err(AppError::Invalid(invalid));
+            };
+            Some(id)
+        }
+        None => None,
+    };
+    let updated = sqlx::query("UPDATE accounts SET sla_policy_id = $2 WHERE slug = $1")
+        .bind(account)
+        .bind(policy)
+        .execute(&mut *tx)
+        .await?;
+    if updated.rows_affected() == 0 {
+        return Err(AppError::NotFound(format!("account {account}")));
+    }
+    let detail = json!({ "policy": choice.policy });
+    audit_change(
+        &mut tx,
+        by,
+        ("account.sla_policy_set", account),
+        detail,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
