@@ -178,9 +178,13 @@ pub fn runs(
     (response, resolution)
 }
 
-/// Compiled policy versions, read once.
+/// A policy version's name and compiled terms.
+type NamedPolicy = Arc<(String, Policy)>;
+
+/// Compiled policy versions by (policy, version), read once; `None` for a version
+/// that is missing or invalid.
 #[derive(Debug, Default)]
-pub struct Policies(HashMap<(i64, i64), Option<Arc<(String, Policy)>>>);
+pub struct Policies(HashMap<(i64, i64), Option<NamedPolicy>>);
 
 impl Policies {
     async fn get(
@@ -188,7 +192,7 @@ impl Policies {
         conn: &mut AnyConnection,
         id: i64,
         version: i64,
-    ) -> Result<Option<Arc<(String, Policy)>>, sqlx::Error> {
+    ) -> Result<Option<NamedPolicy>, sqlx::Error> {
         if let Some(found) = self.0.get(&(id, version)) {
             return Ok(found.clone());
         }
