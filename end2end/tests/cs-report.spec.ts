@@ -2,7 +2,8 @@ import { expect, test } from "../fixtures";
 import { authFile } from "../people";
 
 // A CSM reports a customer problem for two enterprise accounts; an engineer works it
-// from a phone through to resolved; the timeline keeps every step with its author.
+// from a phone through to resolved; the timeline keeps every step with its author,
+// and each account's SLA clocks say when they were met.
 test("a CSM report is worked to resolved from a 360 px phone", async ({ browser, request, javaScriptEnabled }) => {
   const suffix = `${Date.now().toString(36)}${javaScriptEnabled ? "j" : "n"}`;
   for (const [slug, tier] of [
@@ -40,7 +41,8 @@ test("a CSM report is worked to resolved from a 360 px phone", async ({ browser,
     await expect(phone.locator("body")).toHaveAttribute("data-hydrated", "true");
   }
   await expect(phone.getByRole("heading", { level: 1 })).toHaveText(title);
-  const entries = phone.locator("#timeline .entry");
+  // People's entries and status changes; the SLA clocks' own entries are checked last.
+  const entries = phone.locator("#timeline .entry:not(.entry-sla)");
   const post = phone.locator("#post-form");
   await post.getByLabel("What happened").fill("Export worker queue is stuck behind a **poison message**.");
   await post.getByRole("button", { name: "Post" }).click();
@@ -58,7 +60,7 @@ test("a CSM report is worked to resolved from a 360 px phone", async ({ browser,
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
 
-  expect(await phone.locator("#timeline .entry-author").allInnerTexts()).toEqual([
+  expect(await entries.locator(".entry-author").allInnerTexts()).toEqual([
     "Priya Raman",
     "Sam Okafor",
     "Sam Okafor",
@@ -66,12 +68,30 @@ test("a CSM report is worked to resolved from a 360 px phone", async ({ browser,
     "Sam Okafor",
     "Sam Okafor",
   ]);
-  expect(await phone.locator("#timeline .entry-detail").allInnerTexts()).toEqual([
+  expect(await entries.locator(".entry-detail").allInnerTexts()).toEqual([
     "Declared as P2",
     "investigating → identified",
     "identified → fixing",
     "fixing → monitoring",
     "monitoring → resolved",
   ]);
+
+  // Both enterprise accounts' clocks: response met at the first update, resolution
+  // at resolved (the engine writes them just after; a reload shows them without JS).
+  const sla = phone.locator("#timeline .entry-sla .entry-detail");
+  await expect
+    .poll(async () => {
+      await phone.reload();
+      return (await sla.allInnerTexts()).sort();
+    })
+    .toEqual(
+      [
+        `acme-${suffix}: Response on track → met`,
+        `acme-${suffix}: Resolution on track → met`,
+        `globex-${suffix}: Response on track → met`,
+        `globex-${suffix}: Resolution on track → met`,
+      ].sort(),
+    );
+  await expect(phone.locator(`#sla .sla-clock[data-state="met"]`)).toHaveCount(4);
   await phone.close();
 });
