@@ -70,6 +70,7 @@ pub fn App() -> impl IntoView {
                 <A href="/" attr:class="brand">"Sitrep"</A>
                 <nav class="topnav">
                     <A href="/">"Incidents"</A>
+                    <A href="/sla">"SLA"</A>
                     <identity::pages::UserMenu/>
                 </nav>
             </header>
@@ -78,6 +79,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <p class="card">"Page not found."</p> }>
                     <Route path=path!("/") view=incidents::IncidentListPage ssr=SsrMode::Async/>
                     <Route path=path!("/report") view=incidents::ReportPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sla") view=sla::board_page::SlaBoardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sla/reports") view=sla::report_page::SlaReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:key") view=incidents::IncidentPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalog") view=catalog::CatalogPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=identity::pages::AuditPage ssr=SsrMode::Async/>

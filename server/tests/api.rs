@@ -821,6 +821,8 @@ async fn openapi_document_lists_every_route(backend: Backend) {
         "PUT /api/v1/accounts/{slug}/sla-policy",
         "GET /api/v1/incidents/{key}/sla",
         "GET /api/v1/sla/policies",
+        "GET /api/v1/sla/report",
+        "GET /api/v1/sla/board",
         "PUT /api/v1/sla/policies/{slug}",
         "GET /api/v1/openapi.json",
         "GET /api/v1/live",

@@ -16,6 +16,7 @@ for_each_backend!(
     a_p1_is_at_risk_at_three_and_a_half_hours_and_breached_at_four_once_across_a_restart,
     war_room_viewers_hear_a_clock_change_live,
     a_revised_policy_applies_to_new_clocks_while_running_ones_keep_theirs,
+    the_board_sorts_running_clocks_and_the_report_counts_met_and_missed,
 );
 
 /// A payments team led by Dana, and Acme (enterprise, CSM Priya).
@@ -365,4 +366,159 @@ async fn a_revised_policy_applies_to_new_clocks_while_running_ones_keep_theirs(b
     let (status, audit) = app.get("/audit?action=sla_policy.revised").await;
     assert_eq!(status, 200, "{audit}");
     assert_eq!(audit.as_array().map(Vec::len), Some(1), "{audit}");
+}
+
+async fn the_board_sorts_running_clocks_and_the_report_counts_met_and_missed(backend: Backend) {
+    let time = Arc::new(ManualClock::new(Utc::now()));
+    let options = Options {
+        clock: Some(time.clone()),
+        ..Options::default()
+    };
+    let app = TestApp::spawn_with(backend, options).await;
+    catalog(&app).await;
+    let (status, account) = app
+        .post(
+            "/accounts",
+            json!({"slug": "initech", "name": "Initech", "tier": "enterprise"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{account}");
+    // A P1 for Acme (acknowledged at once) and, an hour later, a P2 for Initech.
+    let first = declare_p1_for_acme(&app).await;
+    let (status, _) = app
+        .post(
+            &format!("/incidents/{first}/timeline"),
+            json!({"body": "On it"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    time.advance(Duration::hours(1));
+    let (status, second) = app
+        .post(
+            "/incidents",
+            json!({"title": "Slow reports", "severity": "P2", "accounts": ["initech"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{second}");
+    let second = second["key"].as_str().unwrap().to_owned();
+
+    // Tightest first: Initech's response (1 h target, just started) is ahead of
+    // Acme's resolution (3 h left); Acme's met response is not on the board.
+    let (status, board) = app.get("/sla/board").await;
+    assert_eq!(status, 200, "{board}");
+    let rows: Vec<(String, String, i64)> = board
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["incident"].as_str().unwrap().to_owned(),
+                r["clock"]["kind"].as_str().unwrap().to_owned(),
+                r["clock"]["remaining_secs"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (second.clone(), "response".into(), 3600),
+            (first.clone(), "resolution".into(), 3 * 3600),
+            (second.clone(), "resolution".into(), 8 * 3600),
+        ]
+    );
+    let (_, filtered) = app.get("/sla/board?severity=P1&team=payments").await;
+    assert_eq!(filtered.as_array().unwrap().len(), 1, "{filtered}");
+    assert_eq!(filtered[0]["incident"], first.as_str());
+    assert_eq!(filtered[0]["teams"], json!(["payments"]));
+    let (_, none) = app.get("/sla/board?tier=business").await;
+    assert_eq!(none, json!([]));
+
+    // Acme resolved in 2 h (met); Initech's response breached (2 h, not acknowledged).
+    time.advance(Duration::hours(1));
+    let (status, _) = app
+        .patch(
+            &format!("/incidents/{first}"),
+            json!({"status": "resolved", "reason": "Fixed"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    wait_for_entry(&app, &first, "resolution", "met").await;
+    wait_for_entry(&app, &second, "response", "breached").await;
+    let since = a_day_before(&time);
+    let (status, report) = app
+        .get(&format!("/sla/report?from={since}&by=account"))
+        .await;
+    assert_eq!(status, 200, "{report}");
+    let row = |group: &str, kind: &str| {
+        report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["group"] == group && r["kind"] == kind)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {group} {kind} row: {report}"))
+    };
+    let acme = row("acme", "resolution");
+    assert_eq!(
+        (
+            acme["met"].as_u64(),
+            acme["missed"].as_u64(),
+            acme["met_percent"].as_f64()
+        ),
+        (Some(1), Some(0), Some(100.0))
+    );
+    assert_eq!(acme["median_secs"], 2 * 3600);
+    let initech = row("initech", "response");
+    assert_eq!(
+        (
+            initech["met"].as_u64(),
+            initech["missed"].as_u64(),
+            initech["met_percent"].as_f64()
+        ),
+        (Some(0), Some(1), Some(0.0))
+    );
+    let initech = row("initech", "resolution");
+    assert_eq!(
+        (initech["open"].as_u64(), initech["met_percent"].clone()),
+        (Some(1), Value::Null)
+    );
+
+    let response = app
+        .client
+        .get(app.url(&format!(
+            "/api/v1/sla/report?from={since}&by=severity&format=csv"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let csv = response.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "severity,clock,met,missed,open,met_percent,median_secs,p90_secs"
+    );
+    assert!(
+        lines.contains(&"P1,resolution,1,0,0,100.0,7200,7200"),
+        "{csv}"
+    );
+    let (status, refused) = app.get("/sla/report?from=last-week").await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["error"]["fields"]["from"]
+            .as_str()
+            .unwrap()
+            .contains("last-week"),
+        "{refused}"
+    );
+}
+
+/// The day before the server's today: the report's start, whatever the hour.
+fn a_day_before(time: &ManualClock) -> String {
+    use app::clock::Clock;
+    (time.now() - Duration::days(1)).date_naive().to_string()
 }

@@ -8,6 +8,7 @@ use crate::catalog::model::Tier;
 use crate::identity::model::{permits, Action};
 use crate::identity::pages::role_resource;
 use crate::live::model::LiveState;
+use crate::sla::panel::Countdown;
 use crate::ui::{ChoiceSelect, LiveBadge, SeverityBadge, StatusBadge, Timestamp};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -38,6 +39,11 @@ pub fn IncidentListPage() -> impl IntoView {
         move || (filters.get(), declare.version().get(), changed.get()),
         |(filters, _, _)| list_incidents(filters),
     );
+    // The tightest SLA clock of each listed incident (the board, unfiltered).
+    let clocks = Resource::new(
+        move || changed.get(),
+        |_| crate::sla::api::get_sla_board(Default::default()),
+    );
     let live_state = RwSignal::new(LiveState::Off);
     #[cfg(feature = "hydrate")]
     crate::live::client::follow_incident_list(live_state, move || changed.update(|n| *n += 1));
@@ -60,6 +66,7 @@ pub fn IncidentListPage() -> impl IntoView {
                 <FilterForm filters/>
                 <Transition fallback=|| view! { <p class="muted">"Loading incidents…"</p> }>
                     {move || Suspend::new(async move {
+                        let tightest = tightest_per_incident(clocks.await.unwrap_or_default());
                         match incidents.await {
                             Ok(list) if list.is_empty() && filtered() => {
                                 view! { <p class="muted">"No incident matches these filters."</p> }.into_any()
@@ -67,7 +74,7 @@ pub fn IncidentListPage() -> impl IntoView {
                             Ok(list) if list.is_empty() => {
                                 view! { <p class="muted">"No incidents yet. Good."</p> }.into_any()
                             }
-                            Ok(list) => view! { <IncidentTable incidents=list/> }.into_any(),
+                            Ok(list) => view! { <IncidentTable incidents=list tightest/> }.into_any(),
                             Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
                         }
                     })}
@@ -137,8 +144,22 @@ fn FilterForm(filters: Memo<ListFilters>) -> impl IntoView {
     }
 }
 
+/// The first (tightest) clock of each incident on the board.
+fn tightest_per_incident(
+    board: Vec<crate::sla::model::BoardClock>,
+) -> std::collections::HashMap<String, crate::sla::model::SlaClock> {
+    let mut tightest = std::collections::HashMap::new();
+    for row in board {
+        tightest.entry(row.incident).or_insert(row.clock);
+    }
+    tightest
+}
+
 #[component]
-fn IncidentTable(incidents: Vec<Incident>) -> impl IntoView {
+fn IncidentTable(
+    incidents: Vec<Incident>,
+    tightest: std::collections::HashMap<String, crate::sla::model::SlaClock>,
+) -> impl IntoView {
     view! {
         <ul class="incident-list" id="incident-list">
             {incidents
@@ -146,6 +167,7 @@ fn IncidentTable(incidents: Vec<Incident>) -> impl IntoView {
                 .map(|incident| {
                     let key = incident.id.key();
                     let data_key = key.clone();
+                    let clock = tightest.get(&key).cloned();
                     let href = format!("/incidents/{key}");
                     view! {
                         <li class="incident-row" data-key=data_key>
@@ -159,6 +181,15 @@ fn IncidentTable(incidents: Vec<Incident>) -> impl IntoView {
                             {incident.impacted_tier.map(|tier| view! {
                                 <span class=format!("badge tier tier-{tier}")>{tier.as_str()}</span>
                             })}
+                            {clock.map(|clock| {
+                                let what = format!("Tightest SLA clock: {} · {}", clock.account_name, clock.kind.label());
+                                let state = clock.state.as_str();
+                                view! {
+                                <span class=format!("sla-chip sla-{state}") data-state=state
+                                    title=what>
+                                    "SLA " <Countdown clock/>
+                                </span>
+                            }})}
                             <Timestamp at=incident.lifecycle.declared_at/>
                         </li>
                     }

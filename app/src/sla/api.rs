@@ -1,6 +1,6 @@
 //! Server functions for SLA clocks.
 
-use super::model::SlaClock;
+use super::model::{BoardClock, BoardFilter, SlaClock};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -11,4 +11,21 @@ pub async fn get_sla(key: String) -> Result<Vec<SlaClock>, AppError> {
     let state = crate::state::AppState::from_context()?;
     let id = IncidentId::from_key(&key).ok_or_else(|| AppError::NotFound(key.clone()))?;
     super::engine::incident_clocks(&state, id).await
+}
+
+/// Every running clock on open incidents that `filter` admits, tightest first.
+#[server(prefix = "/api/fn", endpoint = "get_sla_board")]
+pub async fn get_sla_board(filter: BoardFilter) -> Result<Vec<BoardClock>, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let board = super::engine::open_clocks(&state).await?;
+    Ok(board.into_iter().filter(|row| filter.admits(row)).collect())
+}
+
+/// Compliance per account, tier or severity over a period.
+#[server(prefix = "/api/fn", endpoint = "get_sla_report")]
+pub async fn get_sla_report(
+    query: super::model::ReportQuery,
+) -> Result<super::model::ComplianceReport, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    super::report::compliance(&state, &query).await
 }

@@ -19,7 +19,9 @@
 //!   reads as if the incident had had the new severity all along.
 
 use super::clock::{self, ClockRun, ClockTerms, Halt, Reading};
-use super::model::{remaining_words, tightest_first, ClockKind, ClockState, SlaClock};
+use super::model::{
+    is_open, remaining_words, tightest_first, BoardClock, ClockKind, ClockState, SlaClock,
+};
 use super::policy::Policy;
 use super::repo::{self, AccountPolicy, ClockRow};
 use crate::catalog::model::{Person, Tier};
@@ -295,6 +297,53 @@ pub async fn start_clocks(
         }
     }
     Ok(())
+}
+
+/// Every clock still counting (running or paused) on open incidents, read now,
+/// tightest first, with its incident and the teams owning its systems.
+pub async fn open_clocks(state: &AppState) -> Result<Vec<BoardClock>, AppError> {
+    let mut conn = state.db.pool().acquire().await?;
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM incidents WHERE resolved_at IS NULL ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut policies = Policies::default();
+    let now = state.now();
+    let mut board = Vec::new();
+    for id in ids.into_iter().map(IncidentId) {
+        let Some(loaded) = load(&mut conn, id, &mut policies).await? else {
+            continue;
+        };
+        if loaded.clocks.is_empty() {
+            continue;
+        }
+        let teams = repo::owning_teams(&mut conn, id).await?;
+        for (mut clock, _) in loaded.clocks {
+            let reading = clock.read(now);
+            if !is_open(reading.state) {
+                continue;
+            }
+            board.push(BoardClock {
+                incident: loaded.incident.key.clone(),
+                title: loaded.incident.title.clone(),
+                severity: loaded.incident.severity,
+                teams: teams.clone(),
+                clock: clock.view(&reading, now),
+            });
+        }
+    }
+    board.sort_by(|a, b| {
+        let order = |row: &BoardClock| {
+            (
+                row.clock.state == ClockState::Paused,
+                row.clock.remaining_secs,
+            )
+        };
+        order(a)
+            .cmp(&order(b))
+            .then_with(|| a.incident.cmp(&b.incident))
+    });
+    Ok(board)
 }
 
 /// The incident's clocks read now, tightest first (for pages and the API).

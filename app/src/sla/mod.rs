@@ -8,8 +8,10 @@
 //! change once and sleeps until the next one is due.
 
 pub mod api;
+pub mod board_page;
 pub mod model;
 pub mod panel;
+pub mod report_page;
 
 #[cfg(feature = "ssr")]
 pub mod calendar;
@@ -21,5 +23,7 @@ pub mod engine;
 pub mod policy;
 #[cfg(feature = "ssr")]
 pub mod repo;
+#[cfg(feature = "ssr")]
+pub mod report;
 #[cfg(feature = "ssr")]
 pub mod service;

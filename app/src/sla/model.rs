@@ -146,6 +146,98 @@ impl SlaClock {
     }
 }
 
+/// Which running clocks the SLA board shows (empty: any).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+pub struct BoardFilter {
+    /// enterprise, business or standard.
+    #[serde(default)]
+    pub tier: String,
+    /// Account slug.
+    #[serde(default)]
+    pub account: String,
+    /// P1, P2 or P3.
+    #[serde(default)]
+    pub severity: String,
+    /// Slug of a team owning an affected system.
+    #[serde(default)]
+    pub team: String,
+}
+
+/// A running clock on the SLA board, with its incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BoardClock {
+    pub incident: String,
+    pub title: String,
+    pub severity: crate::incidents::model::Severity,
+    /// Slugs of the teams owning the affected systems.
+    pub teams: Vec<String>,
+    pub clock: SlaClock,
+}
+
+impl BoardFilter {
+    pub fn admits(&self, row: &BoardClock) -> bool {
+        let any_or = |wanted: &str, value: &str| wanted.is_empty() || wanted == value;
+        any_or(&self.tier, row.clock.tier.as_str())
+            && any_or(&self.account, &row.clock.account)
+            && any_or(&self.severity, row.severity.as_str())
+            && (self.team.is_empty() || row.teams.contains(&self.team))
+    }
+}
+
+/// Whether the clock still counts (running or paused), as opposed to met or missed.
+pub fn is_open(state: ClockState) -> bool {
+    !matches!(state, ClockState::Met | ClockState::Missed)
+}
+
+/// What a compliance report covers: incidents that started in [from, to), grouped.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
+pub struct ReportQuery {
+    /// First day (YYYY-MM-DD, UTC); default: 30 days before `to`.
+    #[serde(default)]
+    pub from: String,
+    /// Day after the last (YYYY-MM-DD, UTC); default: tomorrow.
+    #[serde(default)]
+    pub to: String,
+    /// account (default), tier or severity.
+    #[serde(default)]
+    pub by: String,
+    /// json (default) or csv; the API only.
+    #[serde(default)]
+    pub format: String,
+}
+
+/// How one group's clocks of one kind did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ReportRow {
+    /// The account slug, tier or severity.
+    pub group: String,
+    pub kind: ClockKind,
+    /// Stopped within target.
+    pub met: u32,
+    /// Stopped after target, or running past it (breached).
+    pub missed: u32,
+    /// Still running within target (not counted in the percentage).
+    pub open: u32,
+    /// Met out of met + missed; `None` when nothing was decided.
+    pub met_percent: Option<f64>,
+    /// Contract time to respond or resolve, over the stopped clocks.
+    pub median_secs: Option<i64>,
+    pub p90_secs: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ComplianceReport {
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub by: String,
+    pub rows: Vec<ReportRow>,
+}
+
 /// "30 min left", "1 h 05 min left", "12 min over".
 pub fn remaining_words(secs: i64) -> String {
     let (amount, suffix) = if secs >= 0 {
@@ -170,10 +262,7 @@ pub fn remaining_words(secs: i64) -> String {
 /// then halted ones.
 pub fn tightest_first(clocks: &mut [SlaClock]) {
     clocks.sort_by_key(|c| {
-        let running = matches!(
-            c.state,
-            ClockState::OnTrack | ClockState::AtRisk | ClockState::Breached
-        );
+        let running = is_open(c.state) && c.state != ClockState::Paused;
         (
             !running,
             c.remaining_secs,

@@ -2,18 +2,36 @@
 //! with the time left, a progress bar and its state, tightest first, counting down
 //! every second on the server's time as the browser knows it.
 
-use super::model::{remaining_words, SlaClock};
+use super::model::{remaining_words, ClockState, SlaClock};
 use crate::live::now::ServerNow;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
+/// When to read `clock` at: the server's now as the page knows it (rendered on the
+/// server at its own now; ticking every second in the browser).
+fn ticking_now(clock: &SlaClock) -> DateTime<Utc> {
+    use_context::<ServerNow>().map_or(clock.read_at, |now| now.get().max(clock.read_at))
+}
+
+/// "30 min left", counting down.
+#[component]
+pub fn Countdown(clock: SlaClock) -> impl IntoView {
+    view! {
+        <span class="sla-left">{move || remaining_words(clock.remaining_at(ticking_now(&clock)))}</span>
+    }
+}
+
+/// The clock's state as a coloured badge.
+#[component]
+pub fn StateBadge(state: ClockState) -> impl IntoView {
+    view! {
+        <span class=format!("badge sla-state sla-state-{}", state.as_str())>{state.label()}</span>
+    }
+}
+
 #[component]
 pub fn SlaPanel(clocks: Vec<SlaClock>) -> impl IntoView {
-    let now = use_context::<ServerNow>();
-    // Rendered on the server at its own now; ticking in the browser.
-    let at = move |clock: &SlaClock| -> DateTime<Utc> {
-        now.map_or(clock.read_at, |now| now.get().max(clock.read_at))
-    };
+    let at = ticking_now;
     let empty = clocks.is_empty();
     view! {
         <section class="card sla" id="sla" aria-labelledby="sla-heading">
@@ -24,10 +42,6 @@ pub fn SlaPanel(clocks: Vec<SlaClock>) -> impl IntoView {
             <ul class="sla-clocks">
                 {clocks.into_iter().map(|clock| {
                     let state = clock.state;
-                    let left = {
-                        let clock = clock.clone();
-                        move || remaining_words(clock.remaining_at(at(&clock)))
-                    };
                     let used = {
                         let clock = clock.clone();
                         move || clock.percent_used_at(at(&clock))
@@ -46,9 +60,9 @@ pub fn SlaPanel(clocks: Vec<SlaClock>) -> impl IntoView {
                             data-state=state.as_str()>
                             <span class="sla-what">{what}</span>
                             " "
-                            <span class=format!("badge sla-state sla-state-{}", state.as_str())>{state.label()}</span>
+                            <StateBadge state/>
                             " "
-                            <span class="sla-left">{left}</span>
+                            <Countdown clock=clock.clone()/>
                             <progress class="sla-bar" max="100" value=used aria-label="Share of the target used"></progress>
                             <span class="sla-terms muted">{terms}</span>
                         </li>

@@ -238,3 +238,17 @@ pub async fn owning_leads(
         })
         .collect()
 }
+
+/// Slugs of the teams owning the incident's systems.
+pub async fn owning_teams(
+    conn: &mut AnyConnection,
+    incident: IncidentId,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT t.slug FROM incident_systems s JOIN systems y ON y.id = s.system_id \
+         JOIN teams t ON t.id = y.team_id WHERE s.incident_id = $1 ORDER BY t.slug",
+    )
+    .bind(incident.0)
+    .fetch_all(conn)
+    .await
+}

@@ -1,14 +1,16 @@
 //! SLA clocks of an incident, and the policies they run on.
 
-use super::{Actor, ApiError, ApiJson, ErrorBody};
+use super::{Actor, ApiError, ApiJson, ApiQuery, ErrorBody};
 use app::error::AppError;
 use app::identity::service::Client;
 use app::incidents::model::IncidentId;
 use app::sla::model::SlaClock;
+use app::sla::model::{BoardClock, BoardFilter, ComplianceReport, ReportQuery};
 use app::sla::service::{self, AccountPolicyChoice, PolicyRevision, PolicySummary};
 use app::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -19,6 +21,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_policies))
         .routes(routes!(revise_policy))
         .routes(routes!(set_account_policy))
+        .routes(routes!(compliance_report))
+        .routes(routes!(board))
 }
 
 #[utoipa::path(get, path = "/incidents/{key}/sla", tag = "sla", params(("key" = String, Path, description = "Incident key, e.g. INC-42")),
@@ -69,4 +73,48 @@ async fn set_account_policy(
 ) -> Result<StatusCode, ApiError> {
     service::set_account_policy(&state, (&actor, &client), &slug, &input).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Compliance over a period: met/missed per account, tier or severity and clock, with
+/// median and p90 time to respond and resolve (contract time). `format=csv` for CSV.
+#[utoipa::path(get, path = "/sla/report", tag = "sla", params(ReportQuery),
+    responses((status = 200, body = ComplianceReport, description = "JSON, or CSV with format=csv"),
+              (status = 422, body = ErrorBody)))]
+async fn compliance_report(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ReportQuery>,
+) -> Result<Response, ApiError> {
+    let report = app::sla::report::compliance(&state, &query).await?;
+    Ok(match query.format.as_str() {
+        "csv" => (
+            [
+                (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"sla-compliance.csv\"",
+                ),
+            ],
+            app::sla::report::to_csv(&report)?,
+        )
+            .into_response(),
+        "" | "json" => Json(report).into_response(),
+        other => {
+            let mut invalid = app::error::Invalid::default();
+            invalid.add("format", format!("Choose json or csv, not {other:?}"));
+            return Err(AppError::Invalid(invalid).into());
+        }
+    })
+}
+
+/// Every running clock on open incidents, tightest first, optionally filtered.
+#[utoipa::path(get, path = "/sla/board", tag = "sla", params(BoardFilter),
+    responses((status = 200, body = Vec<BoardClock>)))]
+async fn board(
+    State(state): State<AppState>,
+    ApiQuery(filter): ApiQuery<BoardFilter>,
+) -> Result<Json<Vec<BoardClock>>, ApiError> {
+    let board = app::sla::engine::open_clocks(&state).await?;
+    Ok(Json(
+        board.into_iter().filter(|row| filter.admits(row)).collect(),
+    ))
 }
