@@ -62,3 +62,47 @@ test("the countdown ticks and the state changes without a reload", async ({ page
   await expect(page.locator("#timeline .entry", { hasText: "Response on track → met" })).toHaveCount(1);
   expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
 });
+
+test("the SLA board and the incident list show the tightest clocks; the report charts compliance", async ({ page, request }) => {
+  const slug = `umbrella-${stamp()}`;
+  const account = await request.post("/api/v1/accounts", {
+    data: { slug, name: `Umbrella ${slug}`, tier: "enterprise" },
+  });
+  expect(account.status()).toBe(201);
+  const title = `Logins failing ${slug}`;
+  const declared = await request.post("/api/v1/incidents", {
+    data: { title, severity: "P1", accounts: [slug] },
+  });
+  const key = (await declared.json()).key;
+
+  // The board, filtered to this account by its GET form's URL.
+  await page.goto(`/sla?account=${slug}`);
+  const rows = page.locator("#sla-board .board-row");
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(0)).toHaveAttribute("data-kind", "response");
+  await expect(rows.nth(0)).toContainText(key);
+  await expect(rows.nth(1)).toHaveAttribute("data-kind", "resolution");
+  await page.getByLabel("Tier").selectOption("business");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/tier=business/);
+  await expect(page.getByText("No running SLA clock matches.")).toBeVisible();
+
+  // The list: the incident's tightest clock is its response clock.
+  await page.goto(`/?q=${encodeURIComponent(slug)}`);
+  const row = page.locator(`.incident-row[data-key="${key}"]`);
+  await expect(row.locator(".sla-chip")).toHaveAttribute("data-state", "on_track");
+  await expect(row.locator(".sla-chip")).toContainText(/SLA 1[45] min left/);
+
+  // The compliance report per tier: a chart, a table, and the same as CSV.
+  await page.goto("/sla/reports?by=tier");
+  await expect(page.locator("#report-chart .report-bar").first()).toBeVisible();
+  await expect(page.locator(`#report-table tr[data-group="enterprise"][data-kind="response"]`)).toHaveCount(1);
+  const csvHref = await page.getByRole("link", { name: "CSV" }).getAttribute("href");
+  const csv = await request.get(csvHref ?? "");
+  expect(csv.headers()["content-type"]).toContain("text/csv");
+  expect((await csv.text()).split("\n")[0]).toBe("tier,clock,met,missed,open,met_percent,median_secs,p90_secs");
+
+  // A bad date is named, and what was typed stays in the form.
+  await page.goto("/sla/reports?from=2026-13-01");
+  await expect(page.locator("#report-from-error")).toContainText('"2026-13-01" is not a date');
+});
