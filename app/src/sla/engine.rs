@@ -444,6 +444,7 @@ impl Engine {
         let mut alerted = false;
         for (clock, row) in &mut loaded.clocks {
             let reading = clock.read(now);
+            tracing::debug!(incident = %id.key(), account = %clock.account, clock = clock.kind.as_str(), stored = row.state.as_str(), ?reading, run = ?clock.run, "SLA clock read");
             if reading.state == row.state {
                 continue;
             }
@@ -501,19 +502,25 @@ impl Engine {
         loop {
             let pass = self.pass(state.now());
             backlog.extend(pass.due);
-            let mut failed = false;
-            for id in std::mem::take(&mut backlog) {
-                if let Err(err) = self.settle(&state, id).await {
-                    tracing::error!(incident = %id.key(), "SLA clocks not settled: {err}");
-                    backlog.insert(id);
-                    failed = true;
-                }
-            }
-            let wake = if failed {
-                Some(state.now() + Duration::seconds(1))
+            // Sleep only after a pass that found nothing to announce: time may have
+            // moved on while settling (then the next pass finds more).
+            let wake = if backlog.is_empty() {
+                pass.next_change
             } else {
-                self.pass(state.now()).next_change
+                let mut failed = false;
+                for id in std::mem::take(&mut backlog) {
+                    if let Err(err) = self.settle(&state, id).await {
+                        tracing::error!(incident = %id.key(), "SLA clocks not settled: {err}");
+                        backlog.insert(id);
+                        failed = true;
+                    }
+                }
+                if !failed {
+                    continue;
+                }
+                Some(state.now() + Duration::seconds(1))
             };
+            tracing::debug!(clocks = self.clock_count(), ?wake, "SLA engine sleeping");
             let sleep = async {
                 match wake {
                     Some(at) => state.clock.sleep_until(at).await,
@@ -524,6 +531,7 @@ impl Engine {
                 () = &mut stop => return,
                 () = sleep => {}
                 changed = changes.recv() => {
+                    tracing::debug!(?changed, "SLA engine heard of a change");
                     let mut missed = false;
                     let mut next = changed;
                     loop {
