@@ -182,14 +182,14 @@ fn IncidentTable(
                                 <span class=format!("badge tier tier-{tier}")>{tier.as_str()}</span>
                             })}
                             {clock.map(|clock| {
-                                let what = format!("Tightest SLA clock: {} · {}", clock.account_name, clock.kind.label());
+                                let what = format!("{} · {}", clock.account_name, clock.kind.label());
                                 let state = clock.state.as_str();
                                 view! {
-                                <span class=format!("sla-chip sla-{state}") data-state=state
-                                    title=what>
-                                    "SLA " <Countdown clock/>
-                                </span>
-                            }})}
+                                    <span class=format!("sla-chip sla-{state}") data-state=state>
+                                        "SLA " <Countdown clock/> " " <span class="sla-chip-what">{what}</span>
+                                    </span>
+                                }
+                            })}
                             <Timestamp at=incident.lifecycle.declared_at/>
                         </li>
                     }
