@@ -149,6 +149,7 @@ impl SlaClock {
 /// Which running clocks the SLA board shows (empty: any).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct BoardFilter {
     /// enterprise, business or standard.
     #[serde(default)]
@@ -194,6 +195,7 @@ pub fn is_open(state: ClockState) -> bool {
 /// What a compliance report covers: incidents that started in [from, to), grouped.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct ReportQuery {
     /// First day (YYYY-MM-DD, UTC); default: 30 days before `to`.
     #[serde(default)]
