@@ -17,6 +17,7 @@ for_each_backend!(
     war_room_viewers_hear_a_clock_change_live,
     a_revised_policy_applies_to_new_clocks_while_running_ones_keep_theirs,
     the_board_sorts_running_clocks_and_the_report_counts_met_and_missed,
+    a_severity_change_rederives_targets_from_the_start_and_a_reopen_runs_resolution_again,
 );
 
 /// A payments team led by Dana, and Acme (enterprise, CSM Priya).
@@ -521,4 +522,71 @@ async fn the_board_sorts_running_clocks_and_the_report_counts_met_and_missed(bac
 fn a_day_before(time: &ManualClock) -> String {
     use app::clock::Clock;
     (time.now() - Duration::days(1)).date_naive().to_string()
+}
+
+async fn a_severity_change_rederives_targets_from_the_start_and_a_reopen_runs_resolution_again(
+    backend: Backend,
+) {
+    let time = Arc::new(ManualClock::new(Utc::now()));
+    let options = Options {
+        clock: Some(time.clone()),
+        ..Options::default()
+    };
+    let app = TestApp::spawn_with(backend, options).await;
+    catalog(&app).await;
+    let (status, incident) = app
+        .post(
+            "/incidents",
+            json!({"title": "Slow search", "severity": "P2", "accounts": ["acme"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{incident}");
+    let key = incident["key"].as_str().unwrap().to_owned();
+    time.advance(Duration::minutes(30));
+    assert_eq!(
+        clock(&app, &key, "resolution").await["remaining_secs"],
+        8 * 3600 - 1800
+    );
+
+    // P2 → P1 half an hour in: the 4 h target counts from the start.
+    let (status, _) = app
+        .patch(
+            &format!("/incidents/{key}"),
+            json!({"severity": "P1", "reason": "Checkout affected too"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let resolution = clock(&app, &key, "resolution").await;
+    assert_eq!(
+        (
+            resolution["target_secs"].as_i64(),
+            resolution["remaining_secs"].as_i64()
+        ),
+        (Some(4 * 3600), Some(4 * 3600 - 1800))
+    );
+    // The response clock (15 min for a P1) was already past its target.
+    wait_for_entry(&app, &key, "response", "breached").await;
+
+    // Resolved at 1 h (met), reopened at 2 h, resolved again at 2 h 30: the time
+    // while resolved does not count (1 h 30 used).
+    time.advance(Duration::minutes(30));
+    let (status, _) = app
+        .patch(
+            &format!("/incidents/{key}"),
+            json!({"status": "resolved", "reason": "Index rebuilt"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    wait_for_entry(&app, &key, "resolution", "met").await;
+    time.advance(Duration::hours(1));
+    let (status, _) = app
+        .patch(
+            &format!("/incidents/{key}"),
+            json!({"status": "investigating", "reason": "Slow again"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    wait_for_entry(&app, &key, "resolution", "on_track").await;
+    time.advance(Duration::minutes(30));
+    assert_eq!(clock(&app, &key, "resolution").await["used_secs"], 90 * 60);
 }

@@ -59,6 +59,20 @@ pub fn IncidentPage() -> impl IntoView {
         |(key, _)| get_notifications(key),
     );
     let sla = Resource::new(move || (key(), changes.get()), |(key, _)| get_sla(key));
+    // A clock counts down only while contract time flows: when business hours open
+    // or close (a reading's `turn_at`), read the clocks again.
+    #[cfg(feature = "hydrate")]
+    if let Some(now) = use_context::<crate::live::now::ServerNow>() {
+        Effect::new(move |_| {
+            let turned = sla.with(|clocks| {
+                let now = now.get();
+                matches!(clocks, Some(Ok(clocks)) if clocks.iter().any(|c| c.turn_at.is_some_and(|t| t <= now)))
+            });
+            if turned {
+                changes.update(|n| *n += 1);
+            }
+        });
+    }
     // Loaded once: the forms below must not be re-created (and lose what was typed).
     let role = role_resource();
     // Live: every new event refreshes the page's data (the forms stay as typed).
