@@ -21,11 +21,7 @@ pub async fn notify_owners(
     systems: &[System],
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let link = format!(
-        "{}/incidents/{}",
-        public_url.trim_end_matches('/'),
-        incident.key
-    );
+    let link = war_room_link(public_url, incident);
     let mut told: HashSet<UserId> = HashSet::new();
     for system in systems {
         let team = match &system.team {
@@ -92,22 +88,44 @@ pub async fn notify_owners(
                     if !told.insert(person.id) {
                         continue;
                     }
-                    let id = repo::insert_notification(
-                        conn,
-                        incident.id,
-                        Some(person.id),
-                        &person.display_name,
-                        &reason,
-                        &message,
-                        now,
-                    )
-                    .await?;
-                    repo::enqueue_delivery(conn, id, Channel::Email, &person.email, now).await?;
+                    tell_by_email(conn, incident, &person, &reason, &message, now).await?;
                 }
             }
         }
     }
     Ok(())
+}
+
+/// The incident's war room, as linked from messages.
+pub fn war_room_link(public_url: &str, incident: &Incident) -> String {
+    format!(
+        "{}/incidents/{}",
+        public_url.trim_end_matches('/'),
+        incident.key
+    )
+}
+
+/// Stores a notification for `person` and queues its email (first line of
+/// `message` is the subject), inside the caller's transaction.
+pub async fn tell_by_email(
+    conn: &mut AnyConnection,
+    incident: &Incident,
+    person: &crate::catalog::model::Person,
+    reason: &str,
+    message: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let id = repo::insert_notification(
+        conn,
+        incident.id,
+        Some(person.id),
+        &person.display_name,
+        reason,
+        message,
+        now,
+    )
+    .await?;
+    repo::enqueue_delivery(conn, id, Channel::Email, &person.email, now).await
 }
 
 /// The text sent by email (first line is the subject) and to webhooks.

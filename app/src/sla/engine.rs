@@ -28,8 +28,7 @@ use crate::catalog::model::{Person, Tier};
 use crate::error::AppError;
 use crate::incidents::model::{Incident, IncidentId, IncidentStatus};
 use crate::incidents::service::{lock, write_entry};
-use crate::notify::model::Channel;
-use crate::notify::repo as notify_repo;
+use crate::notify::service::{tell_by_email, war_room_link};
 use crate::state::AppState;
 use crate::timeline::model::{EntryKind, NewEntry};
 use chrono::{DateTime, Duration, Utc};
@@ -667,11 +666,7 @@ async fn alert(
             people.push((admin, "admin: nobody else to tell"));
         }
     }
-    let link = format!(
-        "{}/incidents/{}",
-        state.public_url.trim_end_matches('/'),
-        incident.key
-    );
+    let link = war_room_link(&state.public_url, incident);
     let message = format!(
         "[{}] {} SLA {}: {}\n{body}\nStatus: {}\nWar room: {link}\n",
         incident.severity,
@@ -686,17 +681,7 @@ async fn alert(
             continue;
         }
         let reason = format!("SLA {}, {why}", to.label());
-        let id = notify_repo::insert_notification(
-            conn,
-            incident.id,
-            Some(person.id),
-            &person.display_name,
-            &reason,
-            &message,
-            now,
-        )
-        .await?;
-        notify_repo::enqueue_delivery(conn, id, Channel::Email, &person.email, now).await?;
+        tell_by_email(conn, incident, &person, &reason, &message, now).await?;
     }
     Ok(())
 }
