@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sla/reports") view=sla::report_page::SlaReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:key") view=incidents::IncidentPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalog") view=catalog::CatalogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/sla") view=sla::policy_page::SlaPolicyPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=identity::pages::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=identity::pages::LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=identity::pages::SetupPage ssr=SsrMode::Async/>

@@ -106,3 +106,25 @@ test("the SLA board and the incident list show the tightest clocks; the report c
   await page.goto("/sla/reports?from=2026-13-01");
   await expect(page.locator("#report-from-error")).toContainText('"2026-13-01" is not a date');
 });
+
+test("an admin gives a policy new terms: a bad edit is named and kept, a good one is the next version", async ({ page }) => {
+  await page.goto("/admin/sla");
+  const card = page.locator("#policy-business-hours");
+  await expect(card.locator("tr[data-severity=P1]")).toContainText("60 min");
+  const version = Number(await card.getAttribute("data-version"));
+  const terms = card.getByLabel("Terms (JSON)");
+  const stored = await terms.inputValue();
+
+  await terms.fill(stored.replace('"zone": "UTC"', '"zone": "Mars/Olympus"'));
+  await card.getByRole("button", { name: "Save as a new version" }).click();
+  await expect(page.locator("#terms-business-hours-error")).toContainText('Unknown time zone "Mars/Olympus"');
+  await expect(page.locator("#policy-business-hours").getByLabel("Terms (JSON)")).toHaveValue(/Mars\/Olympus/);
+
+  const revised = JSON.parse(stored);
+  revised.at_risk_percent = 80;
+  await page.locator("#policy-business-hours").getByLabel("Terms (JSON)").fill(JSON.stringify(revised, null, 2));
+  await page.locator("#policy-business-hours").getByRole("button", { name: "Save as a new version" }).click();
+  await page.goto("/admin/sla");
+  await expect(page.locator("#policy-business-hours")).toHaveAttribute("data-version", String(version + 1));
+  await expect(page.locator("#policy-business-hours")).toContainText("At risk at 80 %");
+});

@@ -211,6 +211,11 @@ async fn a_system_without_owner_notifies_admins_and_warns(backend: Backend) {
 
 async fn bad_catalog_and_system_input_is_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    // The admin page's forms (server functions) answer a refusal with 422 too, not 500.
+    let refused = app
+        .call("create_team", &[("slug", "Pay ments"), ("name", "")])
+        .await;
+    assert_eq!(refused.status().as_u16(), 422);
     let (status, body) = app
         .post(
             "/teams",

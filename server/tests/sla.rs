@@ -367,6 +367,19 @@ async fn a_revised_policy_applies_to_new_clocks_while_running_ones_keep_theirs(b
     let (status, audit) = app.get("/audit?action=sla_policy.revised").await;
     assert_eq!(status, 200, "{audit}");
     assert_eq!(audit.as_array().map(Vec::len), Some(1), "{audit}");
+
+    // The admin page's form takes the terms as JSON text: a parse error is named
+    // like any other problem with the terms.
+    let response = app
+        .call(
+            "revise_sla_policy",
+            &[("slug", "business-hours"), ("terms", "{\"targets\": ")],
+        )
+        .await;
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap();
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("The terms are not valid"), "{body}");
 }
 
 async fn the_board_sorts_running_clocks_and_the_report_counts_met_and_missed(backend: Backend) {

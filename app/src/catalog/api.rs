@@ -86,7 +86,9 @@ pub async fn create_team(
         notify_webhook_url,
     };
     let (actor, client) = crate::identity::api::caller()?;
-    super::service::create_team(&state, (&actor, &client), &input).await
+    super::service::create_team(&state, (&actor, &client), &input)
+        .await
+        .inspect_err(crate::error::set_error_status)
 }
 
 /// Creates a system from the admin page.
@@ -105,7 +107,9 @@ pub async fn create_system(
         team: team.filter(|t| !t.is_empty()),
     };
     let (actor, client) = crate::identity::api::caller()?;
-    super::service::create_system(&state, (&actor, &client), &input).await
+    super::service::create_system(&state, (&actor, &client), &input)
+        .await
+        .inspect_err(crate::error::set_error_status)
 }
 
 /// Creates an account from the admin page; contacts are separated by commas.
@@ -134,7 +138,9 @@ pub async fn create_account(
             .collect(),
     };
     let (actor, client) = crate::identity::api::caller()?;
-    super::service::create_account(&state, (&actor, &client), &input).await
+    super::service::create_account(&state, (&actor, &client), &input)
+        .await
+        .inspect_err(crate::error::set_error_status)
 }
 
 /// Previews (or, with `apply`, runs) an account import pasted on the admin page.
@@ -154,4 +160,5 @@ pub async fn import_accounts(
         apply,
     )
     .await
+    .inspect_err(crate::error::set_error_status)
 }

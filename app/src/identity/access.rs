@@ -131,6 +131,8 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("get_sla", Needs(View)),
     ("get_sla_board", Needs(View)),
     ("get_sla_report", Needs(View)),
+    ("list_sla_policies", Needs(View)),
+    ("revise_sla_policy", Needs(ManageCatalog)),
     ("list_people", Needs(View)),
     ("list_teams", Needs(View)),
     ("list_systems", Needs(View)),
@@ -162,6 +164,7 @@ pub const PAGES: &[(&str, Access)] = &[
     ("/sla/reports", Needs(View)),
     ("/report", Needs(ReportCustomerIssue)),
     ("/admin/catalog", Needs(ManageCatalog)),
+    ("/admin/sla", Needs(ManageCatalog)),
     ("/admin/audit", Needs(ViewAudit)),
 ];
 

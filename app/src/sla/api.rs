@@ -10,7 +10,9 @@ pub async fn get_sla(key: String) -> Result<Vec<SlaClock>, AppError> {
     use crate::incidents::model::IncidentId;
     let state = crate::state::AppState::from_context()?;
     let id = IncidentId::from_key(&key).ok_or_else(|| AppError::NotFound(key.clone()))?;
-    super::engine::incident_clocks(&state, id).await
+    super::engine::incident_clocks(&state, id)
+        .await
+        .inspect_err(crate::error::set_error_status)
 }
 
 /// Every running clock on open incidents that `filter` admits, tightest first.
@@ -27,5 +29,26 @@ pub async fn get_sla_report(
     query: super::model::ReportQuery,
 ) -> Result<super::model::ComplianceReport, AppError> {
     let state = crate::state::AppState::from_context()?;
-    super::report::compliance(&state, &query).await
+    super::report::compliance(&state, &query)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// Every SLA policy at its current version (the admin page).
+#[server(prefix = "/api/fn", endpoint = "list_sla_policies")]
+pub async fn list_sla_policies() -> Result<Vec<super::model::PolicyView>, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let policies = super::service::list_policies(&state).await?;
+    Ok(policies.iter().map(|p| p.view()).collect())
+}
+
+/// New terms for a policy, typed as JSON: they become its next version.
+#[server(prefix = "/api/fn", endpoint = "revise_sla_policy")]
+pub async fn revise_sla_policy(slug: String, terms: String) -> Result<i64, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let (actor, client) = crate::identity::api::caller()?;
+    let revised = super::service::revise_policy_from_json(&state, (&actor, &client), &slug, &terms)
+        .await
+        .inspect_err(crate::error::set_error_status)?;
+    Ok(revised.version)
 }

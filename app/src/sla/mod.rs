@@ -11,6 +11,7 @@ pub mod api;
 pub mod board_page;
 pub mod model;
 pub mod panel;
+pub mod policy_page;
 pub mod report_page;
 
 #[cfg(feature = "ssr")]

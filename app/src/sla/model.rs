@@ -240,6 +240,23 @@ pub struct ComplianceReport {
     pub rows: Vec<ReportRow>,
 }
 
+/// A policy as the admin page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyView {
+    pub slug: String,
+    pub name: String,
+    pub version: i64,
+    pub default_for: Vec<String>,
+    /// Per severity: (severity, response, resolution, customer update), in minutes.
+    pub targets: Vec<(String, u32, u32, u32)>,
+    /// The calendar in words.
+    pub calendar: String,
+    pub pause_statuses: Vec<String>,
+    pub at_risk_percent: u8,
+    /// The terms as editable JSON.
+    pub terms_json: String,
+}
+
 /// "30 min left", "1 h 05 min left", "12 min over".
 pub fn remaining_words(secs: i64) -> String {
     let (amount, suffix) = if secs >= 0 {

@@ -163,3 +163,75 @@ pub async fn set_account_policy(
     tx.commit().await?;
     Ok(())
 }
+
+impl PolicySummary {
+    /// What the admin page shows.
+    pub fn view(&self) -> super::model::PolicyView {
+        use super::policy::CalendarTerms;
+        let t = &self.terms.targets;
+        let calendar = match &self.terms.calendar {
+            CalendarTerms::Always => "24×7".to_owned(),
+            CalendarTerms::BusinessHours {
+                zone,
+                weekdays,
+                open,
+                close,
+                holidays,
+            } => format!(
+                "{}, {open}–{close} {zone}{}",
+                weekdays.join(" "),
+                if holidays.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} holidays", holidays.len())
+                }
+            ),
+        };
+        super::model::PolicyView {
+            slug: self.slug.clone(),
+            name: self.name.clone(),
+            version: self.version,
+            default_for: self.default_for.clone(),
+            targets: [("P1", t.p1), ("P2", t.p2), ("P3", t.p3)]
+                .into_iter()
+                .map(|(s, t)| (s.to_owned(), t.response_min, t.resolution_min, t.update_min))
+                .collect(),
+            calendar,
+            pause_statuses: self
+                .terms
+                .pause_statuses
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
+            at_risk_percent: self.terms.at_risk_percent,
+            terms_json: serde_json::to_string_pretty(&self.terms).unwrap_or_default(),
+        }
+    }
+}
+
+/// Revises a policy from terms typed as JSON (the admin page): a parse error is named
+/// like any other problem with the terms, and what was typed is kept.
+pub async fn revise_policy_from_json(
+    state: &AppState,
+    by: (&User, &Client),
+    slug: &str,
+    typed: &str,
+) -> Result<PolicySummary, AppError> {
+    let refuse = |why: String| {
+        let mut invalid = Invalid::default();
+        invalid.add("terms", why);
+        invalid.echo("terms", typed);
+        AppError::Invalid(invalid)
+    };
+    let terms: PolicyTerms =
+        serde_json::from_str(typed).map_err(|e| refuse(format!("The terms are not valid: {e}")))?;
+    match revise_policy(state, by, slug, &PolicyRevision { terms }).await {
+        Err(AppError::Invalid(invalid)) => Err(refuse(
+            invalid
+                .field("terms")
+                .unwrap_or("The terms are not valid")
+                .to_owned(),
+        )),
+        other => other,
+    }
+}
