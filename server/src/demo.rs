@@ -177,6 +177,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
                     .into(),
                 ),
                 contact_emails: vec![format!("it@{slug}.example")],
+                sla_policy: None,
             },
         )
         .await?;

@@ -13,6 +13,7 @@ for_each_backend!(
     malformed_rows_are_rejected_with_line_numbers,
     unusable_files_are_refused_and_write_nothing,
     explicit_column_mapping_through_json,
+    an_sla_policy_column_gives_accounts_their_contract,
 );
 
 /// A Salesforce-style export: its own header names, a BOM, quoted commas, a column
@@ -273,4 +274,65 @@ async fn explicit_column_mapping_through_json(backend: Backend) {
     assert_eq!(status, 200, "{report}");
     assert_eq!(slugs(&report["created"]), ["initech"]);
     assert_eq!(account_count(&app).await, 1);
+}
+
+/// An "SLA Policy" column gives each account its own contract policy; an unknown
+/// policy rejects the row, naming it; a re-import changes it.
+async fn an_sla_policy_column_gives_accounts_their_contract(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let csv = "Account ID,Account Name,Tier,SLA Policy\n\
+        c1,Acme,enterprise,Business-Hours\n\
+        c2,Globex,enterprise,gold\n\
+        c3,Initech,business,\n";
+    let (status, report) = import(&app, csv, true).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["columns"][3]["field"], "sla_policy");
+    assert_eq!(slugs(&report["created"]), ["acme", "initech"]);
+    let reason = report["rejected"][0]["reasons"][0].as_str().unwrap();
+    assert!(
+        reason.starts_with(r#"sla_policy: No SLA policy is called "gold""#),
+        "{reason}"
+    );
+    let (_, accounts) = app.get("/accounts").await;
+    let policy = |slug: &str| {
+        accounts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["slug"] == slug)
+            .map(|a| a["sla_policy"].clone())
+            .unwrap()
+    };
+    assert_eq!(policy("acme"), json!("business-hours"));
+    assert_eq!(policy("initech"), Value::Null);
+
+    // Acme's clocks run on its contract, not the enterprise default.
+    let (status, incident) = app
+        .post(
+            "/incidents",
+            json!({"title": "Exports fail", "severity": "P1", "accounts": ["acme"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{incident}");
+    let key = incident["key"].as_str().unwrap();
+    let (_, clocks) = app.get(&format!("/incidents/{key}/sla")).await;
+    assert_eq!(
+        clocks[0]["policy"], "Business hours (Mon-Fri 09-17 UTC)",
+        "{clocks}"
+    );
+
+    // Back to the tier's default: an update naming the changed field.
+    let again = "Account ID,Account Name,Tier,SLA Policy\nc1,Acme,enterprise,\n";
+    let (status, report) = import(&app, again, true).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(slugs(&report["updated"]), ["acme"]);
+    assert_eq!(report["updated"][0]["changes"], json!(["sla_policy"]));
+    let (_, accounts) = app.get("/accounts").await;
+    let acme = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["slug"] == "acme")
+        .unwrap();
+    assert_eq!(acme["sla_policy"], Value::Null);
 }

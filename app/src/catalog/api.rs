@@ -136,6 +136,7 @@ pub async fn create_account(
             .split([',', ';'])
             .map(|e| e.trim().to_owned())
             .collect(),
+        sla_policy: None,
     };
     let (actor, client) = crate::identity::api::caller()?;
     super::service::create_account(&state, (&actor, &client), &input)

@@ -38,10 +38,11 @@ pub enum AccountField {
     CsmEmail,
     CsmName,
     ContactEmails,
+    SlaPolicy,
 }
 
 impl AccountField {
-    pub const ALL: [AccountField; 7] = [
+    pub const ALL: [AccountField; 8] = [
         AccountField::CrmId,
         AccountField::Name,
         AccountField::Tier,
@@ -49,6 +50,7 @@ impl AccountField {
         AccountField::CsmEmail,
         AccountField::CsmName,
         AccountField::ContactEmails,
+        AccountField::SlaPolicy,
     ];
 
     /// The name used in explicit mappings and reports.
@@ -61,6 +63,7 @@ impl AccountField {
             AccountField::CsmEmail => "csm_email",
             AccountField::CsmName => "csm_name",
             AccountField::ContactEmails => "contact_emails",
+            AccountField::SlaPolicy => "sla_policy",
         }
     }
 
@@ -123,6 +126,13 @@ impl AccountField {
                 "contacts",
                 "emails",
                 "email",
+            ],
+            AccountField::SlaPolicy => &[
+                "slapolicy",
+                "slacontract",
+                "contractpolicy",
+                "supportpolicy",
+                "slaplan",
             ],
         }
     }
@@ -327,6 +337,7 @@ mod reading {
                     slug: text(AccountField::Slug)?.unwrap_or_default(),
                     csm_email: text(AccountField::CsmEmail)?,
                     csm_name: text(AccountField::CsmName)?,
+                    sla_policy: text(AccountField::SlaPolicy)?,
                     contact_emails: contacts
                         .split([';', ',', ' ', '\n'])
                         .filter(|e| !e.is_empty())

@@ -460,6 +460,9 @@ pub struct Account {
     /// The customer-success manager.
     pub csm: Option<Person>,
     pub contact_emails: Vec<String>,
+    /// Its own SLA contract policy (slug); `None`: its tier's default.
+    #[serde(default)]
+    pub sla_policy: Option<String>,
 }
 
 /// Raw input for creating an account.
@@ -478,6 +481,9 @@ pub struct NewAccount {
     pub csm_name: Option<String>,
     #[serde(default)]
     pub contact_emails: Vec<String>,
+    /// Slug of the account's own SLA contract policy (empty: its tier's default).
+    #[serde(default)]
+    pub sla_policy: Option<String>,
 }
 
 /// A validated account.
@@ -490,6 +496,8 @@ pub struct AccountDraft {
     /// (email, display name) of the CSM.
     pub csm: Option<(String, String)>,
     pub contact_emails: Vec<String>,
+    /// Slug of its own SLA policy (checked to exist when written).
+    pub sla_policy: Option<String>,
 }
 
 impl AccountDraft {
@@ -518,6 +526,7 @@ impl AccountDraft {
             .filter(|e| !e.trim().is_empty())
             .map(|e| check_email("contact_emails", e, &mut invalid))
             .collect();
+        let sla_policy = non_blank(&input.sla_policy).map(|p| p.to_lowercase());
         match tier {
             Some(tier) if invalid.fields.is_empty() => Ok(AccountDraft {
                 slug,
@@ -526,6 +535,7 @@ impl AccountDraft {
                 crm_id,
                 csm,
                 contact_emails,
+                sla_policy,
             }),
             _ => Err(AppError::Invalid(invalid)),
         }

@@ -230,8 +230,9 @@ pub async fn insert_account(
     let emails = serde_json::to_string(&account.contact_emails)
         .map_err(|e| sqlx::Error::Encode(e.into()))?;
     let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO accounts (slug, name, crm_id, tier, csm_user_id, contact_emails, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id",
+        "INSERT INTO accounts (slug, name, crm_id, tier, csm_user_id, contact_emails, created_at, sla_policy_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT id FROM sla_policies WHERE slug = $8)) \
+         ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(&account.slug)
     .bind(&account.name)
@@ -240,14 +241,16 @@ pub async fn insert_account(
     .bind(csm.map(|u| u.0))
     .bind(emails)
     .bind(millis(at))
+    .bind(account.sla_policy.as_deref())
     .fetch_optional(conn)
     .await?;
     Ok(id.map(super::model::AccountId))
 }
 
 const ACCOUNT_SELECT: &str = "SELECT a.id, a.slug, a.name, a.crm_id, a.tier, a.contact_emails, \
-     u.id AS csm_id, u.email AS csm_email, u.display_name AS csm_name \
-     FROM accounts a LEFT JOIN users u ON u.id = a.csm_user_id";
+     u.id AS csm_id, u.email AS csm_email, u.display_name AS csm_name, p.slug AS sla_policy \
+     FROM accounts a LEFT JOIN users u ON u.id = a.csm_user_id \
+     LEFT JOIN sla_policies p ON p.id = a.sla_policy_id";
 
 /// Every account, by name.
 pub async fn list_accounts(
@@ -291,13 +294,15 @@ pub async fn update_account(
     let emails = serde_json::to_string(&account.contact_emails)
         .map_err(|e| sqlx::Error::Encode(e.into()))?;
     sqlx::query(
-        "UPDATE accounts SET name = $2, tier = $3, csm_user_id = $4, contact_emails = $5 WHERE id = $1",
+        "UPDATE accounts SET name = $2, tier = $3, csm_user_id = $4, contact_emails = $5, \
+         sla_policy_id = (SELECT id FROM sla_policies WHERE slug = $6) WHERE id = $1",
     )
     .bind(id.0)
     .bind(&account.name)
     .bind(account.tier.as_str())
     .bind(csm.map(|u| u.0))
     .bind(emails)
+    .bind(account.sla_policy.as_deref())
     .execute(conn)
     .await?;
     Ok(())
@@ -318,7 +323,17 @@ fn account_from_row(row: &AnyRow) -> Result<super::model::Account, sqlx::Error> 
         csm,
         contact_emails: serde_json::from_str(&emails)
             .map_err(|e| crate::db::decode_error("contact_emails", e.to_string()))?,
+        sla_policy: row.try_get("sla_policy")?,
     })
+}
+
+/// Slugs of the SLA policies an account may be given.
+pub async fn sla_policy_slugs(
+    ex: impl Executor<'_, Database = Any>,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT slug FROM sla_policies ORDER BY slug")
+        .fetch_all(ex)
+        .await
 }
 
 /// Adds someone to a team; `false` when they were on it already.

@@ -209,6 +209,11 @@ pub async fn create_account(
     let draft = AccountDraft::parse(input)?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
+    if let Some(why) = unknown_policy(&draft, &repo::sla_policy_slugs(&mut *tx).await?) {
+        let mut invalid = Invalid::default();
+        invalid.add("sla_policy", why);
+        return Err(AppError::Invalid(invalid));
+    }
     let csm = match &draft.csm {
         Some((email, name)) => Some(repo::person_id_or_add(&mut tx, email, name, now).await?),
         None => None,
@@ -255,6 +260,7 @@ pub async fn import_accounts(
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let existing = repo::list_accounts(&mut *tx).await?;
+    let policies = repo::sla_policy_slugs(&mut *tx).await?;
     let by_crm_id: HashMap<&str, &Account> = existing
         .iter()
         .filter_map(|a| a.crm_id.as_deref().map(|id| (id, a)))
@@ -315,6 +321,12 @@ pub async fn import_accounts(
                 continue;
             }
         };
+        if let Some(why) = unknown_policy(&draft, &policies) {
+            report
+                .rejected
+                .push(reject(Some(crm_id), vec![format!("sla_policy: {why}")]));
+            continue;
+        }
         let Some(account) = current else {
             if taken_slugs.contains(&draft.slug) {
                 if slug_given {
@@ -348,6 +360,9 @@ pub async fn import_accounts(
         if !mapped(AccountField::ContactEmails) {
             draft.contact_emails = account.contact_emails.clone();
         }
+        if !mapped(AccountField::SlaPolicy) {
+            draft.sla_policy = account.sla_policy.clone();
+        }
         let mut changes = Vec::new();
         if draft.name != account.name {
             changes.push(AccountField::Name);
@@ -363,6 +378,9 @@ pub async fn import_accounts(
         }
         if draft.contact_emails != account.contact_emails {
             changes.push(AccountField::ContactEmails);
+        }
+        if draft.sla_policy != account.sla_policy {
+            changes.push(AccountField::SlaPolicy);
         }
         if changes.is_empty() {
             report
@@ -411,6 +429,17 @@ pub async fn import_accounts(
         );
     }
     Ok(report)
+}
+
+/// Why the account's SLA policy cannot be given, if it names one that does not exist.
+fn unknown_policy(draft: &AccountDraft, known: &[String]) -> Option<String> {
+    let wanted = draft.sla_policy.as_ref()?;
+    (!known.contains(wanted)).then(|| {
+        format!(
+            "No SLA policy is called {wanted:?} (there are: {})",
+            known.join(", ")
+        )
+    })
 }
 
 fn planned(
