@@ -19,8 +19,9 @@ pub async fn get_sla(key: String) -> Result<Vec<SlaClock>, AppError> {
 #[server(prefix = "/api/fn", endpoint = "get_sla_board")]
 pub async fn get_sla_board(filter: BoardFilter) -> Result<Vec<BoardClock>, AppError> {
     let state = crate::state::AppState::from_context()?;
-    let board = super::engine::open_clocks(&state).await?;
-    Ok(board.into_iter().filter(|row| filter.admits(row)).collect())
+    super::engine::open_clocks(&state, &filter)
+        .await
+        .inspect_err(crate::error::set_error_status)
 }
 
 /// Compliance per account, tier or severity over a period.

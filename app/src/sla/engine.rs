@@ -20,7 +20,8 @@
 
 use super::clock::{self, ClockRun, ClockTerms, Halt, Reading};
 use super::model::{
-    is_open, remaining_words, tightest_first, BoardClock, ClockKind, ClockState, SlaClock,
+    is_open, remaining_words, tightest_first, urgency, BoardClock, BoardFilter, ClockKind,
+    ClockState, SlaClock,
 };
 use super::policy::Policy;
 use super::repo::{self, AccountPolicy, ClockRow};
@@ -298,48 +299,67 @@ pub async fn start_clocks(
     Ok(())
 }
 
-/// Every clock still counting (running or paused) on open incidents, read now,
-/// tightest first, with its incident and the teams owning its systems.
-pub async fn open_clocks(state: &AppState) -> Result<Vec<BoardClock>, AppError> {
+/// Each incident's clocks read at `now`, as stored (incidents not found are left
+/// out): what the pages, the board and the reports show.
+pub(super) async fn read_clocks(
+    conn: &mut AnyConnection,
+    ids: impl IntoIterator<Item = IncidentId>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Incident, Vec<SlaClock>)>, AppError> {
+    let mut policies = Policies::default();
+    let mut read = Vec::new();
+    for id in ids {
+        let Some(loaded) = load(&mut *conn, id, &mut policies).await? else {
+            continue;
+        };
+        let clocks = loaded
+            .clocks
+            .into_iter()
+            .map(|(mut clock, _)| {
+                let reading = clock.read(now);
+                clock.view(&reading, now)
+            })
+            .collect();
+        read.push((loaded.incident, clocks));
+    }
+    Ok(read)
+}
+
+/// Every clock still counting (running or paused) on open incidents that `filter`
+/// admits, read now, tightest first, with its incident and the teams owning its
+/// systems.
+pub async fn open_clocks(
+    state: &AppState,
+    filter: &BoardFilter,
+) -> Result<Vec<BoardClock>, AppError> {
     let mut conn = state.db.pool().acquire().await?;
     let ids: Vec<i64> =
         sqlx::query_scalar("SELECT id FROM incidents WHERE resolved_at IS NULL ORDER BY id")
             .fetch_all(&mut *conn)
             .await?;
-    let mut policies = Policies::default();
-    let now = state.now();
+    let incidents = read_clocks(&mut conn, ids.into_iter().map(IncidentId), state.now()).await?;
     let mut board = Vec::new();
-    for id in ids.into_iter().map(IncidentId) {
-        let Some(loaded) = load(&mut conn, id, &mut policies).await? else {
-            continue;
-        };
-        if loaded.clocks.is_empty() {
+    for (incident, clocks) in incidents {
+        if clocks.is_empty() {
             continue;
         }
-        let teams = repo::owning_teams(&mut conn, id).await?;
-        for (mut clock, _) in loaded.clocks {
-            let reading = clock.read(now);
-            if !is_open(reading.state) {
-                continue;
-            }
-            board.push(BoardClock {
-                incident: loaded.incident.key.clone(),
-                title: loaded.incident.title.clone(),
-                severity: loaded.incident.severity,
+        let teams = repo::owning_teams(&mut conn, incident.id).await?;
+        for clock in clocks.into_iter().filter(|c| is_open(c.state)) {
+            let row = BoardClock {
+                incident: incident.key.clone(),
+                title: incident.title.clone(),
+                severity: incident.severity,
                 teams: teams.clone(),
-                clock: clock.view(&reading, now),
-            });
+                clock,
+            };
+            if filter.admits(&row) {
+                board.push(row);
+            }
         }
     }
     board.sort_by(|a, b| {
-        let order = |row: &BoardClock| {
-            (
-                row.clock.state == ClockState::Paused,
-                row.clock.remaining_secs,
-            )
-        };
-        order(a)
-            .cmp(&order(b))
+        urgency(&a.clock)
+            .cmp(&urgency(&b.clock))
             .then_with(|| a.incident.cmp(&b.incident))
     });
     Ok(board)
@@ -348,19 +368,9 @@ pub async fn open_clocks(state: &AppState) -> Result<Vec<BoardClock>, AppError> 
 /// The incident's clocks read now, tightest first (for pages and the API).
 pub async fn incident_clocks(state: &AppState, id: IncidentId) -> Result<Vec<SlaClock>, AppError> {
     let mut conn = state.db.pool().acquire().await?;
-    let mut policies = Policies::default();
-    let Some(loaded) = load(&mut conn, id, &mut policies).await? else {
+    let Some((_, mut clocks)) = read_clocks(&mut conn, [id], state.now()).await?.pop() else {
         return Err(AppError::NotFound(id.key()));
     };
-    let now = state.now();
-    let mut clocks: Vec<SlaClock> = loaded
-        .clocks
-        .into_iter()
-        .map(|(mut clock, _)| {
-            let reading = clock.read(now);
-            clock.view(&reading, now)
-        })
-        .collect();
     tightest_first(&mut clocks);
     Ok(clocks)
 }

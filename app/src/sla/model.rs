@@ -277,18 +277,16 @@ pub fn remaining_words(secs: i64) -> String {
     format!("{text} {suffix}")
 }
 
-/// Clocks in the order people should look at them: running ones by time left,
-/// then halted ones.
+/// How soon a clock needs looking at, smallest first: running clocks by time left,
+/// then halted ones (paused, met, missed).
+pub fn urgency(clock: &SlaClock) -> (bool, i64) {
+    let running = is_open(clock.state) && clock.state != ClockState::Paused;
+    (!running, clock.remaining_secs)
+}
+
+/// Clocks in the order people should look at them (`urgency`, then by account).
 pub fn tightest_first(clocks: &mut [SlaClock]) {
-    clocks.sort_by_key(|c| {
-        let running = is_open(c.state) && c.state != ClockState::Paused;
-        (
-            !running,
-            c.remaining_secs,
-            c.account.clone(),
-            c.kind.as_str(),
-        )
-    });
+    clocks.sort_by_key(|c| (urgency(c), c.account.clone(), c.kind.as_str()));
 }
 
 #[cfg(test)]

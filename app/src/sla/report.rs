@@ -2,7 +2,7 @@
 //! resolution clocks were met or missed over a period, and how long responding and
 //! resolving took (median, p90, in contract time).
 
-use super::engine::incident_clocks;
+use super::engine::read_clocks;
 use super::model::{ClockKind, ClockState, ComplianceReport, ReportQuery, ReportRow, SlaClock};
 use crate::error::{AppError, Invalid};
 use crate::incidents::model::{IncidentId, Severity};
@@ -67,24 +67,19 @@ pub async fn compliance(
     let (from, to, by) = parse(query, state.now().date_naive())?;
     let start =
         |day: NaiveDate| crate::db::millis(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
-    let incidents: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, severity FROM incidents WHERE started_at >= $1 AND started_at < $2 ORDER BY id",
+    let mut conn = state.db.pool().acquire().await?;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM incidents WHERE started_at >= $1 AND started_at < $2 ORDER BY id",
     )
     .bind(start(from))
     .bind(start(to))
-    .fetch_all(state.db.pool())
+    .fetch_all(&mut *conn)
     .await?;
-    let mut clocks: Vec<(Severity, SlaClock)> = Vec::new();
-    for (id, severity) in incidents {
-        let severity = match severity.as_str() {
-            "P1" => Severity::P1,
-            "P2" => Severity::P2,
-            _ => Severity::P3,
-        };
-        for clock in incident_clocks(state, IncidentId(id)).await? {
-            clocks.push((severity, clock));
-        }
-    }
+    let incidents = read_clocks(&mut conn, ids.into_iter().map(IncidentId), state.now()).await?;
+    let clocks: Vec<(Severity, SlaClock)> = incidents
+        .into_iter()
+        .flat_map(|(incident, clocks)| clocks.into_iter().map(move |c| (incident.severity, c)))
+        .collect();
     Ok(ComplianceReport {
         from,
         to,

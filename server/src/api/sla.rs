@@ -113,8 +113,5 @@ async fn board(
     State(state): State<AppState>,
     ApiQuery(filter): ApiQuery<BoardFilter>,
 ) -> Result<Json<Vec<BoardClock>>, ApiError> {
-    let board = app::sla::engine::open_clocks(&state).await?;
-    Ok(Json(
-        board.into_iter().filter(|row| filter.admits(row)).collect(),
-    ))
+    Ok(Json(app::sla::engine::open_clocks(&state, &filter).await?))
 }
