@@ -25,7 +25,9 @@ const CLOSE_TOO_SLOW: u16 = 4008;
 const BATCH: usize = 64;
 /// Socket buffers: clients send only small messages, and events are written as they
 /// come, so the 128 KiB defaults would cost memory per idle war room for nothing.
-const READ_BUFFER: usize = 4 * 1024;
+/// The read buffer is also zeroed each time the socket is polled for input (once per
+/// event written): kept small, a longer client message is read in several chunks.
+const READ_BUFFER: usize = 256;
 const WRITE_BUFFER: usize = 8 * 1024;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -45,7 +47,31 @@ async fn live(
     upgrade
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| Connection::new(state, user).run(socket))
+        .on_upgrade(move |socket| async move {
+            spawn_live(Connection::new(state, user).run(socket));
+        })
+}
+
+/// Runs a live connection on the runtime kept for them. One post wakes every war room
+/// following its incident: a thousand tasks queued at once. On the runtime that serves
+/// HTTP, every await of the next request (the next post among them) would wait behind
+/// that queue; on their own worker threads the two are scheduled by the OS, side by side.
+fn spawn_live(connection: impl std::future::Future<Output = ()> + Send + 'static) {
+    static LIVE: std::sync::OnceLock<Option<tokio::runtime::Runtime>> = std::sync::OnceLock::new();
+    let runtime = LIVE.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .thread_name("sitrep-live")
+            .enable_all()
+            .build()
+            .inspect_err(|err| {
+                tracing::warn!(%err, "no separate runtime for live connections: sharing the server's")
+            })
+            .ok()
+    });
+    match runtime {
+        Some(runtime) => drop(runtime.spawn(connection)),
+        None => drop(tokio::spawn(connection)),
+    }
 }
 
 /// One websocket: its subscriptions are read by the same task that writes the
