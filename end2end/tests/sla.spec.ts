@@ -128,3 +128,38 @@ test("an admin gives a policy new terms: a bad edit is named and kept, a good on
   await expect(page.locator("#policy-business-hours")).toHaveAttribute("data-version", String(version + 1));
   await expect(page.locator("#policy-business-hours")).toContainText("At risk at 80 %");
 });
+
+// An admin puts accounts on their SLA contracts from the catalog page: one when it is
+// added, another changed in its row; the API then reports each account's policy.
+test("an admin sets an account's SLA contract on the catalog page", async ({ page, request, javaScriptEnabled }) => {
+  const suffix = `${stamp()}${javaScriptEnabled ? "j" : "n"}`;
+  const existing = `hooli-${suffix}`;
+  expect((await request.post("/api/v1/accounts", {
+    data: { slug: existing, name: `Hooli ${suffix}`, tier: "business" },
+  })).status()).toBe(201);
+
+  await page.goto("/admin/catalog");
+  if (javaScriptEnabled) {
+    await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  }
+  const row = page.locator(`#account-table tr[data-slug="${existing}"]`);
+  await expect(row.getByLabel(`SLA contract of ${existing}`)).toHaveValue("");
+  await row.getByLabel(`SLA contract of ${existing}`).selectOption("enterprise-24x7");
+  await row.getByRole("button", { name: "Set" }).click();
+  await expect(page.locator(`#account-table tr[data-slug="${existing}"]`).getByLabel(`SLA contract of ${existing}`))
+    .toHaveValue("enterprise-24x7");
+
+  const added = `pied-piper-${suffix}`;
+  await page.locator("#account-slug").fill(added);
+  await page.locator("#account-name").fill(`Pied Piper ${suffix}`);
+  await page.locator("#account-tier").selectOption("standard");
+  await page.getByLabel("SLA contract", { exact: true }).selectOption("business-hours");
+  await page.getByRole("button", { name: "Add account" }).click();
+  await expect(page.locator(`#account-table tr[data-slug="${added}"]`).getByLabel(`SLA contract of ${added}`))
+    .toHaveValue("business-hours");
+
+  const accounts = await (await request.get("/api/v1/accounts")).json();
+  const policyOf = (slug: string) => accounts.find((a: { slug: string }) => a.slug === slug)?.sla_policy;
+  expect(policyOf(existing)).toBe("enterprise-24x7");
+  expect(policyOf(added)).toBe("business-hours");
+});

@@ -380,6 +380,49 @@ async fn a_revised_policy_applies_to_new_clocks_while_running_ones_keep_theirs(b
     let body = response.text().await.unwrap();
     assert_eq!(status, 422, "{body}");
     assert!(body.contains("The terms are not valid"), "{body}");
+
+    // The catalog page sets an account's contract through a server function: an
+    // unknown policy is named; an empty choice puts the account back on its tier's
+    // default; someone without catalog rights is refused.
+    let response = app
+        .call(
+            "set_account_sla_policy",
+            &[("account", "acme"), ("policy", "gold")],
+        )
+        .await;
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap();
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("No SLA policy is called") && body.contains("gold"),
+        "{body}"
+    );
+    let response = app
+        .call(
+            "set_account_sla_policy",
+            &[("account", "acme"), ("policy", "")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let (_, accounts) = app.get("/accounts").await;
+    let acme = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["slug"] == "acme");
+    assert_eq!(
+        acme.map(|a| &a["sla_policy"]),
+        Some(&Value::Null),
+        "{accounts}"
+    );
+    let refused = app
+        .client_as("engineer")
+        .post(app.url("/api/fn/set_account_sla_policy"))
+        .form(&[("account", "acme"), ("policy", "business-hours")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
 }
 
 async fn the_board_sorts_running_clocks_and_the_report_counts_met_and_missed(backend: Backend) {

@@ -7,7 +7,10 @@ use super::api::{
 };
 use super::import::{ImportReport, PlannedAccount};
 use super::model::Tier;
-use crate::ui::{clear_after_success, field_message, refusal_of, ChoiceSelect, FieldError};
+use crate::sla::api::{list_sla_policies, SetAccountSlaPolicy};
+use crate::ui::{
+    clear_after_success, field_message, refusal_of, ChoiceSelect, Choices, FieldError,
+};
 use leptos::html::Form;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -18,11 +21,28 @@ pub fn CatalogPage() -> impl IntoView {
     let create_system = ServerAction::<CreateSystem>::new();
     let create_account = ServerAction::<CreateAccount>::new();
     let import = ServerAction::<ImportAccounts>::new();
+    let set_policy = ServerAction::<SetAccountSlaPolicy>::new();
     let teams = Resource::new(move || create_team.version().get(), |_| list_teams());
     let systems = Resource::new(move || create_system.version().get(), |_| list_systems());
     let accounts = Resource::new(
-        move || (create_account.version().get(), import.version().get()),
+        move || {
+            (
+                create_account.version().get(),
+                import.version().get(),
+                set_policy.version().get(),
+            )
+        },
         |_| list_accounts(),
+    );
+    // (slug, name) of every SLA policy: the contract an account can be put on.
+    let policies: Choices = Resource::new(
+        || (),
+        |_| async {
+            list_sla_policies()
+                .await
+                .map(|policies| policies.into_iter().map(|p| (p.slug, p.name)).collect())
+                .unwrap_or_default()
+        },
     );
     view! {
         <Title text="Catalog · Sitrep"/>
@@ -79,16 +99,18 @@ pub fn CatalogPage() -> impl IntoView {
                 <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         let accounts = accounts.await.unwrap_or_default();
+                        let policies = policies.await;
                         view! {
                             <table class="catalog-table" id="account-table">
-                                <thead><tr><th>"Account"</th><th>"Tier"</th><th>"CRM id"</th><th>"CSM"</th></tr></thead>
+                                <thead><tr><th>"Account"</th><th>"Tier"</th><th>"CRM id"</th><th>"CSM"</th><th>"SLA contract"</th></tr></thead>
                                 <tbody>
                                     {accounts.into_iter().map(|a| { let slug = a.slug.clone(); view! {
                                         <tr data-slug=slug>
-                                            <td>{a.name}<br/><code>{a.slug}</code></td>
+                                            <td>{a.name}<br/><code>{a.slug.clone()}</code></td>
                                             <td><span class=format!("badge tier tier-{}", a.tier)>{a.tier.as_str()}</span></td>
                                             <td>{a.crm_id.unwrap_or_default()}</td>
                                             <td>{a.csm.map(|c| c.display_name).unwrap_or_default()}</td>
+                                            <td><AccountPolicyForm action=set_policy account=a.slug.clone() current=a.sla_policy policies=policies.clone()/></td>
                                         </tr>
                                     }}).collect_view()}
                                 </tbody>
@@ -96,7 +118,13 @@ pub fn CatalogPage() -> impl IntoView {
                         }
                     })}
                 </Transition>
-                <AccountForm action=create_account/>
+                <p class="field-error" id="account-policy-error" role="alert">
+                    {move || match set_policy.value().get() {
+                        Some(Err(err)) => err.to_string(),
+                        _ => String::new(),
+                    }}
+                </p>
+                <AccountForm action=create_account policies/>
             </section>
             <ImportForm action=import/>
         </div>
@@ -156,8 +184,36 @@ fn SystemForm(action: ServerAction<CreateSystem>, teams_changed: RwSignal<usize>
     }
 }
 
+/// An account's SLA contract, changed in place: a named policy or its tier's default.
 #[component]
-fn AccountForm(action: ServerAction<CreateAccount>) -> impl IntoView {
+fn AccountPolicyForm(
+    action: ServerAction<SetAccountSlaPolicy>,
+    account: String,
+    current: Option<String>,
+    policies: Vec<(String, String)>,
+) -> impl IntoView {
+    let id = format!("account-policy-{account}");
+    let current = current.unwrap_or_default();
+    view! {
+        <ActionForm action attr:class="inline-form account-policy">
+            <input type="hidden" name="account" value=account.clone()/>
+            <select id=id name="policy" aria-label=format!("SLA contract of {account}")>
+                <option value="" selected=current.is_empty()>"Tier default"</option>
+                {policies
+                    .into_iter()
+                    .map(|(slug, name)| {
+                        let chosen = slug == current;
+                        view! { <option value=slug selected=chosen>{name}</option> }
+                    })
+                    .collect_view()}
+            </select>
+            <button type="submit" disabled=move || action.pending().get()>"Set"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn AccountForm(action: ServerAction<CreateAccount>, policies: Choices) -> impl IntoView {
     let form = NodeRef::<Form>::new();
     let refusal = refusal_of(move || action.value().get());
     let error = move |field| field_message(refusal, field);
@@ -181,6 +237,11 @@ fn AccountForm(action: ServerAction<CreateAccount>) -> impl IntoView {
             <TextField id="account-csm-email" name="csm_email" label="CSM's email" error=error("csm_email")/>
             <TextField id="account-csm-name" name="csm_name" label="CSM's name" error=error("csm_name")/>
             <TextField id="account-contacts" name="contact_emails" label="Customer contacts (comma-separated)" error=error("contact_emails")/>
+            <div class="field">
+                <label for="account-sla-policy">"SLA contract"</label>
+                <ChoiceSelect id="account-sla-policy" name="sla_policy" blank="Its tier's default" choices=policies/>
+                <FieldError id="account-sla-policy-error" message=error("sla_policy")/>
+            </div>
             <button type="submit" disabled=move || action.pending().get()>"Add account"</button>
             <Saved shown=move || matches!(action.value().get(), Some(Ok(_))) what="Account added"/>
         </ActionForm>

@@ -113,6 +113,8 @@ pub async fn create_system(
 }
 
 /// Creates an account from the admin page; contacts are separated by commas.
+// One argument per field of the page's form (a server function reads its form by name).
+#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/api/fn", endpoint = "create_account")]
 pub async fn create_account(
     slug: String,
@@ -122,6 +124,7 @@ pub async fn create_account(
     csm_email: Option<String>,
     csm_name: Option<String>,
     contact_emails: Option<String>,
+    sla_policy: Option<String>,
 ) -> Result<Account, AppError> {
     let state = crate::state::AppState::from_context()?;
     let input = super::model::NewAccount {
@@ -136,7 +139,7 @@ pub async fn create_account(
             .split([',', ';'])
             .map(|e| e.trim().to_owned())
             .collect(),
-        sla_policy: None,
+        sla_policy,
     };
     let (actor, client) = crate::identity::api::caller()?;
     super::service::create_account(&state, (&actor, &client), &input)

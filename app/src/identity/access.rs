@@ -133,6 +133,7 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("get_sla_report", Needs(View)),
     ("list_sla_policies", Needs(View)),
     ("revise_sla_policy", Needs(ManageCatalog)),
+    ("set_account_sla_policy", Needs(ManageCatalog)),
     ("list_people", Needs(View)),
     ("list_teams", Needs(View)),
     ("list_systems", Needs(View)),

@@ -53,3 +53,17 @@ pub async fn revise_sla_policy(slug: String, terms: String) -> Result<i64, AppEr
         .inspect_err(crate::error::set_error_status)?;
     Ok(revised.version)
 }
+
+/// Gives an account its own SLA contract policy; an empty `policy` puts it back on its
+/// tier's default. Clocks already running keep the policy they started with.
+#[server(prefix = "/api/fn", endpoint = "set_account_sla_policy")]
+pub async fn set_account_sla_policy(account: String, policy: String) -> Result<(), AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let (actor, client) = crate::identity::api::caller()?;
+    let choice = super::service::AccountPolicyChoice {
+        policy: Some(policy.trim().to_lowercase()).filter(|p| !p.is_empty()),
+    };
+    super::service::set_account_policy(&state, (&actor, &client), &account, &choice)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
