@@ -83,6 +83,36 @@ test("times count from the server's clock, not the browser's", async ({ page, re
   await expect(entry.locator(".ago")).toHaveText("(just now)");
 });
 
+// Events carry what changed, so the war room applies them in place: other people's
+// posts, a correction and a status change show up without the page asking the server
+// for the timeline or the incident again.
+test("the war room applies events in place, without reloading its data", async ({ page, request }) => {
+  const key = await declare(request, `In place ${stamp()}`);
+  await openWarRoom(page, key);
+  const reloads: string[] = [];
+  page.on("request", (r) => {
+    if (/\/api\/fn\/get_(timeline|incident)\b/.test(r.url())) reloads.push(r.url());
+  });
+
+  await post(request, key, "Error rate at 12 %");
+  const posted = await request.post(`/api/v1/incidents/${key}/timeline`, { data: { body: "Rolled back v42" } });
+  expect(posted.status()).toBe(201);
+  const entry = await posted.json();
+  await expect(page.locator("#timeline .entry")).toHaveCount(3);
+  await expect(page.locator("#timeline")).toContainText("Rolled back v42");
+
+  const revised = await request.post(`/api/v1/incidents/${key}/timeline/${entry.seq}/revisions`, { data: { body: "Rolled back to v41" } });
+  expect(revised.ok()).toBeTruthy();
+  await expect(page.locator("#timeline")).toContainText("Rolled back to v41");
+  await expect(page.locator("#timeline .entry")).toHaveCount(3);
+
+  const moved = await request.patch(`/api/v1/incidents/${key}`, { data: { status: "monitoring", reason: "rollback done" } });
+  expect(moved.ok()).toBeTruthy();
+  await expect(page.locator(".badges .status")).toHaveText("monitoring");
+  await expect(page.locator("#timeline .entry")).toHaveCount(4);
+  expect(reloads).toEqual([]);
+});
+
 test("new entries while scrolled up show as a pill and the page does not move", async ({ browser, request }) => {
   const key = await declare(request, `Pill ${stamp()}`);
   for (let n = 1; n <= 12; n++) {

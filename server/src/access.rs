@@ -6,7 +6,7 @@
 
 use crate::api::ApiError;
 use app::error::AppError;
-use app::identity::access::{self, Access, SignedIn, SERVER_FN_PREFIX};
+use app::identity::access::{self, Access, SignedIn, Surface};
 use app::identity::service::{self as identity, Client};
 use app::state::AppState;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
@@ -15,26 +15,6 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use std::net::SocketAddr;
-
-/// Which surface a route belongs to: each refuses in its own format.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Surface {
-    Rest,
-    ServerFn,
-    Page,
-}
-
-impl Surface {
-    fn of(route: &str) -> Surface {
-        if route.starts_with(SERVER_FN_PREFIX) {
-            Surface::ServerFn
-        } else if route.starts_with("/api/") {
-            Surface::Rest
-        } else {
-            Surface::Page
-        }
-    }
-}
 
 pub async fn authorize(
     State(state): State<AppState>,

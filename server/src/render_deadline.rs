@@ -15,7 +15,7 @@
 //! page never hydrated. A page is never shipped that way: such a render counts as
 //! failed, is logged, and rendered once more.
 
-use axum::body::Body;
+use axum::body::{Body, HttpBody as _};
 use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::http::{Method, StatusCode};
@@ -62,6 +62,8 @@ pub async fn retry_stalled_render(
                 path = %parts.uri.path(),
                 attempt,
                 status = %response.status(),
+                headers = ?response.headers().keys().collect::<Vec<_>>(),
+                body_bytes = response.body().size_hint().exact(),
                 "page rendered without its Content-Security-Policy; dropped it"
             ),
             Ok(Err(err)) => {

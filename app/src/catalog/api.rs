@@ -1,5 +1,10 @@
 //! Server functions for the catalog.
 
+// A server function takes one argument per field of its form (it reads the form by
+// name), and the `#[server]` macro does not pass an item's `allow` on to the browser
+// stub it generates: `create_account` has eight fields.
+#![allow(clippy::too_many_arguments)]
+
 use super::model::{Account, Person, System};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -113,8 +118,6 @@ pub async fn create_system(
 }
 
 /// Creates an account from the admin page; contacts are separated by commas.
-// One argument per field of the page's form (a server function reads its form by name).
-#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/api/fn", endpoint = "create_account")]
 pub async fn create_account(
     slug: String,

@@ -175,25 +175,44 @@ pub const SERVER_FN_PREFIX: &str = "/api/fn/";
 /// What a routed request needs, from its method and the template it matched;
 /// `None` for a route nobody listed, which is then refused.
 pub fn required(method: &str, route: &str) -> Option<Access> {
-    if let Some(endpoint) = route.strip_prefix(SERVER_FN_PREFIX) {
-        return SERVER_FNS
-            .iter()
-            .find(|(name, _)| *name == endpoint)
-            .map(|(_, access)| *access);
-    }
-    if route.starts_with("/api/") {
-        return REST
+    match Surface::of(route) {
+        Surface::ServerFn => {
+            let endpoint = &route[SERVER_FN_PREFIX.len()..];
+            SERVER_FNS
+                .iter()
+                .find(|(name, _)| *name == endpoint)
+                .map(|(_, access)| *access)
+        }
+        Surface::Rest => REST
             .iter()
             .find(|(m, path, _)| *m == method && *path == route)
-            .map(|(_, _, access)| *access);
-    }
-    if matches!(method, "GET" | "HEAD") {
-        return PAGES
+            .map(|(_, _, access)| *access),
+        Surface::Page if matches!(method, "GET" | "HEAD") => PAGES
             .iter()
             .find(|(path, _)| *path == route)
-            .map(|(_, access)| *access);
+            .map(|(_, access)| *access),
+        Surface::Page => None,
     }
-    None
+}
+
+/// Which table a route is in; each surface also refuses in its own format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    Rest,
+    ServerFn,
+    Page,
+}
+
+impl Surface {
+    pub fn of(route: &str) -> Surface {
+        if route.starts_with(SERVER_FN_PREFIX) {
+            Surface::ServerFn
+        } else if route.starts_with("/api/") {
+            Surface::Rest
+        } else {
+            Surface::Page
+        }
+    }
 }
 
 #[cfg(test)]

@@ -75,7 +75,8 @@ pub fn IncidentPage() -> impl IntoView {
     }
     // Loaded once: the forms below must not be re-created (and lose what was typed).
     let role = role_resource();
-    // Live: every new event refreshes the page's data (the forms stay as typed).
+    // Live: each event is applied to the page's data in place (no request); the forms
+    // stay as typed. What the page cannot apply, or a gap after a reconnect, reloads.
     let live_state = RwSignal::new(LiveState::Off);
     let viewers = RwSignal::new(Vec::<Viewer>::new());
     // New entries while the reader is scrolled up: counted on a pill, not scrolled to.
@@ -107,11 +108,23 @@ pub fn IncidentPage() -> impl IntoView {
                         (live_state, viewers),
                         move |update| {
                             use crate::live::client::Update;
-                            let new_entry = matches!(update, Update::Event(e) if e.kind == "timeline.entry_added");
-                            if new_entry && !timeline_end_in_view() {
-                                unseen.update(|n| *n += 1);
+                            match update {
+                                Update::Event(event) => {
+                                    match apply_live_event(event, incident, timeline) {
+                                        Some(patch) => {
+                                            if patch.new_entry && !timeline_end_in_view() {
+                                                unseen.update(|n| *n += 1);
+                                            }
+                                            if patch.clocks_changed {
+                                                sla.refetch();
+                                            }
+                                        }
+                                        None => changes.update(|n| *n += 1),
+                                    }
+                                }
+                                Update::Notifications => notifications.refetch(),
+                                Update::Reload => changes.update(|n| *n += 1),
                             }
-                            changes.update(|n| *n += 1);
                         },
                     )
                 });
@@ -196,6 +209,38 @@ pub fn IncidentPage() -> impl IntoView {
             </Transition>
         </div>
     }
+}
+
+/// Applies a live event to the loaded incident and timeline; `None` when it cannot
+/// (not loaded yet, or an event this page does not know): then the page reloads.
+#[cfg(feature = "hydrate")]
+fn apply_live_event(
+    event: &crate::live::model::LiveEvent,
+    incident: Resource<Result<Incident, AppError>>,
+    timeline: Resource<Result<Vec<TimelineEntry>, AppError>>,
+) -> Option<super::live_patch::Patch> {
+    let mut patch = None;
+    timeline.update(|loaded| {
+        if let Some(Ok(entries)) = loaded {
+            patch = super::live_patch::apply(event, entries);
+        }
+    });
+    let patch = patch?;
+    if let Some(now) = &patch.incident {
+        let mut replaced = false;
+        incident.update(|loaded| {
+            if let Some(Ok(shown)) = loaded {
+                if super::live_patch::is_newer(now, shown) {
+                    *shown = now.clone();
+                    replaced = true;
+                }
+            }
+        });
+        if !replaced {
+            return None;
+        }
+    }
+    Some(patch)
 }
 
 /// Whether the bottom of the timeline is on screen (where new entries appear).

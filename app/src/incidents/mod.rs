@@ -4,6 +4,7 @@ pub mod api;
 mod declare_form;
 mod incident_page;
 mod list_page;
+pub mod live_patch;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod repo;

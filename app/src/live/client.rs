@@ -24,6 +24,8 @@ pub enum Update<'a> {
     Event(&'a LiveEvent),
     /// Events were missed (replayed after a reconnect) or the list changed: reload.
     Reload,
+    /// A notification about the incident was sent or failed.
+    Notifications,
 }
 
 /// What a connection follows.
@@ -290,9 +292,13 @@ fn receive(follower: &Rc<RefCell<Follower>>, message: ServerMessage) {
                 on_update(Update::Reload);
             }
         }
-        ServerMessage::IncidentListChanged { .. } | ServerMessage::NotificationsChanged { .. } => {
+        ServerMessage::IncidentListChanged { .. } => {
             drop(f);
             on_update(Update::Reload);
+        }
+        ServerMessage::NotificationsChanged { .. } => {
+            drop(f);
+            on_update(Update::Notifications);
         }
         ServerMessage::Event(event) => {
             let replaying = f.replaying;
