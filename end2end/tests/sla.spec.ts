@@ -107,7 +107,7 @@ test("the SLA board and the incident list show the tightest clocks; the report c
   await expect(page.locator("#report-from-error")).toContainText('"2026-13-01" is not a date');
 });
 
-test("an admin gives a policy new terms: a bad edit is named and kept, a good one is the next version", async ({ page }) => {
+test("an admin gives a policy new terms: a bad edit is named and kept, a good one is the next version", async ({ page, javaScriptEnabled }) => {
   await page.goto("/admin/sla");
   const card = page.locator("#policy-business-hours");
   await expect(card.locator("tr[data-severity=P1]")).toContainText("60 min");
@@ -124,6 +124,10 @@ test("an admin gives a policy new terms: a bad edit is named and kept, a good on
   revised.at_risk_percent = 80;
   await page.locator("#policy-business-hours").getByLabel("Terms (JSON)").fill(JSON.stringify(revised, null, 2));
   await page.locator("#policy-business-hours").getByRole("button", { name: "Save as a new version" }).click();
+  if (javaScriptEnabled) {
+    // The save is a request of its own: leaving the page first would cancel it.
+    await expect(page.getByRole("status").filter({ hasText: `Saved as version ${version + 1}.` })).toBeVisible();
+  }
   await page.goto("/admin/sla");
   await expect(page.locator("#policy-business-hours")).toHaveAttribute("data-version", String(version + 1));
   await expect(page.locator("#policy-business-hours")).toContainText("At risk at 80 %");
