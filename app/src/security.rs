@@ -14,22 +14,13 @@ pub fn page_policy(nonce: &str) -> String {
 /// Sets the policy on the response being rendered.
 pub fn set_page_policy() {
     use axum::http::{header::CONTENT_SECURITY_POLICY, HeaderValue};
-    let (nonce, response) = (
+    let (Some(nonce), Some(response)) = (
         leptos::nonce::use_nonce(),
         leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
-    );
-    let response_options = response.is_some();
-    let (Some(nonce), Some(response)) = (nonce.as_ref(), response) else {
-        // Rare and not understood yet (see server/src/render_deadline.rs): say which
-        // context was missing, so the next occurrence tells.
-        tracing::error!(
-            nonce = nonce.is_some(),
-            response_options,
-            "no page policy set: render context missing"
-        );
+    ) else {
         return;
     };
-    if let Ok(value) = HeaderValue::from_str(&page_policy(nonce)) {
+    if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce)) {
         response.insert_header(CONTENT_SECURITY_POLICY, value);
     }
 }

@@ -327,15 +327,6 @@ fn account_from_row(row: &AnyRow) -> Result<super::model::Account, sqlx::Error> 
     })
 }
 
-/// Slugs of the SLA policies an account may be given.
-pub async fn sla_policy_slugs(
-    ex: impl Executor<'_, Database = Any>,
-) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT slug FROM sla_policies ORDER BY slug")
-        .fetch_all(ex)
-        .await
-}
-
 /// Adds someone to a team; `false` when they were on it already.
 pub async fn add_member(
     conn: &mut AnyConnection,

@@ -9,6 +9,7 @@ use super::repo;
 use crate::error::{AppError, Invalid};
 use crate::identity::model::User;
 use crate::identity::service::{audit_change, Client};
+use crate::sla::service::unknown_policy;
 use crate::state::AppState;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -209,7 +210,8 @@ pub async fn create_account(
     let draft = AccountDraft::parse(input)?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
-    if let Some(why) = unknown_policy(&draft, &repo::sla_policy_slugs(&mut *tx).await?) {
+    let policies = crate::sla::repo::policy_slugs(&mut *tx).await?;
+    if let Some(why) = unknown_policy(draft.sla_policy.as_deref(), &policies) {
         let mut invalid = Invalid::default();
         invalid.add("sla_policy", why);
         return Err(AppError::Invalid(invalid));
@@ -260,7 +262,7 @@ pub async fn import_accounts(
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let existing = repo::list_accounts(&mut *tx).await?;
-    let policies = repo::sla_policy_slugs(&mut *tx).await?;
+    let policies = crate::sla::repo::policy_slugs(&mut *tx).await?;
     let by_crm_id: HashMap<&str, &Account> = existing
         .iter()
         .filter_map(|a| a.crm_id.as_deref().map(|id| (id, a)))
@@ -321,7 +323,7 @@ pub async fn import_accounts(
                 continue;
             }
         };
-        if let Some(why) = unknown_policy(&draft, &policies) {
+        if let Some(why) = unknown_policy(draft.sla_policy.as_deref(), &policies) {
             report
                 .rejected
                 .push(reject(Some(crm_id), vec![format!("sla_policy: {why}")]));
@@ -429,17 +431,6 @@ pub async fn import_accounts(
         );
     }
     Ok(report)
-}
-
-/// Why the account's SLA policy cannot be given, if it names one that does not exist.
-fn unknown_policy(draft: &AccountDraft, known: &[String]) -> Option<String> {
-    let wanted = draft.sla_policy.as_ref()?;
-    (!known.contains(wanted)).then(|| {
-        format!(
-            "No SLA policy is called {wanted:?} (there are: {})",
-            known.join(", ")
-        )
-    })
 }
 
 fn planned(

@@ -252,3 +252,12 @@ pub async fn owning_teams(
     .fetch_all(conn)
     .await
 }
+
+/// Slugs of the SLA policies an account may be given.
+pub async fn policy_slugs(
+    ex: impl Executor<'_, Database = Any>,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT slug FROM sla_policies ORDER BY slug")
+        .fetch_all(ex)
+        .await
+}

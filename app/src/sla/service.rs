@@ -2,6 +2,7 @@
 //! keep the version they started with) and giving an account its own contract.
 
 use super::policy::PolicyTerms;
+use super::repo;
 use crate::error::{AppError, Invalid};
 use crate::identity::model::User;
 use crate::identity::service::{audit_change, Client};
@@ -118,6 +119,18 @@ pub async fn revise_policy(
         .ok_or_else(|| AppError::internal("revise SLA policy", "revised policy not found"))
 }
 
+/// Why an account cannot be given policy `wanted`, if no policy has that slug (the
+/// message lists those there are). `None` for no policy: the tier's default.
+pub fn unknown_policy(wanted: Option<&str>, known: &[String]) -> Option<String> {
+    let wanted = wanted?;
+    (!known.iter().any(|slug| slug == wanted)).then(|| {
+        format!(
+            "No SLA policy is called {wanted:?} (there are: {})",
+            known.join(", ")
+        )
+    })
+}
+
 /// Gives an account its own contract policy, or back its tier's default. Clocks
 /// already running keep their policy.
 pub async fn set_account_policy(
@@ -128,18 +141,20 @@ pub async fn set_account_policy(
 ) -> Result<(), AppError> {
     let now = state.now();
     let mut tx = state.db.begin_write().await?;
+    if let Some(why) = unknown_policy(
+        choice.policy.as_deref(),
+        &repo::policy_slugs(&mut *tx).await?,
+    ) {
+        let mut invalid = Invalid::default();
+        invalid.add("policy", why);
+        return Err(AppError::Invalid(invalid));
+    }
     let policy: Option<i64> = match &choice.policy {
         Some(slug) => {
-            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM sla_policies WHERE slug = $1")
+            sqlx::query_scalar("SELECT id FROM sla_policies WHERE slug = $1")
                 .bind(slug)
                 .fetch_optional(&mut *tx)
-                .await?;
-            let Some(id) = id else {
-                let mut invalid = Invalid::default();
-                invalid.add("policy", format!("No SLA policy is called {slug:?}"));
-                return Err(AppError::Invalid(invalid));
-            };
-            Some(id)
+                .await?
         }
         None => None,
     };
