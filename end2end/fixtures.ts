@@ -1,7 +1,7 @@
-import { test as base } from "@playwright/test";
+import { expect, test as base, type Page } from "@playwright/test";
 import { authFile } from "./people";
 
-export { expect } from "@playwright/test";
+export { expect };
 
 // `request` (API calls that set up a test) acts as the admin, like `page` does by
 // default (the projects' storageState).
@@ -12,3 +12,18 @@ export const test = base.extend({
     await request.dispose();
   },
 });
+
+// Opens the war room of an incident just declared on the list page, through its row.
+// Waits for the row first (the declaration has finished), then clicks it in a list
+// searched for its title: the full list is live, other tests declare incidents
+// meanwhile, and each new one lands at the top and pushes the rows down, so a click
+// aimed at one row could land on the one above (seen in CI runs).
+export async function openDeclared(page: Page, title: string, javaScriptEnabled: boolean) {
+  await expect(page.locator(".incident-row", { hasText: title })).toBeVisible();
+  await page.goto(`/?q=${encodeURIComponent(title)}`);
+  if (javaScriptEnabled) {
+    await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  }
+  await page.locator(".incident-row", { hasText: title }).getByRole("link").click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(title);
+}

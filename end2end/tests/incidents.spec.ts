@@ -1,5 +1,5 @@
 import { type Page } from "@playwright/test";
-import { expect, test } from "../fixtures";
+import { expect, openDeclared, test } from "../fixtures";
 
 // Every test declares its own incidents, with titles no other test uses.
 function uniqueTitle(label: string): string {
@@ -111,7 +111,7 @@ test("the incident page shows one incident", async ({ page, javaScriptEnabled })
   await page.locator("#declare-form").getByLabel("Description").fill("p95 above 4 s for all tenants");
   await page.getByRole("button", { name: "Declare incident" }).click();
 
-  await page.locator(".incident-row", { hasText: title }).getByRole("link").click();
+  await openDeclared(page, title, javaScriptEnabled);
   await expect(page).toHaveURL(/\/incidents\/INC-\d+$/);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(title);
   await expect(page.locator("article.incident .badge").first()).toHaveText("P2");

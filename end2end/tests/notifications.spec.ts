@@ -1,4 +1,4 @@
-import { expect, test } from "../fixtures";
+import { expect, openDeclared, test } from "../fixtures";
 
 // Declaring against a system routes the incident to its owning team's lead, and the
 // war room says who was told and how the delivery stands.
@@ -26,7 +26,7 @@ test("declaring against an owned system shows its lead as notified", async ({ pa
   await page.locator("#declare-form").getByLabel("Severity").selectOption("P1");
   await page.locator("#declare-form").getByLabel("Affected system").selectOption(`payments-api-${suffix}`);
   await page.getByRole("button", { name: "Declare incident" }).click();
-  await page.locator(".incident-row", { hasText: title }).getByRole("link").click();
+  await openDeclared(page, title, javaScriptEnabled);
 
   await expect(page.locator(".systems")).toHaveText(`Affected: payments-api-${suffix}`);
   // No SMTP server is configured for this run, so the email waits for retry.

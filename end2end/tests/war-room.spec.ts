@@ -1,5 +1,5 @@
 import { type Page } from "@playwright/test";
-import { expect, test } from "../fixtures";
+import { expect, openDeclared, test } from "../fixtures";
 import { authFile } from "../people";
 
 // The war room on a phone: post updates, move the incident to resolved, and see
@@ -14,8 +14,7 @@ async function declare(page: Page, title: string, javaScriptEnabled: boolean) {
   await page.locator("#declare-form").getByLabel("Title").fill(title);
   await page.locator("#declare-form").getByLabel("Severity").selectOption("P1");
   await page.getByRole("button", { name: "Declare incident" }).click();
-  await page.locator(".incident-row", { hasText: title }).getByRole("link").click();
-  await expect(page.getByRole("heading", { level: 1 })).toHaveText(title);
+  await openDeclared(page, title, javaScriptEnabled);
   if (javaScriptEnabled) {
     await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
   }

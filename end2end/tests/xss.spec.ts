@@ -12,12 +12,14 @@ test("XSS payloads stay inert in the hydrated pages", async ({ page, request, ja
   test.setTimeout(120_000);
   expect(payloads.length).toBeGreaterThanOrEqual(50);
   const suffix = Date.now().toString(36);
+  // Searching for this word lists this test's incidents only (see the war-room loop).
+  const marker = `xss-run-${suffix}`;
   const keys: string[] = [];
   for (const [n, payload] of payloads.entries()) {
     const slug = `xss-${suffix}-${n}`;
     expect((await request.post("/api/v1/accounts", { data: { slug, name: payload, tier: "business" } })).status()).toBe(201);
     const declared = await request.post("/api/v1/incidents", {
-      data: { title: `${payload}`.slice(0, 200), severity: "P3", description: payload, accounts: [slug] },
+      data: { title: `${payload}`.slice(0, 200), severity: "P3", description: `${payload}\n\n${marker}`, accounts: [slug] },
     });
     expect(declared.status()).toBe(201);
     const { key } = await declared.json();
@@ -42,7 +44,11 @@ test("XSS payloads stay inert in the hydrated pages", async ({ page, request, ja
     expect(await page.locator(injected).count(), `injected elements on ${path}`).toBe(0);
   }
   // Every war room, through client-side navigation too (rendered by the WASM, not the server).
-  await page.goto("/");
+  // From a list of this test's incidents only: other tests declare incidents meanwhile,
+  // and the live list puts each at the top, pushing the rows down under a click (one
+  // CI run clicked INC-194 and landed on INC-195, the row that moved into its place).
+  await page.goto(`/?q=${marker}`);
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
   for (const key of keys.slice(12, 24)) {
     await page.locator(`[data-key="${key}"] a`).click();
     await expect(page.locator(".incident .key")).toHaveText(key);
