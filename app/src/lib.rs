@@ -3,6 +3,7 @@
 //! Built twice: with `ssr` into the server, with `hydrate` into the browser bundle.
 
 pub mod catalog;
+pub mod comms;
 pub mod error;
 pub mod identity;
 pub mod incidents;

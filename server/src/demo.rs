@@ -131,6 +131,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
                 name: name.into(),
                 description: description.into(),
                 team: team.map(Into::into),
+                customer_name: None,
             },
         )
         .await?;

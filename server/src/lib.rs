@@ -214,7 +214,8 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish.
-    /// The delivery worker and the SLA engine stop with the server.
+    /// The delivery worker, the SLA engine and the customer-update scheduler stop
+    /// with the server.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -224,6 +225,10 @@ impl Server {
             let _ = stop.wait_for(|stop| *stop).await;
         };
         let worker = tokio::spawn(self.outbox.run(stopped(stop_rx.clone())));
+        let comms = tokio::spawn(app::comms::scheduler::run(
+            self.state.clone(),
+            stopped(stop_rx.clone()),
+        ));
         let sla =
             tokio::spawn(app::sla::engine::Engine::default().run(self.state, stopped(stop_rx)));
         let follower = self
@@ -245,6 +250,7 @@ impl Server {
         let _ = stop_tx.send(true);
         let _ = worker.await;
         let _ = sla.await;
+        let _ = comms.await;
         if let Some(follower) = follower {
             follower.abort();
         }

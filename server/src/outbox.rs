@@ -1,11 +1,14 @@
-//! The delivery worker: sends queued notifications by email (SMTP) and to webhooks,
-//! retrying with backoff. Its state is the `deliveries` table, so it survives restarts,
-//! and claims are leases, so several replicas never send the same delivery twice.
+//! The delivery worker: sends queued notifications and customer messages by email
+//! (SMTP) and to webhooks, retrying with backoff. Its state is the delivery tables,
+//! so it survives restarts; claims are leases, so several replicas never send the
+//! same delivery at once; and each customer delivery carries its idempotency key
+//! (email Message-ID, webhook header), so a redelivery after a crash can be dropped.
 
 use app::clock::SharedClock;
 use app::db::Db;
 use app::notify::model::{backoff, Channel, MAX_ATTEMPTS};
-use app::notify::repo::{self, ClaimedDelivery};
+use app::comms::repo::DeliveryContent;
+use app::notify::repo::{self, ClaimedDelivery, Queue};
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::sync::Arc;
@@ -78,18 +81,24 @@ impl Outbox {
 
     /// Delivers everything due now; returns how long to wait before the next pass.
     async fn pass(&self) -> Result<Duration, sqlx::Error> {
-        loop {
-            let now = self.clock.now();
-            let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
-            let claimed = repo::claim_due(self.db.pool(), now, lease_until, BATCH).await?;
-            if claimed.is_empty() {
-                break;
+        let mut next: Option<chrono::DateTime<chrono::Utc>> = None;
+        for queue in Queue::ALL {
+            loop {
+                let now = self.clock.now();
+                let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+                let claimed =
+                    repo::claim_due(self.db.pool(), queue, now, lease_until, BATCH).await?;
+                if claimed.is_empty() {
+                    break;
+                }
+                for delivery in claimed {
+                    self.attempt(delivery).await?;
+                }
             }
-            for delivery in claimed {
-                self.attempt(delivery).await?;
+            if let Some(at) = repo::next_due(self.db.pool(), queue).await? {
+                next = Some(next.map_or(at, |n| n.min(at)));
             }
         }
-        let next = repo::next_due(self.db.pool()).await?;
         let now = self.clock.now();
         Ok(match next {
             Some(at) if at > now => (at - now).to_std().unwrap_or(IDLE_POLL).min(IDLE_POLL),
@@ -99,16 +108,42 @@ impl Outbox {
     }
 
     async fn attempt(&self, delivery: ClaimedDelivery) -> Result<(), sqlx::Error> {
-        let result = match delivery.channel {
-            Channel::Email => self.send_email(&delivery).await,
-            Channel::Webhook => self.post_webhook(&delivery).await,
+        let (incident, result) = match delivery.queue {
+            Queue::Notifications => {
+                let Some((incident, message)) =
+                    repo::notification_content(self.db.pool(), delivery.id).await?
+                else {
+                    return Ok(());
+                };
+                let result = match delivery.channel {
+                    Channel::Email => {
+                        let (subject, _) = message.split_once('\n').unwrap_or((&message, ""));
+                        self.send_email(&delivery.target, subject, &message, None)
+                            .await
+                    }
+                    Channel::Webhook => {
+                        // Slack-compatible incoming webhook: a JSON object with `text`.
+                        let body = serde_json::json!({ "text": message }).to_string();
+                        self.post_webhook(&delivery.target, body, &[]).await
+                    }
+                };
+                (incident, result)
+            }
+            Queue::CustomerMessages => {
+                let Some(content) =
+                    app::comms::repo::delivery_content(self.db.pool(), delivery.id).await?
+                else {
+                    return Ok(());
+                };
+                (content.incident, self.send_customer_message(&delivery, &content).await)
+            }
         };
         let now = self.clock.now();
-        let incident = delivery.incident;
+        let pool = self.db.pool();
         let recorded = match result {
             Ok(()) => {
-                tracing::info!(delivery = delivery.id, channel = delivery.channel.as_str(), target = %delivery.target, "delivered");
-                repo::mark_delivered(self.db.pool(), delivery.id, now).await
+                tracing::info!(delivery = delivery.id, queue = ?delivery.queue, channel = delivery.channel.as_str(), target = %delivery.target, "delivered");
+                repo::mark_delivered(pool, delivery.queue, delivery.id, now).await
             }
             Err(error) => {
                 let retry_at = (delivery.attempt < MAX_ATTEMPTS).then(|| {
@@ -117,13 +152,15 @@ impl Outbox {
                 });
                 tracing::warn!(
                     delivery = delivery.id,
+                    queue = ?delivery.queue,
                     attempt = delivery.attempt,
                     channel = delivery.channel.as_str(),
                     target = %delivery.target,
                     retry = retry_at.is_some(),
                     "delivery failed: {error}"
                 );
-                repo::mark_failed_attempt(self.db.pool(), delivery.id, &error, retry_at).await
+                repo::mark_failed_attempt(pool, delivery.queue, delivery.id, &error, retry_at)
+                    .await
             }
         };
         if recorded.is_ok() {
@@ -132,25 +169,65 @@ impl Outbox {
         recorded
     }
 
-    async fn send_email(&self, delivery: &ClaimedDelivery) -> Result<(), String> {
+    /// A customer message: plain-text email with its idempotency key as Message-ID,
+    /// or a JSON webhook signed with the account's secret.
+    async fn send_customer_message(
+        &self,
+        delivery: &ClaimedDelivery,
+        content: &DeliveryContent,
+    ) -> Result<(), String> {
+        match delivery.channel {
+            Channel::Email => {
+                self.send_email(
+                    &delivery.target,
+                    &content.subject,
+                    &content.body,
+                    Some(&content.idempotency_key),
+                )
+                .await
+            }
+            Channel::Webhook => {
+                let secret = content
+                    .webhook_secret
+                    .as_deref()
+                    .ok_or("the account has no webhook secret")?;
+                let body = customer_webhook_body(content).to_string();
+                let timestamp = self.clock.now().timestamp().to_string();
+                let signature = sign_webhook(secret, &timestamp, &body)?;
+                self.post_webhook(
+                    &delivery.target,
+                    body,
+                    &[
+                        ("Idempotency-Key", content.idempotency_key.clone()),
+                        ("X-Sitrep-Timestamp", timestamp),
+                        ("X-Sitrep-Signature", format!("v1={signature}")),
+                    ],
+                )
+                .await
+            }
+        }
+    }
+
+    async fn send_email(
+        &self,
+        to: &str,
+        subject: &str,
+        body: &str,
+        idempotency_key: Option<&str>,
+    ) -> Result<(), String> {
         let mailer = self
             .mailer
             .as_ref()
             .ok_or("no SMTP server configured (--smtp-url)")?;
-        let to: Mailbox = delivery
-            .target
-            .parse()
-            .map_err(|e| format!("bad address: {e}"))?;
-        let (subject, _) = delivery
-            .message
-            .split_once('\n')
-            .unwrap_or((&delivery.message, ""));
+        let to: Mailbox = to.parse().map_err(|e| format!("bad address: {e}"))?;
         let email = Message::builder()
             .from(mailer.from.clone())
             .to(to)
             .subject(subject)
+            // The same message to the same person always has the same id.
+            .message_id(idempotency_key.map(|key| format!("<{key}@sitrep>")))
             .header(ContentType::TEXT_PLAIN)
-            .body(delivery.message.clone())
+            .body(body.to_owned())
             .map_err(|e| format!("cannot build the email: {e}"))?;
         mailer
             .transport
@@ -160,20 +237,70 @@ impl Outbox {
             .map_err(|e| format!("SMTP: {e}"))
     }
 
-    async fn post_webhook(&self, delivery: &ClaimedDelivery) -> Result<(), String> {
-        // Slack-compatible incoming webhook: a JSON object with `text`.
-        let response = self
+    async fn post_webhook(
+        &self,
+        url: &str,
+        body: String,
+        headers: &[(&str, String)],
+    ) -> Result<(), String> {
+        let mut request = self
             .http
-            .post(&delivery.target)
-            .json(&serde_json::json!({ "text": delivery.message }))
-            .timeout(SEND_TIMEOUT)
-            .send()
-            .await
-            .map_err(|e| format!("webhook: {e}"))?;
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .timeout(SEND_TIMEOUT);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let response = request.send().await.map_err(|e| format!("webhook: {e}"))?;
         if response.status().is_success() {
             Ok(())
         } else {
             Err(format!("webhook answered {}", response.status()))
         }
+    }
+}
+
+/// What a customer's webhook receives (documented in the README).
+pub fn customer_webhook_body(content: &DeliveryContent) -> serde_json::Value {
+    serde_json::json!({
+        "type": "customer_message",
+        "id": content.idempotency_key,
+        "message": content.message,
+        "incident": content.incident.key(),
+        "account": content.account,
+        "account_name": content.account_name,
+        "status": content.customer_status,
+        "subject": content.subject,
+        "body": content.body,
+        "short_text": content.short_text,
+        "sent_at": content.sent_at,
+        "corrects": content.retracts,
+    })
+}
+
+/// HMAC-SHA256 of "<timestamp>.<body>" with the account's secret, hex: what the
+/// `X-Sitrep-Signature: v1=<hex>` header carries.
+pub fn sign_webhook(secret: &str, timestamp: &str, body: &str) -> Result<String, String> {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
+        .map_err(|e| format!("webhook secret: {e}"))?;
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    Ok(hex::encode(mac.finalize().into_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sign_webhook;
+
+    #[test]
+    fn the_signature_is_hmac_sha256_of_timestamp_dot_body() {
+        // Checked with: printf '1700000000.{"a":1}' | openssl dgst -sha256 -hmac whsec_test
+        assert_eq!(
+            sign_webhook("whsec_test", "1700000000", r#"{"a":1}"#).unwrap(),
+            "38877139021993b830af32feea6e18a8da83eb2f6e49ee50bd9e4cf4ca4d3789"
+        );
     }
 }

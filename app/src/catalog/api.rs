@@ -103,6 +103,7 @@ pub async fn create_system(
     name: String,
     description: Option<String>,
     team: Option<String>,
+    #[server(default)] customer_name: Option<String>,
 ) -> Result<System, AppError> {
     let state = crate::state::AppState::from_context()?;
     let input = super::model::NewSystem {
@@ -110,6 +111,7 @@ pub async fn create_system(
         name,
         description: description.unwrap_or_default(),
         team: team.filter(|t| !t.is_empty()),
+        customer_name,
     };
     let (actor, client) = crate::identity::api::caller()?;
     super::service::create_system(&state, (&actor, &client), &input)

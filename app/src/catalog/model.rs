@@ -61,6 +61,16 @@ pub struct System {
     pub description: String,
     /// Slug of the owning team, if any.
     pub team: Option<String>,
+    /// What customers call it ("Checkout"), when not its name.
+    #[serde(default)]
+    pub customer_name: Option<String>,
+}
+
+impl System {
+    /// The name customer messages use.
+    pub fn customer_facing_name(&self) -> &str {
+        self.customer_name.as_deref().unwrap_or(&self.name)
+    }
 }
 
 /// Raw input for creating a team.
@@ -95,6 +105,9 @@ pub struct NewSystem {
     /// Slug of the owning team.
     #[serde(default)]
     pub team: Option<String>,
+    /// What customers call it, if not its name (customer messages use it).
+    #[serde(default)]
+    pub customer_name: Option<String>,
 }
 
 /// Longest slug, in characters.

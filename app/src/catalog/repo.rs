@@ -85,12 +85,12 @@ pub async fn insert_system(
     conn: &mut AnyConnection,
     slug: &str,
     name: &str,
-    description: &str,
+    (description, customer_name): (&str, Option<&str>),
     team: Option<TeamId>,
     at: DateTime<Utc>,
 ) -> Result<Option<SystemId>, sqlx::Error> {
     let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO systems (slug, name, description, team_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO systems (slug, name, description, team_id, created_at, customer_name) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (slug) DO NOTHING RETURNING id",
     )
     .bind(slug)
@@ -98,12 +98,13 @@ pub async fn insert_system(
     .bind(description)
     .bind(team.map(|t| t.0))
     .bind(millis(at))
+    .bind(customer_name)
     .fetch_optional(conn)
     .await?;
     Ok(id.map(SystemId))
 }
 
-const SYSTEM_SELECT: &str = "SELECT s.id, s.slug, s.name, s.description, t.slug AS team_slug \
+const SYSTEM_SELECT: &str = "SELECT s.id, s.slug, s.name, s.description, s.customer_name, t.slug AS team_slug \
      FROM systems s LEFT JOIN teams t ON t.id = s.team_id";
 
 /// Every system, by name.
@@ -217,6 +218,7 @@ fn system_from_row(row: &AnyRow) -> Result<System, sqlx::Error> {
         name: row.try_get("name")?,
         description: row.try_get("description")?,
         team: row.try_get("team_slug")?,
+        customer_name: row.try_get("customer_name")?,
     })
 }
 

@@ -146,6 +146,12 @@ pub async fn create_system(
     if description.len() > 4000 {
         invalid.add("description", "At most 4000 characters");
     }
+    let customer_name = input
+        .customer_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| check_name("customer_name", n, &mut invalid));
     let team_slug = input
         .team
         .as_deref()
@@ -169,7 +175,7 @@ pub async fn create_system(
         &mut tx,
         &slug,
         &name,
-        &description,
+        (&description, customer_name.as_deref()),
         team.as_ref().map(|t| t.id),
         state.now(),
     )

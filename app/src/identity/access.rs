@@ -54,6 +54,15 @@ use Action::*;
 
 const POST_ANY: &[Action] = &[PostNote, PostUpdate];
 const DECLARE_ANY: &[Action] = &[DeclareIncident, ReportCustomerIssue];
+/// A change of the comms owner alone needs `AssignCommsOwner`; anything else
+/// `ChangeIncident` (the service decides).
+const CHANGE_ANY: &[Action] = &[ChangeIncident, AssignCommsOwner];
+/// Moving a message: which move decides the permission (the service checks).
+const MOVE_ANY: &[Action] = &[
+    DraftCustomerMessage,
+    ApproveCustomerMessage,
+    SendCustomerMessage,
+];
 
 /// REST operations, by method and the path template they are routed under.
 pub const REST: &[(&str, &str, Access)] = &[
@@ -72,7 +81,7 @@ pub const REST: &[(&str, &str, Access)] = &[
     // Manual declarations and customer reports: the `source` decides which.
     ("POST", "/api/v1/incidents", AnyOf(DECLARE_ANY)),
     ("GET", "/api/v1/incidents/{key}", Needs(View)),
-    ("PATCH", "/api/v1/incidents/{key}", Needs(ChangeIncident)),
+    ("PATCH", "/api/v1/incidents/{key}", AnyOf(CHANGE_ANY)),
     ("GET", "/api/v1/incidents/{key}/timeline", Needs(View)),
     ("POST", "/api/v1/incidents/{key}/timeline", AnyOf(POST_ANY)),
     (
@@ -92,6 +101,45 @@ pub const REST: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/api/v1/incidents/{key}/notifications", Needs(View)),
     ("GET", "/api/v1/incidents/{key}/sla", Needs(View)),
+    ("GET", "/api/v1/incidents/{key}/comms", Needs(View)),
+    (
+        "PATCH",
+        "/api/v1/incidents/{key}/comms/schedule",
+        Needs(ManageComms),
+    ),
+    ("GET", "/api/v1/incidents/{key}/messages", Needs(View)),
+    (
+        "POST",
+        "/api/v1/incidents/{key}/messages",
+        Needs(DraftCustomerMessage),
+    ),
+    ("GET", "/api/v1/incidents/{key}/messages/{id}", Needs(View)),
+    (
+        "PATCH",
+        "/api/v1/incidents/{key}/messages/{id}",
+        Needs(DraftCustomerMessage),
+    ),
+    (
+        "POST",
+        "/api/v1/incidents/{key}/messages/{id}/regeneration",
+        Needs(DraftCustomerMessage),
+    ),
+    (
+        "GET",
+        "/api/v1/incidents/{key}/messages/{id}/guards",
+        Needs(View),
+    ),
+    (
+        "POST",
+        "/api/v1/incidents/{key}/messages/{id}/transitions",
+        AnyOf(MOVE_ANY),
+    ),
+    ("GET", "/api/v1/messages", Needs(View)),
+    ("GET", "/api/v1/comms/templates", Needs(View)),
+    ("PUT", "/api/v1/comms/templates", Needs(ManageComms)),
+    ("GET", "/api/v1/comms/approval-policies", Needs(View)),
+    ("PUT", "/api/v1/comms/approval-policies", Needs(ManageComms)),
+    ("PUT", "/api/v1/accounts/{slug}/webhook", Needs(ManageCatalog)),
     ("GET", "/api/v1/sla/policies", Needs(View)),
     ("GET", "/api/v1/sla/report", Needs(View)),
     ("GET", "/api/v1/sla/board", Needs(View)),
@@ -144,8 +192,14 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("revise_timeline_entry", AnyOf(POST_ANY)),
     ("redact_timeline_entry", Needs(RedactEntry)),
     ("change_status", Needs(ChangeIncident)),
-    ("change_roles", Needs(ChangeIncident)),
+    ("change_roles", AnyOf(CHANGE_ANY)),
     ("change_impact", Needs(ChangeIncident)),
+    ("get_comms", Needs(View)),
+    ("draft_customer_message", Needs(DraftCustomerMessage)),
+    ("edit_customer_message", Needs(DraftCustomerMessage)),
+    ("regenerate_customer_message", Needs(DraftCustomerMessage)),
+    ("move_customer_message", AnyOf(MOVE_ANY)),
+    ("change_comms_schedule", Needs(ManageComms)),
     ("create_team", Needs(ManageCatalog)),
     ("create_system", Needs(ManageCatalog)),
     ("create_account", Needs(ManageCatalog)),

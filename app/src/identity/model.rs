@@ -131,6 +131,17 @@ pub enum Action {
     ViewAudit,
     /// Create and revoke one's own API tokens.
     ManageOwnTokens,
+    /// Hand the communications-owner role of an incident to someone.
+    AssignCommsOwner,
+    /// Draft customer messages and ask for their approval.
+    DraftCustomerMessage,
+    /// Send (and retract) customer messages; the service also requires being the
+    /// incident's communications owner, unless an admin.
+    SendCustomerMessage,
+    /// Approve or reject someone else's customer message.
+    ApproveCustomerMessage,
+    /// Customer-update schedules, message templates and approval policies.
+    ManageComms,
 }
 
 impl Action {
@@ -149,6 +160,11 @@ impl Action {
             ManageUsers => "manage_users",
             ViewAudit => "view_audit",
             ManageOwnTokens => "manage_own_tokens",
+            AssignCommsOwner => "assign_comms_owner",
+            DraftCustomerMessage => "draft_customer_message",
+            SendCustomerMessage => "send_customer_message",
+            ApproveCustomerMessage => "approve_customer_message",
+            ManageComms => "manage_comms",
         }
     }
 }
@@ -172,10 +188,22 @@ impl UserRole {
                     | PostNote
                     | ChangeIncident
                     | ManageOwnTokens
+                    | AssignCommsOwner
+                    | DraftCustomerMessage
+                    | SendCustomerMessage
             ),
+            // Customer success owns what customers are told: it approves, and sets
+            // the schedules and templates; engineers may draft and, as owner, send.
             UserRole::Cs => matches!(
                 action,
-                View | ReportCustomerIssue | PostNote | ManageOwnTokens
+                View | ReportCustomerIssue
+                    | PostNote
+                    | ManageOwnTokens
+                    | AssignCommsOwner
+                    | DraftCustomerMessage
+                    | SendCustomerMessage
+                    | ApproveCustomerMessage
+                    | ManageComms
             ),
             UserRole::Viewer => matches!(action, View),
         }
@@ -213,6 +241,10 @@ mod tests {
         assert!(UserRole::Cs.permits(ReportCustomerIssue) && UserRole::Cs.permits(PostNote));
         assert!(!UserRole::Cs.permits(PostUpdate) && !UserRole::Cs.permits(ChangeIncident));
         assert!(UserRole::Viewer.permits(View) && !UserRole::Viewer.permits(PostNote));
+        assert!(UserRole::Cs.permits(ApproveCustomerMessage) && UserRole::Cs.permits(ManageComms));
+        assert!(!UserRole::Engineer.permits(ApproveCustomerMessage));
+        assert!(UserRole::Engineer.permits(DraftCustomerMessage));
+        assert!(!UserRole::Viewer.permits(DraftCustomerMessage));
         assert!(UserRole::Admin.permits(ManageUsers) && UserRole::Admin.permits(ViewAudit));
         assert_eq!("cs".parse::<UserRole>(), Ok(UserRole::Cs));
         assert!("root".parse::<UserRole>().is_err());

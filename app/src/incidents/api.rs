@@ -248,7 +248,7 @@ pub async fn redact_timeline_entry(
 }
 
 #[cfg(feature = "ssr")]
-fn incident_id(key: &str) -> Result<super::model::IncidentId, AppError> {
+pub(crate) fn incident_id(key: &str) -> Result<super::model::IncidentId, AppError> {
     super::model::IncidentId::from_key(key).ok_or_else(|| {
         let err = AppError::NotFound(key.to_owned());
         crate::error::set_error_status(&err);

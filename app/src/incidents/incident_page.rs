@@ -59,6 +59,17 @@ pub fn IncidentPage() -> impl IntoView {
         |(key, _)| get_notifications(key),
     );
     let sla = Resource::new(move || (key(), changes.get()), |(key, _)| get_sla(key));
+    let comms_actions = crate::comms::panel::CommsActions::new(roles);
+    let comms_changes = RwSignal::new(0_u32);
+    Effect::new(move |_| {
+        if comms_actions.succeeded() {
+            comms_changes.update(|n| *n += 1);
+        }
+    });
+    let comms = Resource::new(
+        move || (key(), changes.get(), comms_changes.get()),
+        |(key, _, _)| crate::comms::api::get_comms(key),
+    );
     // A clock counts down only while contract time flows: when business hours open
     // or close (a reading's `turn_at`), read the clocks again.
     #[cfg(feature = "hydrate")]
@@ -109,7 +120,12 @@ pub fn IncidentPage() -> impl IntoView {
                         move |update| {
                             use crate::live::client::Update;
                             match update {
+                                // Customer communication changed: only its panel reloads.
+                                Update::Event(event) if event.kind.starts_with("comms.") => comms.refetch(),
                                 Update::Event(event) => {
+                                    if event.payload["entry"]["kind"] == "customer_message" {
+                                        comms.refetch();
+                                    }
                                     match apply_live_event(event, incident, timeline) {
                                         Some(patch) => {
                                             if patch.new_entry && !timeline_end_in_view() {
@@ -122,7 +138,11 @@ pub fn IncidentPage() -> impl IntoView {
                                         None => changes.update(|n| *n += 1),
                                     }
                                 }
-                                Update::Notifications => notifications.refetch(),
+                                // A delivery settled: notifications, or a customer message's.
+                                Update::Notifications => {
+                                    notifications.refetch();
+                                    comms.refetch();
+                                }
                                 Update::Reload => changes.update(|n| *n += 1),
                             }
                         },
@@ -181,6 +201,15 @@ pub fn IncidentPage() -> impl IntoView {
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     sla.await.ok().map(|clocks| view! { <SlaPanel clocks/> })
+                })}
+            </Transition>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let role = role.await;
+                    let key = key();
+                    comms.await.ok().map(|overview| view! {
+                        <crate::comms::panel::CommsPanel key overview role actions=comms_actions/>
+                    })
                 })}
             </Transition>
             <Transition fallback=|| ()>
@@ -371,7 +400,7 @@ fn EntryView(entry: TimelineEntry, role: Option<UserRole>) -> impl IntoView {
     let removable = permits(role, Action::RedactEntry);
     let key = entry.incident.key();
     view! {
-        <li class=format!("entry entry-{}", entry.kind.name()) data-seq=entry.seq>
+        <li class=format!("entry entry-{}", entry.kind.name()) id=format!("entry-{}", entry.seq) data-seq=entry.seq>
             <p class="entry-meta">
                 <span class="entry-kind">{label}</span>
                 " · "
@@ -431,6 +460,7 @@ fn kind_label(kind: &EntryKind) -> (&'static str, &'static str) {
         EntryKind::RoleChange { .. } => ("Role", "entry-detail"),
         EntryKind::ImpactChange { .. } => ("Impact", "entry-detail"),
         EntryKind::Sla { .. } => ("SLA", "entry-detail"),
+        EntryKind::CustomerMessage { .. } => ("Customer message", "entry-detail"),
     }
 }
 
@@ -488,6 +518,17 @@ fn detail_text(kind: &EntryKind) -> String {
             from.label(),
             to.label()
         ),
+        EntryKind::CustomerMessage {
+            message,
+            audience,
+            customer_status,
+            retracts,
+        } => match retracts {
+            Some(earlier) => format!(
+                "Message #{message} to {audience} ({customer_status}), correcting #{earlier}"
+            ),
+            None => format!("Message #{message} to {audience} ({customer_status})"),
+        },
         EntryKind::Update | EntryKind::Note => String::new(),
     }
 }

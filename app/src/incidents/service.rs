@@ -118,6 +118,20 @@ pub async fn change_incident(
     id: IncidentId,
     input: &ChangeInput,
 ) -> Result<Incident, AppError> {
+    // Handing over only the communications role is open to customer success too.
+    let comms_owner_only = input.comms_owner.is_some()
+        && ChangeInput {
+            comms_owner: None,
+            ..input.clone()
+        } == ChangeInput::default();
+    identity::require(
+        actor,
+        if comms_owner_only {
+            crate::identity::model::Action::AssignCommsOwner
+        } else {
+            crate::identity::model::Action::ChangeIncident
+        },
+    )?;
     let change = Change::parse(input, &actor.display_name)?;
     let now = state.now();
     let mut tx = state.db.begin_write().await?;

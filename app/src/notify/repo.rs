@@ -100,31 +100,74 @@ pub async fn list_for_incident(
     Ok(notifications.into_iter().map(|(_, n)| n).collect())
 }
 
-/// A delivery the worker has claimed, with what to send.
+/// A table of deliveries the worker sends from; both have the same delivery
+/// columns (channel, target, status, attempts, next_attempt_at, lease_until,
+/// last_error, delivered_at) and differ only in what they send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    /// Notifications to people here (`deliveries`).
+    Notifications,
+    /// Customer messages to accounts (`customer_deliveries`, written by comms).
+    CustomerMessages,
+}
+
+impl Queue {
+    pub const ALL: [Queue; 2] = [Queue::Notifications, Queue::CustomerMessages];
+
+    fn table(self) -> &'static str {
+        match self {
+            Queue::Notifications => "deliveries",
+            Queue::CustomerMessages => "customer_deliveries",
+        }
+    }
+}
+
+/// A delivery the worker has claimed.
 #[derive(Debug, Clone)]
 pub struct ClaimedDelivery {
+    pub queue: Queue,
     pub id: i64,
-    /// The incident the notification is about.
-    pub incident: crate::incidents::model::IncidentId,
     pub channel: Channel,
     pub target: String,
-    pub message: String,
     /// Attempts including this one.
     pub attempt: i64,
 }
 
-/// Claims up to `limit` due deliveries for `lease` (a crashed worker's claim expires).
-/// The claim is a compare-and-set, so two workers never both take the same delivery.
+/// What a notification delivery sends, and the incident it is about.
+pub async fn notification_content(
+    ex: impl Executor<'_, Database = Any>,
+    delivery: i64,
+) -> Result<Option<(crate::incidents::model::IncidentId, String)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT n.incident_id, n.message FROM deliveries d JOIN notifications n ON n.id = d.notification_id WHERE d.id = $1",
+    )
+    .bind(delivery)
+    .fetch_optional(ex)
+    .await?;
+    row.map(|row| {
+        Ok((
+            crate::incidents::model::IncidentId(row.try_get("incident_id")?),
+            row.try_get("message")?,
+        ))
+    })
+    .transpose()
+}
+
+/// Claims up to `limit` due deliveries of a queue for `lease` (a crashed worker's
+/// claim expires). The claim is a compare-and-set, so two workers never both take
+/// the same delivery.
 pub async fn claim_due(
     ex: impl Executor<'_, Database = Any> + Copy,
+    queue: Queue,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<ClaimedDelivery>, sqlx::Error> {
-    let candidates = sqlx::query(
-        "SELECT d.id FROM deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
-         AND (d.lease_until IS NULL OR d.lease_until < $1) ORDER BY d.next_attempt_at, d.id LIMIT $2",
-    )
+    let table = queue.table();
+    let candidates = sqlx::query(&format!(
+        "SELECT d.id FROM {table} d WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
+         AND (d.lease_until IS NULL OR d.lease_until < $1) ORDER BY d.next_attempt_at, d.id LIMIT $2"
+    ))
     .bind(millis(now))
     .bind(limit)
     .fetch_all(ex)
@@ -132,13 +175,11 @@ pub async fn claim_due(
     let mut claimed = Vec::new();
     for candidate in candidates {
         let id: i64 = candidate.try_get("id")?;
-        let row = sqlx::query(
-            "UPDATE deliveries SET lease_until = $2, attempts = attempts + 1 \
+        let row = sqlx::query(&format!(
+            "UPDATE {table} SET lease_until = $2, attempts = attempts + 1 \
              WHERE id = $1 AND status = 'pending' AND (lease_until IS NULL OR lease_until < $3) \
-             RETURNING channel, target, attempts, \
-               (SELECT message FROM notifications n WHERE n.id = deliveries.notification_id) AS message, \
-               (SELECT incident_id FROM notifications n WHERE n.id = deliveries.notification_id) AS incident_id",
-        )
+             RETURNING channel, target, attempts"
+        ))
         .bind(id)
         .bind(millis(lease_until))
         .bind(millis(now))
@@ -146,14 +187,13 @@ pub async fn claim_due(
         .await?;
         if let Some(row) = row {
             claimed.push(ClaimedDelivery {
+                queue,
                 id,
-                incident: crate::incidents::model::IncidentId(row.try_get("incident_id")?),
                 channel: row
                     .try_get::<String, _>("channel")?
                     .parse()
                     .map_err(|e| decode_error("channel", e))?,
                 target: row.try_get("target")?,
-                message: row.try_get("message")?,
                 attempt: row.try_get("attempts")?,
             });
         }
@@ -164,10 +204,11 @@ pub async fn claim_due(
 /// Records a successful delivery.
 pub async fn mark_delivered(
     ex: impl Executor<'_, Database = Any>,
+    queue: Queue,
     id: i64,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE deliveries SET status = 'delivered', delivered_at = $2, lease_until = NULL, last_error = NULL WHERE id = $1")
+    sqlx::query(&format!("UPDATE {} SET status = 'delivered', delivered_at = $2, lease_until = NULL, last_error = NULL WHERE id = $1", queue.table()))
         .bind(id)
         .bind(millis(at))
         .execute(ex)
@@ -178,6 +219,7 @@ pub async fn mark_delivered(
 /// Records a failed attempt: retried at `retry_at`, or given up when `None`.
 pub async fn mark_failed_attempt(
     ex: impl Executor<'_, Database = Any>,
+    queue: Queue,
     id: i64,
     error: &str,
     retry_at: Option<DateTime<Utc>>,
@@ -187,7 +229,7 @@ pub async fn mark_failed_attempt(
     } else {
         "failed"
     };
-    sqlx::query("UPDATE deliveries SET status = $2, last_error = $3, next_attempt_at = COALESCE($4, next_attempt_at), lease_until = NULL WHERE id = $1")
+    sqlx::query(&format!("UPDATE {} SET status = $2, last_error = $3, next_attempt_at = COALESCE($4, next_attempt_at), lease_until = NULL WHERE id = $1", queue.table()))
         .bind(id)
         .bind(status)
         .bind(error)
@@ -197,14 +239,16 @@ pub async fn mark_failed_attempt(
     Ok(())
 }
 
-/// When the next pending delivery falls due (or its lease expires), if any.
+/// When the queue's next pending delivery falls due (or its lease expires), if any.
 pub async fn next_due(
     ex: impl Executor<'_, Database = Any>,
+    queue: Queue,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    let next: Option<i64> = sqlx::query_scalar(
+    let next: Option<i64> = sqlx::query_scalar(&format!(
         "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END) \
-         FROM deliveries WHERE status = 'pending'",
-    )
+         FROM {} WHERE status = 'pending'",
+        queue.table()
+    ))
     .fetch_one(ex)
     .await?;
     next.map(|ms| from_millis("next_attempt_at", ms))

@@ -259,22 +259,22 @@ pub struct PolicyView {
 
 /// "30 min left", "1 h 05 min left", "12 min over".
 pub fn remaining_words(secs: i64) -> String {
-    let (amount, suffix) = if secs >= 0 {
-        (secs, "left")
-    } else {
-        (-secs, "over")
-    };
-    let minutes = amount / 60;
-    let text = if amount < 60 {
-        format!("{amount} s")
+    let suffix = if secs >= 0 { "left" } else { "over" };
+    format!("{} {suffix}", duration_words(secs.abs()))
+}
+
+/// A length of time the way the clocks say it: "45 s", "30 min", "1 h 05 min", "2 d 3 h".
+pub fn duration_words(secs: i64) -> String {
+    let minutes = secs / 60;
+    if secs < 60 {
+        format!("{secs} s")
     } else if minutes < 60 {
         format!("{minutes} min")
     } else if minutes < 48 * 60 {
         format!("{} h {:02} min", minutes / 60, minutes % 60)
     } else {
         format!("{} d {} h", minutes / (24 * 60), minutes / 60 % 24)
-    };
-    format!("{text} {suffix}")
+    }
 }
 
 /// How soon a clock needs looking at, smallest first: running clocks by time left,

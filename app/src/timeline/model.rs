@@ -88,6 +88,19 @@ pub enum EntryKind {
         from: crate::sla::model::ClockState,
         to: crate::sla::model::ClockState,
     },
+    /// A message customers were sent (written by comms when it is sent; the body is
+    /// its text), so engineering sees exactly what customers were told.
+    CustomerMessage {
+        /// The message's id in the communication log.
+        message: i64,
+        /// Who it went to, in words ("all impacted accounts").
+        audience: String,
+        /// investigating, identified, monitoring or resolved.
+        customer_status: String,
+        /// Set when this message corrects (retracts) an earlier one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retracts: Option<i64>,
+    },
 }
 
 impl EntryKind {
@@ -104,6 +117,7 @@ impl EntryKind {
             EntryKind::RoleChange { .. } => "role_change",
             EntryKind::ImpactChange { .. } => "impact_change",
             EntryKind::Sla { .. } => "sla",
+            EntryKind::CustomerMessage { .. } => "customer_message",
         }
     }
 

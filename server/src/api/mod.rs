@@ -6,6 +6,7 @@
 //! without being documented.
 
 mod catalog;
+mod comms;
 mod error;
 mod incidents;
 mod live;
@@ -35,6 +36,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
         (name = "session", description = "Signing in and out; who is signed in"),
         (name = "live", description = "The websocket stream of incident events"),
         (name = "sla", description = "Response and resolution clocks per impacted account"),
+        (name = "comms", description = "Customer messages: schedules, drafts, approvals, guards, delivery and the log"),
         (name = "meta", description = "This document"),
     )
 )]
@@ -66,6 +68,7 @@ fn build() -> (Router<AppState>, OpenApiDoc) {
         .merge(session::routes())
         .merge(live::routes())
         .merge(sla::routes())
+        .merge(comms::routes())
         .routes(routes!(openapi_json));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)

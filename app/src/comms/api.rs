@@ -1,0 +1,144 @@
+//! Server functions for customer communication: thin glue between the war room's
+//! panel and the service.
+
+use super::model::{CommsOverview, CustomerMessage, CommsSchedule};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// The incident's communication panel: owner, schedule, cadence and messages.
+#[server(prefix = "/api/fn", endpoint = "get_comms")]
+pub async fn get_comms(key: String) -> Result<CommsOverview, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let id = crate::incidents::api::incident_id(&key)?;
+    super::service::overview(&state, id)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// Drafts an update to all impacted accounts from the timeline (or with the text given).
+#[server(prefix = "/api/fn", endpoint = "draft_customer_message")]
+pub async fn draft_customer_message(
+    key: String,
+    #[server(default)] body: Option<String>,
+) -> Result<CustomerMessage, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let actor = crate::identity::api::signed_in()?;
+    let id = crate::incidents::api::incident_id(&key)?;
+    let input = super::model::DraftInput {
+        body: body.filter(|b| !b.trim().is_empty()),
+        ..Default::default()
+    };
+    super::service::create_draft(&state, &actor, id, &input)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// Saves an edited draft as a new version.
+#[server(prefix = "/api/fn", endpoint = "edit_customer_message")]
+pub async fn edit_customer_message(
+    key: String,
+    message: i64,
+    subject: String,
+    body: String,
+    short_text: String,
+) -> Result<CustomerMessage, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let actor = crate::identity::api::signed_in()?;
+    let id = crate::incidents::api::incident_id(&key)?;
+    let input = super::model::EditInput {
+        subject: Some(subject),
+        body: Some(body),
+        short_text: Some(short_text),
+        ..Default::default()
+    };
+    super::service::edit_message(&state, &actor, id, message, &input)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// Generates a draft's text again from the timeline as it is now.
+#[server(prefix = "/api/fn", endpoint = "regenerate_customer_message")]
+pub async fn regenerate_customer_message(
+    key: String,
+    message: i64,
+) -> Result<CustomerMessage, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let actor = crate::identity::api::signed_in()?;
+    let id = crate::incidents::api::incident_id(&key)?;
+    super::service::regenerate(&state, &actor, id, message)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// Submits, approves, rejects, sends or retracts a message. `override_reason`
+/// applies to every guard named in `overrides` (the send form's checkboxes).
+#[server(prefix = "/api/fn", endpoint = "move_customer_message")]
+pub async fn move_customer_message(
+    key: String,
+    message: i64,
+    action: String,
+    #[server(default)] comment: Option<String>,
+    #[server(default)] overrides: Vec<String>,
+    #[server(default)] override_reason: Option<String>,
+) -> Result<CustomerMessage, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let actor = crate::identity::api::signed_in()?;
+    let id = crate::incidents::api::incident_id(&key)?;
+    let reason = override_reason.unwrap_or_default();
+    let input = super::model::MoveInput {
+        action,
+        comment,
+        overrides: overrides
+            .into_iter()
+            .map(|guard| super::model::GuardOverride {
+                guard,
+                reason: reason.clone(),
+            })
+            .collect(),
+    };
+    super::service::move_message(&state, &actor, id, message, &input)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// Changes the customer-update schedule: interval (minutes), pause or resume.
+#[server(prefix = "/api/fn", endpoint = "change_comms_schedule")]
+pub async fn change_comms_schedule(
+    key: String,
+    #[server(default)] interval_min: Option<String>,
+    #[server(default)] pause: Option<String>,
+    #[server(default)] reason: Option<String>,
+) -> Result<CommsSchedule, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let actor = crate::identity::api::signed_in()?;
+    let id = crate::incidents::api::incident_id(&key)?;
+    let mut invalid = crate::error::Invalid::default();
+    let interval_min = match interval_min.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => match text.parse::<i64>() {
+            Ok(minutes) => Some(minutes),
+            Err(_) => {
+                invalid.add("interval_min", "Give a whole number of minutes");
+                None
+            }
+        },
+    };
+    if !invalid.fields.is_empty() {
+        let err = AppError::Invalid(invalid);
+        crate::error::set_error_status(&err);
+        return Err(err);
+    }
+    let input = super::model::ScheduleInput {
+        interval_min,
+        paused: match pause.as_deref() {
+            Some("pause") => Some(true),
+            Some("resume") => Some(false),
+            _ => None,
+        },
+        reason,
+        ..Default::default()
+    };
+    super::service::change_schedule(&state, &actor, id, &input)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}

@@ -1,0 +1,25 @@
+//! Customer communication: one owner per incident; customer messages drafted from
+//! engineering's timeline on a schedule CS controls; approval by tier; guards
+//! against duplicate and contradictory messages; delivery by email and signed
+//! webhook to each account; and the log of everything customers were told.
+//!
+//! `draft` writes a message's text from the timeline, `guards` decides what holds a
+//! message back, `schedule` is the cadence math; `service` holds the rules and
+//! `scheduler` fires each due update once.
+
+pub mod api;
+pub mod model;
+pub mod panel;
+
+#[cfg(feature = "ssr")]
+pub mod draft;
+#[cfg(feature = "ssr")]
+pub mod guards;
+#[cfg(feature = "ssr")]
+pub mod repo;
+#[cfg(feature = "ssr")]
+pub mod schedule;
+#[cfg(feature = "ssr")]
+pub mod scheduler;
+#[cfg(feature = "ssr")]
+pub mod service;
