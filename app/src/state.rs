@@ -17,6 +17,8 @@ pub struct AppState {
     pub public_url: String,
     /// Wakes the delivery worker when new deliveries are queued.
     pub outbox: std::sync::Arc<tokio::sync::Notify>,
+    /// Wakes the customer-update scheduler when a schedule changed here.
+    pub comms_schedule: std::sync::Arc<tokio::sync::Notify>,
     /// Timelines recently read, valid while their incident's seq is unchanged.
     pub timelines: crate::timeline::cache::TimelineCache,
     /// Session cookies are marked `Secure` (HTTPS deployments).

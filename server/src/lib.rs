@@ -133,6 +133,7 @@ pub fn app_state(
             .clone()
             .unwrap_or_else(|| format!("http://{addr}")),
         outbox,
+        comms_schedule: Default::default(),
         timelines: Default::default(),
         secure_cookies: config.cookies_secure(),
         setup_token: Default::default(),

@@ -67,6 +67,7 @@ pub async fn run(state: AppState, stop: impl Future<Output = ()>) {
         tokio::select! {
             () = &mut stop => return,
             () = due => {}
+            () = state.comms_schedule.notified() => {}
             () = tokio::time::sleep(IDLE_POLL) => {}
             changed = changes.recv() => match changed {
                 Ok(Some(id)) => sync(&state, id).await,

@@ -282,6 +282,7 @@ pub async fn change_schedule(
     record_comms_event(&mut tx, id, "comms.schedule_changed", json!({ "schedule": view }), now)
         .await?;
     tx.commit().await?;
+    state.comms_schedule.notify_one();
     state.live.notify(id);
     Ok(view)
 }
@@ -1057,6 +1058,7 @@ pub async fn move_message(
     }
     tx.commit().await?;
     state.outbox.notify_one();
+    state.comms_schedule.notify_one();
     state.live.notify(id);
     self::message(state, id, message).await
 }

@@ -201,6 +201,12 @@ impl TestApp {
 
     /// An API token of a new user of `role` with this display name.
     pub fn token_for(&self, role: &str, name: &str) -> String {
+        self.person(role, name).1
+    }
+
+    /// A new user of `role` with this display name: (email, API token), and a client
+    /// acting as them.
+    pub fn person(&self, role: &str, name: &str) -> (String, String, reqwest::Client) {
         let email = format!("{role}-{}@example.com", uuid_like());
         let (ok, output) = self.task(
             &[
@@ -211,7 +217,9 @@ impl TestApp {
         assert!(ok, "{output}");
         let (ok, output) = self.task(&["token", "create", "--user", &email, "--name", "test"], "");
         assert!(ok, "{output}");
-        output.lines().last().unwrap().trim().to_owned()
+        let token = output.lines().last().unwrap().trim().to_owned();
+        let client = http_client(Some(&token));
+        (email, token, client)
     }
 
     async fn start(

@@ -100,9 +100,17 @@ async fn serve_smtp(
     Ok(())
 }
 
+/// A request the receiver accepted, as it arrived.
+#[derive(Debug, Clone)]
+pub struct ReceivedRequest {
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
 #[derive(Clone)]
 struct ReceiverState {
     bodies: Arc<Mutex<Vec<serde_json::Value>>>,
+    requests: Arc<Mutex<Vec<ReceivedRequest>>>,
     failures_left: Arc<Mutex<u32>>,
     attempts: Arc<Mutex<u32>>,
 }
@@ -118,6 +126,7 @@ impl WebhookReceiver {
     pub async fn start(failures: u32) -> WebhookReceiver {
         let state = ReceiverState {
             bodies: Arc::default(),
+            requests: Arc::default(),
             failures_left: Arc::new(Mutex::new(failures)),
             attempts: Arc::default(),
         };
@@ -138,18 +147,31 @@ impl WebhookReceiver {
         self.state.bodies.lock().unwrap().clone()
     }
 
+    /// The accepted requests with their headers and raw bodies.
+    pub fn requests(&self) -> Vec<ReceivedRequest> {
+        self.state.requests.lock().unwrap().clone()
+    }
+
     pub fn attempts(&self) -> u32 {
         *self.state.attempts.lock().unwrap()
     }
 }
 
-async fn receive(State(state): State<ReceiverState>, body: String) -> StatusCode {
+async fn receive(
+    State(state): State<ReceiverState>,
+    headers: axum::http::HeaderMap,
+    body: String,
+) -> StatusCode {
     *state.attempts.lock().unwrap() += 1;
     let mut failures_left = state.failures_left.lock().unwrap();
     if *failures_left > 0 {
         *failures_left -= 1;
         return StatusCode::INTERNAL_SERVER_ERROR;
     }
+    state.requests.lock().unwrap().push(ReceivedRequest {
+        headers,
+        body: body.clone(),
+    });
     state
         .bodies
         .lock()
