@@ -5,9 +5,9 @@
 //! (email Message-ID, webhook header), so a redelivery after a crash can be dropped.
 
 use app::clock::SharedClock;
+use app::comms::repo::DeliveryContent;
 use app::db::Db;
 use app::notify::model::{backoff, Channel, MAX_ATTEMPTS};
-use app::comms::repo::DeliveryContent;
 use app::notify::repo::{self, ClaimedDelivery, Queue};
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -135,7 +135,10 @@ impl Outbox {
                 else {
                     return Ok(());
                 };
-                (content.incident, self.send_customer_message(&delivery, &content).await)
+                (
+                    content.incident,
+                    self.send_customer_message(&delivery, &content).await,
+                )
             }
         };
         let now = self.clock.now();
@@ -159,8 +162,7 @@ impl Outbox {
                     retry = retry_at.is_some(),
                     "delivery failed: {error}"
                 );
-                repo::mark_failed_attempt(pool, delivery.queue, delivery.id, &error, retry_at)
-                    .await
+                repo::mark_failed_attempt(pool, delivery.queue, delivery.id, &error, retry_at).await
             }
         };
         if recorded.is_ok() {

@@ -104,7 +104,8 @@ pub async fn insert_system(
     Ok(id.map(SystemId))
 }
 
-const SYSTEM_SELECT: &str = "SELECT s.id, s.slug, s.name, s.description, s.customer_name, t.slug AS team_slug \
+const SYSTEM_SELECT: &str =
+    "SELECT s.id, s.slug, s.name, s.description, s.customer_name, t.slug AS team_slug \
      FROM systems s LEFT JOIN teams t ON t.id = s.team_id";
 
 /// Every system, by name.

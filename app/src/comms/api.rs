@@ -1,7 +1,7 @@
 //! Server functions for customer communication: thin glue between the war room's
 //! panel and the service.
 
-use super::model::{CommsOverview, CustomerMessage, CommsSchedule};
+use super::model::{CommsOverview, CommsSchedule, CustomerMessage};
 use crate::error::AppError;
 use leptos::prelude::*;
 

@@ -11,10 +11,22 @@ use chrono::{DateTime, Utc};
 
 /// The placeholders a template may use, with what each becomes.
 pub const PLACEHOLDERS: &[(&str, &str)] = &[
-    ("status", "the customer-facing status (Investigating, Identified, …)"),
-    ("components", "the affected components' customer-facing names"),
-    ("updates", "the customer-visible updates since the last message, one per line"),
-    ("elapsed", "how long the incident has lasted (\"1 h 20 min\")"),
+    (
+        "status",
+        "the customer-facing status (Investigating, Identified, …)",
+    ),
+    (
+        "components",
+        "the affected components' customer-facing names",
+    ),
+    (
+        "updates",
+        "the customer-visible updates since the last message, one per line",
+    ),
+    (
+        "elapsed",
+        "how long the incident has lasted (\"1 h 20 min\")",
+    ),
     ("started", "when it began, in the zone of the message"),
     ("next_update", "when the next update comes (\"14:30 UTC\")"),
     ("incident", "the incident's key (INC-42)"),
@@ -348,9 +360,16 @@ mod tests {
             drafted.subject,
             "[Identified] Cause found for the disruption affecting Checkout and Payments"
         );
-        assert!(drafted.body.contains("- Card payments fail with 502s\n- A bad config push"));
-        assert!(!drafted.body.contains("CSM"), "internal notes stay internal");
-        assert!(drafted.body.ends_with("We will send the next update by 11:30 UTC."));
+        assert!(drafted
+            .body
+            .contains("- Card payments fail with 502s\n- A bad config push"));
+        assert!(
+            !drafted.body.contains("CSM"),
+            "internal notes stay internal"
+        );
+        assert!(drafted
+            .body
+            .ends_with("We will send the next update by 11:30 UTC."));
         assert!(drafted.short_text.ends_with("Next update by 11:30 UTC."));
     }
 
@@ -391,7 +410,10 @@ mod tests {
     #[test]
     fn placeholders_fill_and_unknown_ones_are_named() {
         let values = |name: &str| (name == "status").then(|| "Monitoring".to_owned());
-        assert_eq!(fill("{{status}}: {{ nope }} {{", &values), "Monitoring: {{ nope }} {{");
+        assert_eq!(
+            fill("{{status}}: {{ nope }} {{", &values),
+            "Monitoring: {{ nope }} {{"
+        );
         assert_eq!(
             unknown_placeholders("{{status}} {{eta}} {{components}} {{x}}"),
             ["eta", "x"]
@@ -427,13 +449,20 @@ mod tests {
     #[test]
     fn times_on_another_day_carry_the_date() {
         let now = at("2026-12-01T23:00:00Z");
-        assert_eq!(local_time(at("2026-12-01T23:30:00Z"), now, chrono_tz::UTC), "23:30 UTC");
+        assert_eq!(
+            local_time(at("2026-12-01T23:30:00Z"), now, chrono_tz::UTC),
+            "23:30 UTC"
+        );
         assert_eq!(
             local_time(at("2026-12-02T00:30:00Z"), now, chrono_tz::UTC),
             "Wed 2 Dec 00:30 UTC"
         );
         assert_eq!(
-            local_time(at("2026-12-01T23:30:00Z"), now, chrono_tz::America::New_York),
+            local_time(
+                at("2026-12-01T23:30:00Z"),
+                now,
+                chrono_tz::America::New_York
+            ),
             "18:30 EST"
         );
     }

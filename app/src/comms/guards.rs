@@ -225,21 +225,36 @@ mod tests {
 
     #[test]
     fn a_clean_message_passes() {
-        let earlier = [sent(1, Investigating, "We are looking into it.", "2026-12-01T10:30:00Z")];
+        let earlier = [sent(
+            1,
+            Investigating,
+            "We are looking into it.",
+            "2026-12-01T10:30:00Z",
+        )];
         let c = candidate(Identified, "We found the cause of the Checkout problem.");
         assert!(guards(&c, &earlier, Identified).is_empty());
     }
 
     #[test]
     fn the_same_text_to_the_same_customers_is_a_duplicate_whatever_the_case_and_spacing() {
-        let earlier = [sent(4, Identified, "We found the cause; a fix is rolling out.", "2026-12-01T10:30:00Z")];
+        let earlier = [sent(
+            4,
+            Identified,
+            "We found the cause; a fix is rolling out.",
+            "2026-12-01T10:30:00Z",
+        )];
         let c = candidate(Identified, "we found the   cause, a fix is rolling out");
         assert_eq!(guards(&c, &earlier, Identified), [Guard::Duplicate]);
         // Other customers, or long ago: not a duplicate.
         let mut elsewhere = earlier.clone();
         elsewhere[0].accounts = vec![9];
         assert!(guards(&c, &elsewhere, Identified).is_empty());
-        let old = [sent(4, Identified, "We found the cause; a fix is rolling out.", "2026-12-01T04:00:00Z")];
+        let old = [sent(
+            4,
+            Identified,
+            "We found the cause; a fix is rolling out.",
+            "2026-12-01T04:00:00Z",
+        )];
         assert!(guards(&c, &old, Identified).is_empty());
     }
 
@@ -254,10 +269,18 @@ mod tests {
 
     #[test]
     fn going_back_needs_saying_so() {
-        let earlier = [sent(2, Monitoring, "A fix is in place.", "2026-12-01T10:30:00Z")];
+        let earlier = [sent(
+            2,
+            Monitoring,
+            "A fix is in place.",
+            "2026-12-01T10:30:00Z",
+        )];
         let c = candidate(Investigating, "We are investigating errors.");
         assert_eq!(guards(&c, &earlier, Investigating), [Guard::Backwards]);
-        let c = candidate(Investigating, "The errors have returned; we are investigating.");
+        let c = candidate(
+            Investigating,
+            "The errors have returned; we are investigating.",
+        );
         assert!(guards(&c, &earlier, Investigating).is_empty());
     }
 
@@ -272,7 +295,11 @@ mod tests {
     fn naming_a_component_or_account_outside_the_impact_is_refused() {
         let c = candidate(Identified, "Checkout and reporting are slow for Globex.");
         let inside = vec!["Checkout".to_owned()];
-        let outside = vec!["Reporting".to_owned(), "Globex".to_owned(), "Check".to_owned()];
+        let outside = vec![
+            "Reporting".to_owned(),
+            "Globex".to_owned(),
+            "Check".to_owned(),
+        ];
         let impact = Impact {
             engineering: Identified,
             inside: &inside,

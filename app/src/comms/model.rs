@@ -548,7 +548,13 @@ mod tests {
             .collect();
         assert_eq!(
             seen,
-            ["investigating", "identified", "identified", "monitoring", "resolved"]
+            [
+                "investigating",
+                "identified",
+                "identified",
+                "monitoring",
+                "resolved"
+            ]
         );
         assert!(CustomerStatus::of_incident(Resolved) > CustomerStatus::of_incident(Fixing));
     }
@@ -572,7 +578,12 @@ mod tests {
             "tier:enterprise"
         );
         let json: Audience = serde_json::from_str(r#"{"kind":"tier","tier":"business"}"#).unwrap();
-        assert_eq!(json, Audience::Tier { tier: Tier::Business });
+        assert_eq!(
+            json,
+            Audience::Tier {
+                tier: Tier::Business
+            }
+        );
     }
 
     #[test]

@@ -25,17 +25,27 @@ pub struct CommsActions {
     pub move_message: ServerAction<MoveCustomerMessage>,
     pub schedule: ServerAction<ChangeCommsSchedule>,
     pub roles: ServerAction<ChangeRoles>,
+    /// The message the latest move was for: its refusal is shown there only.
+    moved: RwSignal<Option<i64>>,
 }
 
 impl CommsActions {
     pub fn new(roles: ServerAction<ChangeRoles>) -> Self {
+        let move_message = ServerAction::<MoveCustomerMessage>::new();
+        let moved = RwSignal::new(None);
+        Effect::new(move |_| {
+            if let Some(input) = move_message.input().get() {
+                moved.set(Some(input.message));
+            }
+        });
         CommsActions {
             draft: ServerAction::new(),
             edit: ServerAction::new(),
             regenerate: ServerAction::new(),
-            move_message: ServerAction::new(),
+            move_message,
             schedule: ServerAction::new(),
             roles,
+            moved,
         }
     }
 
@@ -177,7 +187,11 @@ fn OwnerForm(key: String, action: ServerAction<ChangeRoles>) -> impl IntoView {
 }
 
 #[component]
-fn ScheduleForm(key: String, action: ServerAction<ChangeCommsSchedule>, paused: bool) -> impl IntoView {
+fn ScheduleForm(
+    key: String,
+    action: ServerAction<ChangeCommsSchedule>,
+    paused: bool,
+) -> impl IntoView {
     let refusal = refusal_of(move || action.value().get());
     let error = move |field| field_message(refusal, field);
     view! {
@@ -207,13 +221,6 @@ fn ScheduleForm(key: String, action: ServerAction<ChangeCommsSchedule>, paused: 
             <FieldError id="comms-paused-error" message=error("paused")/>
         </ActionForm>
     }
-}
-
-fn last_move_was(action: ServerAction<MoveCustomerMessage>, id: i64) -> bool {
-    action
-        .input()
-        .with(|input| input.as_ref().map(|i| i.message))
-        .map_or(true, |m| m == id)
 }
 
 #[component]
@@ -247,7 +254,13 @@ fn OpenMessage(
         .iter()
         .rev()
         .find(|t| t.to == MessageState::Rejected)
-        .map(|t| format!("Rejected by {}: {}", t.actor, t.comment.clone().unwrap_or_default()));
+        .map(|t| {
+            format!(
+                "Rejected by {}: {}",
+                t.actor,
+                t.comment.clone().unwrap_or_default()
+            )
+        });
     let earlier = message
         .versions
         .iter()
@@ -358,7 +371,7 @@ fn OpenMessage(
                 })}
             </div>
             <p class="form-error" role="alert" id=format!("message-{id}-error")>
-                {move || refused.get().filter(|_| last_move_was(actions.move_message, id)).map(|err| match err.invalid() {
+                {move || refused.get().filter(|_| actions.moved.get() == Some(id)).map(|err| match err.invalid() {
                     Some(invalid) => invalid.fields.values().cloned().collect::<Vec<_>>().join(" · "),
                     None => err.to_string(),
                 })}
@@ -393,7 +406,8 @@ fn SentMessage(
     actions: CommsActions,
 ) -> impl IntoView {
     let id = message.id;
-    let retractable = message.state == MessageState::Sent && permits(role, Action::SendCustomerMessage);
+    let retractable =
+        message.state == MessageState::Sent && permits(role, Action::SendCustomerMessage);
     view! {
         <li class=format!("comms-message state-{}", message.state.as_str()) id=format!("message-{id}") data-state=message.state.as_str()>
             <p class="comms-message-meta">

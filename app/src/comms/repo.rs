@@ -515,9 +515,10 @@ pub async fn sent_messages(
                 sent_at: from_millis("sent_at", row.try_get("sent_at")?)?,
             });
         }
-        if let (Some(account), Some(last)) =
-            (row.try_get::<Option<i64>, _>("account_id")?, sent.last_mut())
-        {
+        if let (Some(account), Some(last)) = (
+            row.try_get::<Option<i64>, _>("account_id")?,
+            sent.last_mut(),
+        ) {
             last.accounts.push(account);
         }
     }
@@ -773,9 +774,10 @@ pub async fn save_template(
 pub async fn approval_policies(
     ex: impl Executor<'_, Database = Any>,
 ) -> Result<Vec<ApprovalPolicy>, sqlx::Error> {
-    let rows = sqlx::query("SELECT tier, needs_approval FROM comms_approval_policies ORDER BY tier")
-        .fetch_all(ex)
-        .await?;
+    let rows =
+        sqlx::query("SELECT tier, needs_approval FROM comms_approval_policies ORDER BY tier")
+            .fetch_all(ex)
+            .await?;
     rows.iter()
         .map(|row| {
             Ok(ApprovalPolicy {
@@ -808,12 +810,13 @@ pub async fn set_account_webhook(
     account: &str,
     webhook: Option<(&str, &str)>,
 ) -> Result<bool, sqlx::Error> {
-    let updated = sqlx::query("UPDATE accounts SET webhook_url = $2, webhook_secret = $3 WHERE slug = $1")
-        .bind(account)
-        .bind(webhook.map(|(url, _)| url))
-        .bind(webhook.map(|(_, secret)| secret))
-        .execute(conn)
-        .await?;
+    let updated =
+        sqlx::query("UPDATE accounts SET webhook_url = $2, webhook_secret = $3 WHERE slug = $1")
+            .bind(account)
+            .bind(webhook.map(|(url, _)| url))
+            .bind(webhook.map(|(_, secret)| secret))
+            .execute(conn)
+            .await?;
     Ok(updated.rows_affected() == 1)
 }
 

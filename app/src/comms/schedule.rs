@@ -76,7 +76,10 @@ mod tests {
     #[test]
     fn cadence_counts_gaps_against_the_target() {
         // Updates at 20 and 75 min against a 30 min cadence: one met, one missed.
-        assert_eq!(cadence(30, at(0), &[at(75), at(20)], at(90)), (1, 1, at(105)));
+        assert_eq!(
+            cadence(30, at(0), &[at(75), at(20)], at(90)),
+            (1, 1, at(105))
+        );
         // The running gap is missed once it runs over.
         assert_eq!(cadence(30, at(0), &[at(20)], at(51)), (1, 1, at(50)));
         assert_eq!(cadence(30, at(0), &[], at(10)), (0, 0, at(30)));

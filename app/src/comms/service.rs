@@ -230,13 +230,19 @@ pub async fn change_schedule(
         let mut invalid = Invalid::default();
         invalid.add(
             "incident",
-            format!("{} impacts no customer account: there is nothing to schedule", id.key()),
+            format!(
+                "{} impacts no customer account: there is nothing to schedule",
+                id.key()
+            ),
         );
         return Err(AppError::Invalid(invalid));
     };
     let mut invalid = Invalid::default();
     if input.interval_min.is_none() && input.next_due_at.is_none() && input.paused.is_none() {
-        invalid.add("interval_min", "Change the interval, the next due time, or pause or resume");
+        invalid.add(
+            "interval_min",
+            "Change the interval, the next due time, or pause or resume",
+        );
     }
     match input.interval_min {
         Some(0) => schedule.interval_min = None,
@@ -264,7 +270,9 @@ pub async fn change_schedule(
         (Some(true), None) if reason.is_empty() => {
             invalid.add("reason", "Say why customer updates pause")
         }
-        (Some(true), None) if reason.chars().count() > crate::incidents::model::REASON_MAX_CHARS => {
+        (Some(true), None)
+            if reason.chars().count() > crate::incidents::model::REASON_MAX_CHARS =>
+        {
             invalid.add("reason", "Reason is too long")
         }
         (Some(true), None) => {
@@ -279,8 +287,14 @@ pub async fn change_schedule(
     }
     repo::save_schedule(&mut tx, &schedule, now).await?;
     let view = schedule_view(&schedule);
-    record_comms_event(&mut tx, id, "comms.schedule_changed", json!({ "schedule": view }), now)
-        .await?;
+    record_comms_event(
+        &mut tx,
+        id,
+        "comms.schedule_changed",
+        json!({ "schedule": view }),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     state.comms_schedule.notify_one();
     state.live.notify(id);
@@ -514,7 +528,10 @@ fn check_texts(
     }
     let short_text = pick(short_text, &generated.short_text);
     if short_text.chars().count() > SHORT_MAX_CHARS {
-        invalid.add("short_text", format!("At most {SHORT_MAX_CHARS} characters"));
+        invalid.add(
+            "short_text",
+            format!("At most {SHORT_MAX_CHARS} characters"),
+        );
     }
     let next_update_at = match next_update_at {
         (Some(at), _) if at <= now => {
@@ -550,7 +567,12 @@ pub async fn create_draft(
     let mut invalid = Invalid::default();
     let chosen = ctx.resolve(&audience, &mut invalid);
     let next_update = ctx.next_update(now);
-    let generated = ctx.generate(&timeline.entries, &chosen, (now, zone_of(Some(actor))), input.next_update_at.or(next_update));
+    let generated = ctx.generate(
+        &timeline.entries,
+        &chosen,
+        (now, zone_of(Some(actor))),
+        input.next_update_at.or(next_update),
+    );
     let texts = check_texts(
         &generated,
         input.customer_status.as_deref(),
@@ -650,7 +672,11 @@ async fn insert_draft(
             based_on_seq: generated.based_on_seq,
             sources: &generated.sources,
             next_update_at: texts.next_update_at,
-            origin: if texts.generated { "generated" } else { "edited" },
+            origin: if texts.generated {
+                "generated"
+            } else {
+                "edited"
+            },
             author: by.pair(),
         },
         now,
@@ -712,12 +738,22 @@ pub async fn edit_message(
         &mut invalid,
     );
     if texts.generated {
-        invalid.add("body", "Change the subject, text, short text, status or next update time");
+        invalid.add(
+            "body",
+            "Change the subject, text, short text, status or next update time",
+        );
     }
     if !invalid.fields.is_empty() {
         return Err(AppError::Invalid(invalid));
     }
-    write_version(state, By::person(actor), (id, message), (&texts, &as_drafted), "edited").await
+    write_version(
+        state,
+        By::person(actor),
+        (id, message),
+        (&texts, &as_drafted),
+        "edited",
+    )
+    .await
 }
 
 /// Generates the draft's text again from the timeline as it is now (its earlier
@@ -740,7 +776,12 @@ pub async fn regenerate(
     if !invalid.fields.is_empty() {
         return Err(AppError::Invalid(invalid));
     }
-    let generated = ctx.generate(&timeline.entries, &chosen, (now, zone_of(Some(actor))), ctx.next_update(now));
+    let generated = ctx.generate(
+        &timeline.entries,
+        &chosen,
+        (now, zone_of(Some(actor))),
+        ctx.next_update(now),
+    );
     let texts = Texts {
         customer_status: generated.customer_status,
         subject: generated.subject.clone(),
@@ -749,7 +790,14 @@ pub async fn regenerate(
         next_update_at: ctx.next_update(now),
         generated: true,
     };
-    write_version(state, By::person(actor), (id, message), (&texts, &generated), "generated").await
+    write_version(
+        state,
+        By::person(actor),
+        (id, message),
+        (&texts, &generated),
+        "generated",
+    )
+    .await
 }
 
 /// Stores a new version of an open message's text (drafts, and rejected ones,
@@ -770,8 +818,13 @@ async fn write_version(
     match current.state {
         MessageState::Draft => {}
         MessageState::Rejected => {
-            if !repo::move_state(&mut tx, message, (MessageState::Rejected, MessageState::Draft), now)
-                .await?
+            if !repo::move_state(
+                &mut tx,
+                message,
+                (MessageState::Rejected, MessageState::Draft),
+                now,
+            )
+            .await?
             {
                 return Err(AppError::Conflict(format!(
                     "Another message to {} is being worked on: edit that one",
@@ -881,9 +934,10 @@ pub async fn move_message(
         (Some(Move::Retract), None) => {
             invalid.add("comment", "Write the correction customers are sent")
         }
-        (_, Some(c)) if c.len() > MESSAGE_MAX_BYTES => {
-            invalid.add("comment", format!("At most {} KB", MESSAGE_MAX_BYTES / 1024))
-        }
+        (_, Some(c)) if c.len() > MESSAGE_MAX_BYTES => invalid.add(
+            "comment",
+            format!("At most {} KB", MESSAGE_MAX_BYTES / 1024),
+        ),
         _ => {}
     }
     let Some(action) = action.filter(|_| invalid.fields.is_empty()) else {
@@ -958,8 +1012,16 @@ pub async fn move_message(
             "Message #{message} changed meanwhile: reload and try again"
         )));
     }
-    let transition_comment = if action == Move::Retract { None } else { comment };
-    let logged_overrides: &[GuardOverride] = if action == Move::Send { &overrides } else { &[] };
+    let transition_comment = if action == Move::Retract {
+        None
+    } else {
+        comment
+    };
+    let logged_overrides: &[GuardOverride] = if action == Move::Send {
+        &overrides
+    } else {
+        &[]
+    };
     repo::insert_transition(
         &mut tx,
         message,
@@ -1066,7 +1128,10 @@ pub async fn move_message(
 /// Only the communications owner (or an admin) speaks to customers.
 fn require_owner(actor: &User, incident: &Incident) -> Result<(), AppError> {
     if actor.role == UserRole::Admin
-        || incident.comms_owner.as_ref().is_some_and(|o| o.id == actor.id)
+        || incident
+            .comms_owner
+            .as_ref()
+            .is_some_and(|o| o.id == actor.id)
     {
         return Ok(());
     }
@@ -1093,7 +1158,10 @@ fn check_overrides(given: &[GuardOverride], invalid: &mut Invalid) -> Vec<GuardO
                 "Say why it is sent anyway",
             ),
             Ok(guard) if o.reason.chars().count() > crate::incidents::model::REASON_MAX_CHARS => {
-                invalid.add(&format!("overrides.{}", guard.as_str()), "Reason is too long")
+                invalid.add(
+                    &format!("overrides.{}", guard.as_str()),
+                    "Reason is too long",
+                )
             }
             Ok(guard) => checked.push(GuardOverride {
                 guard: guard.as_str().to_owned(),
@@ -1179,7 +1247,10 @@ fn check_guards(
     let mut invalid = Invalid::default();
     for finding in run_guards(ctx, message, now) {
         if !overrides.iter().any(|o| o.guard == finding.guard.as_str()) {
-            invalid.add(&format!("guards.{}", finding.guard.as_str()), finding.reason);
+            invalid.add(
+                &format!("guards.{}", finding.guard.as_str()),
+                finding.reason,
+            );
         }
     }
     if invalid.fields.is_empty() {
@@ -1204,12 +1275,24 @@ async fn deliver(
     repo::insert_message_accounts(conn, message.id, &accounts).await?;
     for recipient in chosen {
         for email in &recipient.contact_emails {
-            repo::enqueue_delivery(conn, (message.id, recipient.account_id), Channel::Email, email, now)
-                .await?;
+            repo::enqueue_delivery(
+                conn,
+                (message.id, recipient.account_id),
+                Channel::Email,
+                email,
+                now,
+            )
+            .await?;
         }
         if let Some(url) = &recipient.webhook_url {
-            repo::enqueue_delivery(conn, (message.id, recipient.account_id), Channel::Webhook, url, now)
-                .await?;
+            repo::enqueue_delivery(
+                conn,
+                (message.id, recipient.account_id),
+                Channel::Webhook,
+                url,
+                now,
+            )
+            .await?;
         }
     }
     repo::reanchor_schedule(conn, id, now).await?;
@@ -1346,8 +1429,20 @@ pub fn log_csv(messages: &[CustomerMessage]) -> Result<String, AppError> {
     write(
         &mut out,
         &[
-            "incident", "message", "state", "customer_status", "audience", "accounts", "subject",
-            "body", "created_by", "created_at", "sent_at", "delivered", "failed", "pending",
+            "incident",
+            "message",
+            "state",
+            "customer_status",
+            "audience",
+            "accounts",
+            "subject",
+            "body",
+            "created_by",
+            "created_at",
+            "sent_at",
+            "delivered",
+            "failed",
+            "pending",
         ]
         .map(str::to_owned),
     )?;

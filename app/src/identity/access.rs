@@ -139,7 +139,11 @@ pub const REST: &[(&str, &str, Access)] = &[
     ("PUT", "/api/v1/comms/templates", Needs(ManageComms)),
     ("GET", "/api/v1/comms/approval-policies", Needs(View)),
     ("PUT", "/api/v1/comms/approval-policies", Needs(ManageComms)),
-    ("PUT", "/api/v1/accounts/{slug}/webhook", Needs(ManageCatalog)),
+    (
+        "PUT",
+        "/api/v1/accounts/{slug}/webhook",
+        Needs(ManageCatalog),
+    ),
     ("GET", "/api/v1/sla/policies", Needs(View)),
     ("GET", "/api/v1/sla/report", Needs(View)),
     ("GET", "/api/v1/sla/board", Needs(View)),
@@ -285,7 +289,12 @@ mod tests {
     fn routes_resolve_by_method_and_template() {
         assert_eq!(
             required("PATCH", "/api/v1/incidents/{key}"),
-            Some(Needs(ChangeIncident))
+            Some(AnyOf(CHANGE_ANY)),
+            "a comms-owner handover alone is open to customer success"
+        );
+        assert_eq!(
+            required("POST", "/api/v1/incidents/{key}/messages"),
+            Some(Needs(DraftCustomerMessage))
         );
         assert_eq!(
             required("POST", "/api/fn/declare_incident"),

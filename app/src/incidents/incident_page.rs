@@ -121,7 +121,9 @@ pub fn IncidentPage() -> impl IntoView {
                             use crate::live::client::Update;
                             match update {
                                 // Customer communication changed: only its panel reloads.
-                                Update::Event(event) if event.kind.starts_with("comms.") => comms.refetch(),
+                                Update::Event(event) if event.kind.starts_with("comms.") => {
+                                    comms.refetch()
+                                }
                                 Update::Event(event) => {
                                     if event.payload["entry"]["kind"] == "customer_message" {
                                         comms.refetch();

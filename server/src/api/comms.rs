@@ -112,7 +112,9 @@ async fn get_message(
     Path((key, id)): Path<(String, String)>,
 ) -> ApiResult<Json<CustomerMessage>> {
     let id = message_id(&key, &id)?;
-    Ok(Json(service::message(&state, incident_id(&key)?, id).await?))
+    Ok(Json(
+        service::message(&state, incident_id(&key)?, id).await?,
+    ))
 }
 
 /// A new version of a draft's text (a rejected message goes back to draft).
@@ -159,7 +161,9 @@ async fn message_guards(
     Path((key, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<GuardFinding>>> {
     let id = message_id(&key, &id)?;
-    Ok(Json(service::findings(&state, incident_id(&key)?, id).await?))
+    Ok(Json(
+        service::findings(&state, incident_id(&key)?, id).await?,
+    ))
 }
 
 /// `submit` (ask for approval), `approve`, `reject` (needs `comment`), `send` (after
@@ -211,8 +215,16 @@ async fn message_log(
     ApiQuery(query): ApiQuery<LogQuery>,
 ) -> ApiResult<Response> {
     let mut invalid = Invalid::default();
-    let tier = match query.tier.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        Some(tier) => tier.parse().map_err(|e: String| invalid.add("tier", e)).ok(),
+    let tier = match query
+        .tier
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        Some(tier) => tier
+            .parse()
+            .map_err(|e: String| invalid.add("tier", e))
+            .ok(),
         None => None,
     };
     let format = query.format.as_deref().unwrap_or("json");
@@ -227,13 +239,20 @@ async fn message_log(
     if !invalid.fields.is_empty() {
         return Err(AppError::Invalid(invalid).into());
     }
-    let account = query.account.as_deref().map(str::trim).filter(|a| !a.is_empty());
+    let account = query
+        .account
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
     let log = service::message_log(&state, account, tier, (query.from, query.to)).await?;
     Ok(if format == "csv" {
         (
             [
                 (CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (CONTENT_DISPOSITION, "attachment; filename=\"customer-messages.csv\""),
+                (
+                    CONTENT_DISPOSITION,
+                    "attachment; filename=\"customer-messages.csv\"",
+                ),
             ],
             service::log_csv(&log)?,
         )
@@ -259,7 +278,9 @@ async fn save_template(
     Actor(actor): Actor,
     ApiJson(template): ApiJson<Template>,
 ) -> ApiResult<Json<Template>> {
-    Ok(Json(service::save_template(&state, &actor, &template).await?))
+    Ok(Json(
+        service::save_template(&state, &actor, &template).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/comms/approval-policies", tag = "comms",
@@ -268,7 +289,9 @@ async fn list_approval_policies(
     State(state): State<AppState>,
 ) -> ApiResult<Json<Vec<ApprovalPolicy>>> {
     Ok(Json(
-        app::comms::repo::approval_policies(state.db.pool()).await.map_err(AppError::from)?,
+        app::comms::repo::approval_policies(state.db.pool())
+            .await
+            .map_err(AppError::from)?,
     ))
 }
 
@@ -279,7 +302,9 @@ async fn set_approval_policy(
     Actor(actor): Actor,
     ApiJson(policy): ApiJson<ApprovalPolicy>,
 ) -> ApiResult<Json<Vec<ApprovalPolicy>>> {
-    Ok(Json(service::set_approval_policy(&state, &actor, &policy).await?))
+    Ok(Json(
+        service::set_approval_policy(&state, &actor, &policy).await?,
+    ))
 }
 
 /// Where an account's messages are posted, signed (`null` removes it).
