@@ -11,6 +11,9 @@ const port = Number(process.env.E2E_PORT ?? 3010);
 const baseURL = `http://127.0.0.1:${port}`;
 // Made once by the runner; its workers inherit it (the setup adds people with the CLI).
 const dataDir = (process.env.E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "sitrep-e2e-")));
+// The SMTP sink (smtp-sink.mjs) writes each mail it receives here; tests read them.
+const mailDir = (process.env.E2E_MAIL_DIR ??= mkdtempSync(join(tmpdir(), "sitrep-e2e-mail-")));
+const smtpPort = Number((process.env.E2E_SMTP_PORT ??= String(port + 1)));
 
 export default defineConfig({
   testDir: "./tests",
@@ -42,19 +45,30 @@ export default defineConfig({
     { name: "hydrated", dependencies: ["setup"], use: { javaScriptEnabled: true, storageState: authFile("admin") } },
     { name: "no-javascript", dependencies: ["setup"], use: { javaScriptEnabled: false, storageState: authFile("admin") } },
   ],
-  webServer: {
-    command: process.env.SITREP_BIN ?? "../target/debug/sitrep",
-    url: `${baseURL}/readyz`,
-    reuseExistingServer: false,
-    timeout: 30_000,
-    stdout: "pipe",
-    env: {
-      SITREP_LISTEN: `127.0.0.1:${port}`,
-      SITREP_DATA_DIR: dataDir,
-      SITREP_SITE_ROOT: process.env.SITREP_SITE_ROOT ?? "../target/site",
-      RUST_LOG: "error",
-      // The first-run setup needs the token the server would print.
-      SITREP_SETUP_TOKEN: setupToken,
+  webServer: [
+    {
+      command: "node smtp-sink.mjs",
+      port: smtpPort,
+      reuseExistingServer: false,
+      timeout: 10_000,
+      env: { E2E_SMTP_PORT: String(smtpPort), E2E_MAIL_DIR: mailDir },
     },
-  },
+    {
+      command: process.env.SITREP_BIN ?? "../target/debug/sitrep",
+      url: `${baseURL}/readyz`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: "pipe",
+      env: {
+        SITREP_LISTEN: `127.0.0.1:${port}`,
+        SITREP_DATA_DIR: dataDir,
+        SITREP_SITE_ROOT: process.env.SITREP_SITE_ROOT ?? "../target/site",
+        RUST_LOG: "error",
+        // The first-run setup needs the token the server would print.
+        SITREP_SETUP_TOKEN: setupToken,
+        SITREP_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+        SITREP_RETRY_BASE_MS: "500",
+      },
+    },
+  ],
 });

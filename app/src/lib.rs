@@ -72,6 +72,7 @@ pub fn App() -> impl IntoView {
                 <nav class="topnav">
                     <A href="/">"Incidents"</A>
                     <A href="/sla">"SLA"</A>
+                    <A href="/comms">"Customers"</A>
                     <identity::pages::UserMenu/>
                 </nav>
             </header>
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/report") view=incidents::ReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/sla") view=sla::board_page::SlaBoardPage ssr=SsrMode::Async/>
                     <Route path=path!("/sla/reports") view=sla::report_page::SlaReportPage ssr=SsrMode::Async/>
+                    <Route path=path!("/comms") view=comms::log_page::CommsLogPage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:key") view=incidents::IncidentPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalog") view=catalog::CatalogPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/sla") view=sla::policy_page::SlaPolicyPage ssr=SsrMode::Async/>

@@ -29,8 +29,9 @@ test("declaring against an owned system shows its lead as notified", async ({ pa
   await openDeclared(page, title, javaScriptEnabled);
 
   await expect(page.locator(".systems")).toHaveText(`Affected: payments-api-${suffix}`);
-  // No SMTP server is configured for this run, so the email waits for retry.
+  // The run's SMTP sink (smtp-sink.mjs) takes the email.
   await expect(page.locator("#notifications")).toContainText(`Notified Dana Lee (lead, Payments ${suffix}) by email`);
+  await expect(page.locator("#notifications .delivery-delivered")).toHaveCount(1);
   await expect(page.locator("#notifications .warning")).toHaveCount(0);
 });
 

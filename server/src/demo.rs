@@ -3,6 +3,8 @@
 
 use app::catalog::model::{NewAccount, NewSystem, NewTeam};
 use app::catalog::service as catalog;
+use app::comms::model::MoveInput;
+use app::comms::service as comms;
 use app::error::AppError;
 use app::identity::model::{User, UserRole};
 use app::identity::service::{self as identity, Client};
@@ -131,7 +133,8 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
                 name: name.into(),
                 description: description.into(),
                 team: team.map(Into::into),
-                customer_name: None,
+                // What customer messages call it.
+                customer_name: (slug == "payments-api").then(|| "Checkout".into()),
             },
         )
         .await?;
@@ -271,6 +274,13 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
         now - Duration::minutes(35),
     )
     .await?;
+    tell_customers(
+        state,
+        &live,
+        &dana,
+        "Card payments fail for about a third of attempts; bank transfers work.",
+    )
+    .await?;
     post(
         state,
         &live,
@@ -315,6 +325,30 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
         "Card processor rotated its TLS certificate; our pinned chain is stale.",
     )
     .await?;
+    // Customer success told the customers once (Acme is enterprise: Ada approved it)
+    // and has the next update in draft, derived from what engineering wrote since.
+    let first = comms::create_draft(state, &priya, live.id, &Default::default()).await?;
+    for (who, action) in [(&priya, "submit"), (&ada, "approve"), (&priya, "send")] {
+        comms::move_message(
+            state,
+            who,
+            live.id,
+            first.id,
+            &MoveInput {
+                action: action.into(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    tell_customers(
+        state,
+        &live,
+        &dana,
+        "We found the cause: a certificate change at our card processor. A fix is being prepared.",
+    )
+    .await?;
+    comms::create_draft(state, &priya, live.id, &Default::default()).await?;
 
     declare(
         state,
@@ -387,6 +421,27 @@ async fn post(
             kind: Some(kind.into()),
             outcome,
             root_cause,
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// An engineering update customers may be told (customer updates quote it).
+async fn tell_customers(
+    state: &AppState,
+    incident: &Incident,
+    author: &User,
+    body: &str,
+) -> Result<(), AppError> {
+    timeline::post_entry(
+        state,
+        author,
+        incident.id,
+        &PostEntry {
+            body: body.into(),
+            customer_visible: Some(true),
             ..Default::default()
         },
     )

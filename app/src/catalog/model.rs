@@ -430,6 +430,9 @@ pub enum Tier {
 }
 
 impl Tier {
+    /// Every tier, most demanding first.
+    pub const ALL: [Tier; 3] = [Tier::Enterprise, Tier::Business, Tier::Standard];
+
     /// Stored and displayed name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,7 +1,7 @@
 //! Server functions for customer communication: thin glue between the war room's
 //! panel and the service.
 
-use super::model::{CommsOverview, CommsSchedule, CustomerMessage};
+use super::model::{CommsOverview, CommsSchedule, CustomerMessage, DueUpdate};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -9,8 +9,9 @@ use leptos::prelude::*;
 #[server(prefix = "/api/fn", endpoint = "get_comms")]
 pub async fn get_comms(key: String) -> Result<CommsOverview, AppError> {
     let state = crate::state::AppState::from_context()?;
+    let reader = crate::identity::api::signed_in()?;
     let id = crate::incidents::api::incident_id(&key)?;
-    super::service::overview(&state, id)
+    super::service::overview(&state, &reader, id)
         .await
         .inspect_err(crate::error::set_error_status)
 }
@@ -141,4 +142,34 @@ pub async fn change_comms_schedule(
     super::service::change_schedule(&state, &actor, id, &input)
         .await
         .inspect_err(crate::error::set_error_status)
+}
+
+/// What customers were told across incidents: to one account, or a tier's incidents.
+#[server(prefix = "/api/fn", endpoint = "get_message_log")]
+pub async fn get_message_log(
+    #[server(default)] account: String,
+    #[server(default)] tier: String,
+) -> Result<Vec<CustomerMessage>, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let mut invalid = crate::error::Invalid::default();
+    let tier = match tier.trim() {
+        "" => None,
+        tier => tier.parse().map_err(|e: String| invalid.add("tier", e)).ok(),
+    };
+    if !invalid.fields.is_empty() {
+        let err = AppError::Invalid(invalid);
+        crate::error::set_error_status(&err);
+        return Err(err);
+    }
+    let account = Some(account.trim()).filter(|a| !a.is_empty());
+    super::service::message_log(&state, account, tier, (None, None))
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// Every open incident's next customer update, soonest first.
+#[server(prefix = "/api/fn", endpoint = "get_due_updates")]
+pub async fn get_due_updates() -> Result<Vec<DueUpdate>, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    Ok(super::repo::due_updates(state.db.pool()).await?)
 }

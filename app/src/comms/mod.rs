@@ -8,6 +8,7 @@
 //! `scheduler` fires each due update once.
 
 pub mod api;
+pub mod log_page;
 pub mod model;
 pub mod panel;
 

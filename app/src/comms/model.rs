@@ -354,6 +354,9 @@ pub struct CustomerMessage {
     /// For a message not sent yet: what the guards would hold it back for now.
     #[serde(default)]
     pub guards: Vec<GuardFinding>,
+    /// The reader wrote a version of it (so may not approve it).
+    #[serde(default)]
+    pub written_by_you: bool,
 }
 
 impl CustomerMessage {
@@ -427,6 +430,21 @@ pub struct CommsOverview {
     pub cadence: Vec<CadenceClock>,
     /// Newest first.
     pub messages: Vec<CustomerMessage>,
+}
+
+/// An open incident's next customer update, for the CS view across incidents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DueUpdate {
+    pub incident: String,
+    pub title: String,
+    pub severity: crate::incidents::model::Severity,
+    /// The communications owner's name.
+    pub owner: Option<String>,
+    pub next_due_at: DateTime<Utc>,
+    pub interval_min: i64,
+    /// Why updates are paused, when they are.
+    pub paused: Option<String>,
 }
 
 /// Raw input for a new draft. Text left out is generated from the timeline.

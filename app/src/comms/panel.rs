@@ -340,7 +340,10 @@ fn OpenMessage(
                 {(state == MessageState::Draft && message.needs_approval && can(Action::DraftCustomerMessage)).then(|| view! {
                     <MoveButton key=key_submit.clone() id action="submit" label="Ask for approval" actions/>
                 })}
-                {(state == MessageState::InReview && can(Action::ApproveCustomerMessage)).then(|| view! {
+                {(state == MessageState::InReview && message.written_by_you).then(|| view! {
+                    <p class="muted">"Waiting for someone else's approval."</p>
+                })}
+                {(state == MessageState::InReview && can(Action::ApproveCustomerMessage) && !message.written_by_you).then(|| view! {
                     <MoveButton key=key_review.clone() id action="approve" label="Approve" actions/>
                     <ActionForm action=actions.move_message attr:class="comms-reject">
                         <input type="hidden" name="key" value=key_review.clone()/>

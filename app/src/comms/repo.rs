@@ -569,6 +569,7 @@ fn message_from_row(row: &AnyRow) -> Result<CustomerMessage, sqlx::Error> {
         deliveries: Vec::new(),
         accounts: Vec::new(),
         guards: Vec::new(),
+        written_by_you: false,
     })
 }
 
@@ -947,4 +948,31 @@ pub async fn incidents_to_schedule(
     .fetch_all(ex)
     .await?;
     Ok(ids.into_iter().map(IncidentId).collect())
+}
+
+/// Every running schedule's next update, soonest first.
+pub async fn due_updates(
+    ex: impl Executor<'_, Database = Any>,
+) -> Result<Vec<super::model::DueUpdate>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT i.id, i.title, i.severity, u.display_name AS owner, s.due_at, \
+           COALESCE(s.interval_min, s.default_interval_min) AS interval_min, s.pause_reason \
+         FROM comms_schedules s JOIN incidents i ON i.id = s.incident_id \
+         LEFT JOIN users u ON u.id = i.comms_user_id WHERE s.active = 1 ORDER BY s.due_at, i.id",
+    )
+    .fetch_all(ex)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(super::model::DueUpdate {
+                incident: IncidentId(row.try_get("id")?).key(),
+                title: row.try_get("title")?,
+                severity: parse_column(row, "severity")?,
+                owner: row.try_get("owner")?,
+                next_due_at: from_millis("due_at", row.try_get("due_at")?)?,
+                interval_min: row.try_get("interval_min")?,
+                paused: row.try_get("pause_reason")?,
+            })
+        })
+        .collect()
 }

@@ -47,9 +47,14 @@ impl<'a> By<'a> {
     }
 }
 
-/// The war room's communication panel: owner, schedule, cadence, messages (open
-/// ones with what the guards would hold them back for).
-pub async fn overview(state: &AppState, id: IncidentId) -> Result<CommsOverview, AppError> {
+/// The war room's communication panel, as `reader` sees it: owner, schedule,
+/// cadence, messages (open ones with what the guards would hold them back for, and
+/// whether the reader wrote them).
+pub async fn overview(
+    state: &AppState,
+    reader: &User,
+    id: IncidentId,
+) -> Result<CommsOverview, AppError> {
     let ctx = context(state, id).await?;
     let incident = &ctx.incident;
     let now = state.now();
@@ -85,6 +90,9 @@ pub async fn overview(state: &AppState, id: IncidentId) -> Result<CommsOverview,
     let mut messages = messages(state, incident).await?;
     for message in messages.iter_mut().filter(|m| m.state.is_open()) {
         message.guards = run_guards(&ctx, message, now);
+        message.written_by_you = repo::message_authors(state.db.pool(), message.id)
+            .await?
+            .contains(&reader.id.0);
     }
     Ok(CommsOverview {
         incident: incident.key.clone(),
@@ -480,6 +488,20 @@ struct Texts {
     generated: bool,
 }
 
+impl Texts {
+    /// The generator's text as it stands.
+    fn generated(drafted: &draft::Drafted, next_update_at: Option<DateTime<Utc>>) -> Texts {
+        Texts {
+            customer_status: drafted.customer_status,
+            subject: drafted.subject.clone(),
+            body: drafted.body.clone(),
+            short_text: drafted.short_text.clone(),
+            next_update_at,
+            generated: true,
+        }
+    }
+}
+
 fn check_texts(
     generated: &draft::Drafted,
     customer_status: Option<&str>,
@@ -604,6 +626,31 @@ pub async fn create_draft(
     tx.commit().await?;
     state.live.notify(id);
     self::message(state, id, message).await
+}
+
+/// What a draft to `audience` would say now, written nowhere: everything drafting
+/// reads (incident, recipients, sent messages, templates, the cached timeline) and
+/// the text generated from it. The benchmark times this.
+pub async fn preview_draft(
+    state: &AppState,
+    actor: &User,
+    id: IncidentId,
+    audience: &Audience,
+) -> Result<draft::Drafted, AppError> {
+    let ctx = context(state, id).await?;
+    let timeline = crate::timeline::service::read_timeline(state, id).await?;
+    let mut invalid = Invalid::default();
+    let chosen = ctx.resolve(audience, &mut invalid);
+    if !invalid.fields.is_empty() {
+        return Err(AppError::Invalid(invalid));
+    }
+    let now = state.now();
+    Ok(ctx.generate(
+        &timeline.entries,
+        &chosen,
+        (now, zone_of(Some(actor))),
+        ctx.next_update(now),
+    ))
 }
 
 /// Refuses a new message to customers already told the incident is resolved, while
@@ -782,14 +829,7 @@ pub async fn regenerate(
         (now, zone_of(Some(actor))),
         ctx.next_update(now),
     );
-    let texts = Texts {
-        customer_status: generated.customer_status,
-        subject: generated.subject.clone(),
-        body: generated.body.clone(),
-        short_text: generated.short_text.clone(),
-        next_update_at: ctx.next_update(now),
-        generated: true,
-    };
+    let texts = Texts::generated(&generated, ctx.next_update(now));
     write_version(
         state,
         By::person(actor),
@@ -1347,14 +1387,7 @@ pub async fn fire_due(
         };
         let next_update = ctx.next_update(now);
         let generated = ctx.generate(&timeline.entries, &chosen, (now, zone), next_update);
-        let texts = Texts {
-            customer_status: generated.customer_status,
-            subject: generated.subject.clone(),
-            body: generated.body.clone(),
-            short_text: generated.short_text.clone(),
-            next_update_at: next_update,
-            generated: true,
-        };
+        let texts = Texts::generated(&generated, next_update);
         let needs_approval = ctx.needs_approval(&chosen);
         Some(
             insert_draft(

@@ -120,6 +120,7 @@ pub async fn post_timeline_entry(
     outcome: Option<String>,
     root_cause: Option<String>,
     idempotency_key: Option<String>,
+    #[server(default)] customer_visible: Option<String>,
 ) -> Result<TimelineEntry, AppError> {
     use crate::timeline::model::PostEntry;
     let state = crate::state::AppState::from_context()?;
@@ -136,6 +137,9 @@ pub async fn post_timeline_entry(
             .map(|v| v == "on" || v == "true")
             .filter(|&checked| checked),
         idempotency_key,
+        customer_visible: customer_visible
+            .map(|v| v == "on" || v == "true")
+            .filter(|&checked| checked),
         ..Default::default()
     };
     crate::timeline::service::post_entry(&state, &actor, id, &input)

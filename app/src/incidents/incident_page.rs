@@ -410,6 +410,7 @@ fn EntryView(entry: TimelineEntry, role: Option<UserRole>) -> impl IntoView {
                 " · "
                 <Timestamp at=entry.recorded_at/>
                 {(entry.revision > 1).then(|| view! { <span class="muted">" · edited"</span> })}
+                {(entry.customer_visible && entry.kind.is_written()).then(|| view! { <span class="badge customer-visible">"customers may be told"</span> })}
             </p>
             {(!class.is_empty()).then(|| view! { <p class=class>{detail_text(&entry.kind)}</p> })}
             {entry.redaction.map(|r| view! {
@@ -610,6 +611,12 @@ fn PostForm(
                 <input type="checkbox" name="root_cause" value="true"/>
                 " Root cause (findings)"
             </label>
+            {(!notes_only).then(|| view! {
+                <label class="check">
+                    <input type="checkbox" name="customer_visible" value="true" id="post-customer-visible"/>
+                    " Customers may be told (customer updates quote it)"
+                </label>
+            })}
             <div class="field">
                 <label for="post-body">"What happened"</label>
                 <textarea id="post-body" name="body" rows="3"

@@ -16,6 +16,8 @@ pub struct PendingPost {
     pub kind: Option<String>,
     pub outcome: Option<String>,
     pub root_cause: Option<String>,
+    #[serde(default)]
+    pub customer_visible: Option<String>,
     pub idempotency_key: String,
     /// Why the server refused it when it was finally sent (kept until discarded).
     pub refused: Option<String>,
@@ -30,6 +32,7 @@ impl PendingPost {
             kind: post.kind,
             outcome: post.outcome,
             root_cause: post.root_cause,
+            customer_visible: post.customer_visible,
             refused: None,
         })
     }
@@ -92,6 +95,7 @@ impl PendingPosts {
                     post.outcome.clone(),
                     post.root_cause.clone(),
                     Some(post.idempotency_key.clone()),
+                    post.customer_visible.clone(),
                 )
                 .await;
                 match result {

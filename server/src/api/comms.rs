@@ -52,9 +52,12 @@ fn message_id(key: &str, id: &str) -> Result<i64, ApiError> {
               (status = 404, body = ErrorBody)))]
 async fn overview(
     State(state): State<AppState>,
+    Actor(reader): Actor,
     Path(key): Path<String>,
 ) -> ApiResult<Json<CommsOverview>> {
-    Ok(Json(service::overview(&state, incident_id(&key)?).await?))
+    Ok(Json(
+        service::overview(&state, &reader, incident_id(&key)?).await?,
+    ))
 }
 
 /// CS sets the interval (5–1440 min, 0 for the SLA default), the next due time, or
