@@ -84,6 +84,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sla") view=sla::board_page::SlaBoardPage ssr=SsrMode::Async/>
                     <Route path=path!("/sla/reports") view=sla::report_page::SlaReportPage ssr=SsrMode::Async/>
                     <Route path=path!("/comms") view=comms::log_page::CommsLogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/comms") view=comms::templates_page::CommsTemplatesPage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:key") view=incidents::IncidentPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalog") view=catalog::CatalogPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/sla") view=sla::policy_page::SlaPolicyPage ssr=SsrMode::Async/>

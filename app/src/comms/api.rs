@@ -1,7 +1,9 @@
 //! Server functions for customer communication: thin glue between the war room's
 //! panel and the service.
 
-use super::model::{CommsOverview, CommsSchedule, CustomerMessage, DueUpdate};
+use super::model::{
+    ApprovalPolicy, CommsOverview, CommsSchedule, CustomerMessage, DueUpdate, Template,
+};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -154,7 +156,10 @@ pub async fn get_message_log(
     let mut invalid = crate::error::Invalid::default();
     let tier = match tier.trim() {
         "" => None,
-        tier => tier.parse().map_err(|e: String| invalid.add("tier", e)).ok(),
+        tier => tier
+            .parse()
+            .map_err(|e: String| invalid.add("tier", e))
+            .ok(),
     };
     if !invalid.fields.is_empty() {
         let err = AppError::Invalid(invalid);
@@ -172,4 +177,66 @@ pub async fn get_message_log(
 pub async fn get_due_updates() -> Result<Vec<DueUpdate>, AppError> {
     let state = crate::state::AppState::from_context()?;
     Ok(super::repo::due_updates(state.db.pool()).await?)
+}
+
+/// The message templates in force, and each tier's approval policy.
+#[server(prefix = "/api/fn", endpoint = "list_comms_templates")]
+pub async fn list_comms_templates() -> Result<(Vec<Template>, Vec<ApprovalPolicy>), AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let templates = super::service::templates(&state).await?;
+    let policies = super::repo::approval_policies(state.db.pool()).await?;
+    Ok((templates, policies))
+}
+
+/// Saves one status's template (for every tier) from the template page.
+#[server(prefix = "/api/fn", endpoint = "save_comms_template")]
+pub async fn save_comms_template(
+    customer_status: String,
+    subject: String,
+    body: String,
+    short_text: String,
+) -> Result<Template, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let actor = crate::identity::api::signed_in()?;
+    let customer_status = customer_status.parse().map_err(|e: String| {
+        let mut invalid = crate::error::Invalid::default();
+        invalid.add("customer_status", e);
+        let err = AppError::Invalid(invalid);
+        crate::error::set_error_status(&err);
+        err
+    })?;
+    let template = Template {
+        customer_status,
+        tier: None,
+        subject,
+        body,
+        short_text,
+    };
+    super::service::save_template(&state, &actor, &template)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// Sets whether a tier's messages need approval (the checkbox sends "true").
+#[server(prefix = "/api/fn", endpoint = "set_comms_approval")]
+pub async fn set_comms_approval(
+    tier: String,
+    #[server(default)] needs_approval: Option<String>,
+) -> Result<Vec<ApprovalPolicy>, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let actor = crate::identity::api::signed_in()?;
+    let tier = tier.parse().map_err(|e: String| {
+        let mut invalid = crate::error::Invalid::default();
+        invalid.add("tier", e);
+        let err = AppError::Invalid(invalid);
+        crate::error::set_error_status(&err);
+        err
+    })?;
+    let policy = ApprovalPolicy {
+        tier,
+        needs_approval: needs_approval.is_some_and(|v| v == "true" || v == "on"),
+    };
+    super::service::set_approval_policy(&state, &actor, &policy)
+        .await
+        .inspect_err(crate::error::set_error_status)
 }

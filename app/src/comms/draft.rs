@@ -3,34 +3,11 @@
 //! components, elapsed time and when the next update comes, poured into the
 //! template for that status. Pure: the service reads the facts, this writes text.
 
-use super::model::{CustomerStatus, Template};
+use super::model::{fill, CustomerStatus, Template};
 use crate::catalog::model::Tier;
 use crate::incidents::model::IncidentStatus;
 use crate::timeline::model::{EntryKind, TimelineEntry};
 use chrono::{DateTime, Utc};
-
-/// The placeholders a template may use, with what each becomes.
-pub const PLACEHOLDERS: &[(&str, &str)] = &[
-    (
-        "status",
-        "the customer-facing status (Investigating, Identified, …)",
-    ),
-    (
-        "components",
-        "the affected components' customer-facing names",
-    ),
-    (
-        "updates",
-        "the customer-visible updates since the last message, one per line",
-    ),
-    (
-        "elapsed",
-        "how long the incident has lasted (\"1 h 20 min\")",
-    ),
-    ("started", "when it began, in the zone of the message"),
-    ("next_update", "when the next update comes (\"14:30 UTC\")"),
-    ("incident", "the incident's key (INC-42)"),
-];
 
 /// What a draft is made from.
 pub struct DraftFacts<'a> {
@@ -139,44 +116,6 @@ pub fn draft(template: &Template, facts: &DraftFacts) -> Drafted {
         sources,
         based_on_seq,
     }
-}
-
-/// Replaces each `{{name}}` with its value; unknown names stay as written.
-pub fn fill(text: &str, values: &dyn Fn(&str) -> Option<String>) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(open) = rest.find("{{") {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 2..];
-        match after.find("}}") {
-            Some(close) => {
-                let name = after[..close].trim();
-                match values(name) {
-                    Some(value) => out.push_str(&value),
-                    None => out.push_str(&rest[open..open + 2 + close + 2]),
-                }
-                rest = &after[close + 2..];
-            }
-            None => {
-                out.push_str(&rest[open..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The placeholder names a template text uses that are not known.
-pub fn unknown_placeholders(text: &str) -> Vec<String> {
-    let unknown = std::cell::RefCell::new(Vec::new());
-    fill(text, &|name| {
-        if !PLACEHOLDERS.iter().any(|(known, _)| *known == name) {
-            unknown.borrow_mut().push(name.to_owned());
-        }
-        Some(String::new())
-    });
-    unknown.into_inner()
 }
 
 /// The built-in template for a status, used until CS saves its own.
@@ -409,6 +348,7 @@ mod tests {
 
     #[test]
     fn placeholders_fill_and_unknown_ones_are_named() {
+        use crate::comms::model::unknown_placeholders;
         let values = |name: &str| (name == "status").then(|| "Monitoring".to_owned());
         assert_eq!(
             fill("{{status}}: {{ nope }} {{", &values),

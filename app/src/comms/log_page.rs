@@ -40,6 +40,7 @@ pub fn CommsLogPage() -> impl IntoView {
         <Title text="Customer communication · Sitrep"/>
         <section class="card comms-due-list" aria-labelledby="due-heading">
             <h1 id="due-heading">"Customer updates due"</h1>
+            <p class="muted"><A href="/admin/comms">"Message templates and approvals"</A></p>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match due.await {

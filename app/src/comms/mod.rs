@@ -11,6 +11,7 @@ pub mod api;
 pub mod log_page;
 pub mod model;
 pub mod panel;
+pub mod templates_page;
 
 #[cfg(feature = "ssr")]
 pub mod draft;

@@ -540,6 +540,82 @@ pub struct ApprovalPolicy {
     pub needs_approval: bool,
 }
 
+/// The placeholders a template may use, with what each becomes.
+pub const PLACEHOLDERS: &[(&str, &str)] = &[
+    (
+        "status",
+        "the customer-facing status (Investigating, Identified, …)",
+    ),
+    (
+        "components",
+        "the affected components' customer-facing names",
+    ),
+    (
+        "updates",
+        "the customer-visible updates since the last message, one per line",
+    ),
+    (
+        "elapsed",
+        "how long the incident has lasted (\"1 h 20 min\")",
+    ),
+    ("started", "when it began, in the zone of the message"),
+    ("next_update", "when the next update comes (\"14:30 UTC\")"),
+    ("incident", "the incident's key (INC-42)"),
+];
+
+/// Replaces each `{{name}}` with its value; unknown names stay as written. Shared:
+/// drafts on the server, the template page's live preview in the browser.
+pub fn fill(text: &str, values: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 2..];
+        match after.find("}}") {
+            Some(close) => {
+                let name = after[..close].trim();
+                match values(name) {
+                    Some(value) => out.push_str(&value),
+                    None => out.push_str(&rest[open..open + 2 + close + 2]),
+                }
+                rest = &after[close + 2..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The placeholder names a template text uses that are not known.
+pub fn unknown_placeholders(text: &str) -> Vec<String> {
+    let unknown = std::cell::RefCell::new(Vec::new());
+    fill(text, &|name| {
+        if !PLACEHOLDERS.iter().any(|(known, _)| *known == name) {
+            unknown.borrow_mut().push(name.to_owned());
+        }
+        Some(String::new())
+    });
+    unknown.into_inner()
+}
+
+/// Example values for a template preview (what a P1 half an hour in would say).
+pub fn sample_value(name: &str, status: CustomerStatus) -> Option<String> {
+    Some(match name {
+        "status" => status.label().to_owned(),
+        "components" => "Checkout and Payments".to_owned(),
+        "updates" => "- Card payments fail for about a third of attempts\n- The cause is a certificate change at our card processor".to_owned(),
+        "elapsed" => "35 min".to_owned(),
+        "started" => "14:02 UTC".to_owned(),
+        "next_update" => "15:05 UTC".to_owned(),
+        "incident" => "INC-42".to_owned(),
+        _ => return None,
+    })
+}
+
 /// Longest subject, in characters.
 pub const SUBJECT_MAX_CHARS: usize = 200;
 /// Largest message body, in bytes.

@@ -1550,13 +1550,13 @@ pub async fn save_template(
         ("short_text", &trimmed.short_text, SHORT_MAX_CHARS),
     ] {
         invalid.echo(field, text);
-        let unknown = draft::unknown_placeholders(text);
+        let unknown = unknown_placeholders(text);
         if text.is_empty() {
             invalid.add(field, "Required");
         } else if text.chars().count() > max {
             invalid.add(field, format!("At most {max} characters"));
         } else if !unknown.is_empty() {
-            let known: Vec<&str> = draft::PLACEHOLDERS.iter().map(|(n, _)| *n).collect();
+            let known: Vec<&str> = PLACEHOLDERS.iter().map(|(n, _)| *n).collect();
             invalid.add(
                 field,
                 format!(

@@ -109,9 +109,10 @@ async fn main() -> anyhow::Result<()> {
     };
 
     eprintln!("posting {} timeline entries…", args.entries);
-    let big = app::incidents::service::declare_incident(&state, &admin, &declare("Big incident".into()))
-        .await?
-        .id;
+    let big =
+        app::incidents::service::declare_incident(&state, &admin, &declare("Big incident".into()))
+            .await?
+            .id;
     for n in 0..args.entries.saturating_sub(1) {
         let input = PostEntry {
             body: format!("Update {n}: error rate at the gateway is {}%", n % 40),
@@ -141,11 +142,15 @@ async fn main() -> anyhow::Result<()> {
         words = drafted.body.split_whitespace().count();
     }
     row(
-        &format!("draft from {} entries (reads + text)", timeline.entries.len()),
+        &format!(
+            "draft from {} entries (reads + text)",
+            timeline.entries.len()
+        ),
         times,
         Some(5.0),
     );
-    let template = app::comms::draft::default_template(app::comms::model::CustomerStatus::Investigating);
+    let template =
+        app::comms::draft::default_template(app::comms::model::CustomerStatus::Investigating);
     let components = vec!["Checkout".to_owned()];
     let mut times = Vec::with_capacity(args.runs);
     for _ in 0..args.runs {
@@ -172,9 +177,12 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("declaring {} incidents…", args.incidents);
     let mut ids: Vec<IncidentId> = Vec::with_capacity(args.incidents);
     for n in 1..args.incidents {
-        let incident =
-            app::incidents::service::declare_incident(&state, &admin, &declare(format!("Incident {n}")))
-                .await?;
+        let incident = app::incidents::service::declare_incident(
+            &state,
+            &admin,
+            &declare(format!("Incident {n}")),
+        )
+        .await?;
         ids.push(incident.id);
     }
     ids.push(big);
