@@ -13,7 +13,7 @@ demo:
 test:
 	scripts/test.sh
 
-## bench: API and live fan-out benchmarks (release server, SQLite and PostgreSQL), print tables
+## bench: API, live fan-out and customer-communication benchmarks (release builds, SQLite and PostgreSQL), print tables
 bench:
 	scripts/bench.sh
 

@@ -62,23 +62,27 @@ pub fn engineering_updates_after(entries: &[TimelineEntry], seq: i64) -> Vec<i64
 
 /// Longest quoted update, in characters.
 const QUOTE_MAX_CHARS: usize = 500;
+/// Most updates one draft quotes (the newest since the audience was last told).
+pub const QUOTED_MAX: usize = 5;
 
 /// Writes the draft for `facts` with `template`.
 pub fn draft(template: &Template, facts: &DraftFacts) -> Drafted {
     let customer_status = CustomerStatus::of_incident(facts.status);
     let start = facts.entries.partition_point(|e| e.seq <= facts.since_seq);
-    let mut sources = Vec::new();
-    let mut updates = String::new();
-    for entry in &facts.entries[start..] {
-        if entry.customer_visible && entry.kind.is_written() && entry.redaction.is_none() {
-            sources.push(entry.seq);
-            if !updates.is_empty() {
-                updates.push('\n');
-            }
-            updates.push_str("- ");
-            updates.push_str(&quote(&entry.body));
-        }
-    }
+    // The newest few, oldest first: a customer update is not the whole timeline.
+    let mut quoted: Vec<&TimelineEntry> = facts.entries[start..]
+        .iter()
+        .rev()
+        .filter(|e| e.customer_visible && e.kind.is_written() && e.redaction.is_none())
+        .take(QUOTED_MAX)
+        .collect();
+    quoted.reverse();
+    let sources: Vec<i64> = quoted.iter().map(|e| e.seq).collect();
+    let updates = quoted
+        .iter()
+        .map(|e| format!("- {}", quote(&e.body)))
+        .collect::<Vec<_>>()
+        .join("\n");
     let based_on_seq = facts
         .entries
         .iter()
@@ -326,6 +330,17 @@ mod tests {
             "The problem affecting our service has been resolved; it lasted 1 h 10 min.\n\n\
              Thank you for your patience. A summary of what happened will follow."
         );
+    }
+
+    #[test]
+    fn a_draft_quotes_the_newest_few_updates_oldest_first() {
+        let entries: Vec<_> = (1..=9)
+            .map(|seq| entry(seq, EntryKind::Update, &format!("step {seq}"), true))
+            .collect();
+        let drafted = draft(&default_template(CustomerStatus::Identified), &facts(&entries, &[]));
+        assert_eq!(drafted.sources, [5, 6, 7, 8, 9]);
+        assert!(drafted.body.contains("- step 5\n- step 6"), "{}", drafted.body);
+        assert!(!drafted.body.contains("step 4"));
     }
 
     #[test]

@@ -102,7 +102,7 @@ pub fn CommsPanel(
                     "Customers are impacted and nobody owns customer communication: assign an owner."
                 </p>
             })}
-            {can(Action::AssignCommsOwner).then(|| view! { <OwnerForm key=key_owner.clone() action=actions.roles/> })}
+            {can(Action::AssignCommsOwner).then(|| view! { <OwnerForm key=key_owner.clone() action=actions.roles open=overview.owner_missing/> })}
             {nothing_to_say.then(|| view! {
                 <p class="muted">"No customer account is impacted: there is nobody to tell yet."</p>
             })}
@@ -172,17 +172,20 @@ pub fn CommsPanel(
 }
 
 #[component]
-fn OwnerForm(key: String, action: ServerAction<ChangeRoles>) -> impl IntoView {
+fn OwnerForm(key: String, action: ServerAction<ChangeRoles>, open: bool) -> impl IntoView {
     let refusal = refusal_of(move || action.value().get());
     let people = Resource::new(|| (), |_| crate::catalog::api::people_choices());
     view! {
-        <ActionForm action attr:class="comms-owner-form">
-            <input type="hidden" name="key" value=key/>
-            <label for="comms-owner-pick">"Communications owner"</label>
-            <ChoiceSelect id="comms-owner-pick" name="comms_owner" blank="Choose someone…" choices=people/>
-            <button type="submit" disabled=move || action.pending().get()>"Assign"</button>
-            <FieldError id="comms-owner-pick-error" message=field_message(refusal, "comms_owner")/>
-        </ActionForm>
+        <details class="comms-owner-change" open=open>
+            <summary>"Hand over customer communication"</summary>
+            <ActionForm action attr:class="comms-owner-form">
+                <input type="hidden" name="key" value=key/>
+                <label for="comms-owner-pick">"Communications owner"</label>
+                <ChoiceSelect id="comms-owner-pick" name="comms_owner" blank="Choose someone…" choices=people/>
+                <button type="submit" disabled=move || action.pending().get()>"Assign"</button>
+                <FieldError id="comms-owner-pick-error" message=field_message(refusal, "comms_owner")/>
+            </ActionForm>
+        </details>
     }
 }
 
@@ -195,6 +198,8 @@ fn ScheduleForm(
     let refusal = refusal_of(move || action.value().get());
     let error = move |field| field_message(refusal, field);
     view! {
+        <details class="comms-schedule-change">
+        <summary>"Change the schedule"</summary>
         <ActionForm action attr:class="comms-schedule-form" attr:id="comms-schedule-form">
             <input type="hidden" name="key" value=key/>
             <div class="field">
@@ -220,6 +225,7 @@ fn ScheduleForm(
             }}
             <FieldError id="comms-paused-error" message=error("paused")/>
         </ActionForm>
+        </details>
     }
 }
 

@@ -3,7 +3,7 @@
 //! values as it is typed; and which tiers need a second person's approval.
 
 use super::api::{list_comms_templates, SaveCommsTemplate, SetCommsApproval};
-use super::model::{fill, sample_value, ApprovalPolicy, CustomerStatus, Template, PLACEHOLDERS};
+use super::model::{fill, sample_value, ApprovalPolicy, Template, PLACEHOLDERS};
 use crate::ui::{field_message, rcdata_text, refusal_of, FieldError};
 use leptos::prelude::*;
 use leptos_meta::Title;
