@@ -145,3 +145,24 @@ test("the comms owner drafts and sends an update with plain forms", async ({ bro
   await expect(priya.locator("#timeline .entry-customer_message")).toHaveCount(1);
   await expect.poll(() => mailsTo(`ops-${suffix}@acme.example`).length, { timeout: 15_000 }).toBe(1);
 });
+
+// Customer success edits a status's template with a live preview on example values;
+// an unknown placeholder is refused next to the field and the typed text stays.
+test("the template page previews as it is typed and names an unknown placeholder", async ({ browser, javaScriptEnabled }) => {
+  const context = await browser.newContext({ storageState: authFile("priya"), javaScriptEnabled });
+  const priya = await context.newPage();
+  await priya.goto("/admin/comms");
+  if (javaScriptEnabled) {
+    await expect(priya.locator("body")).toHaveAttribute("data-hydrated", "true");
+  }
+  const form = priya.locator("#template-monitoring-form");
+  const subject = form.getByLabel("Email subject");
+  if (javaScriptEnabled) {
+    await subject.fill("[{{status}}] {{components}} recovering");
+    await expect(form.locator(".comms-preview .comms-subject")).toHaveText("[Monitoring] Checkout and Payments recovering");
+  }
+  await subject.fill("[{{status}}] {{eta}}");
+  await form.getByRole("button", { name: "Save template" }).click();
+  await expect(priya.locator("#template-monitoring-subject-error")).toContainText("{{eta}}");
+  await expect(priya.locator("#template-monitoring-form").getByLabel("Email subject")).toHaveValue("[{{status}}] {{eta}}");
+});

@@ -430,6 +430,9 @@ pub struct CommsOverview {
     pub cadence: Vec<CadenceClock>,
     /// Newest first.
     pub messages: Vec<CustomerMessage>,
+    /// Who the owner role is offered to: (email, "Name (role)"), customer success and
+    /// engineers.
+    pub owner_choices: Vec<(String, String)>,
 }
 
 /// An open incident's next customer update, for the CS view across incidents.

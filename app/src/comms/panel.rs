@@ -12,7 +12,7 @@ use crate::identity::model::{permits, Action, UserRole};
 use crate::incidents::api::ChangeRoles;
 use crate::live::now::{span, ServerNow};
 use crate::notify::model::DeliveryStatus;
-use crate::ui::{field_message, rcdata_text, refusal_of, ChoiceSelect, FieldError, Timestamp};
+use crate::ui::{field_message, rcdata_text, refusal_of, FieldError, Timestamp};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
@@ -102,7 +102,7 @@ pub fn CommsPanel(
                     "Customers are impacted and nobody owns customer communication: assign an owner."
                 </p>
             })}
-            {can(Action::AssignCommsOwner).then(|| view! { <OwnerForm key=key_owner.clone() action=actions.roles open=overview.owner_missing/> })}
+            {can(Action::AssignCommsOwner).then(|| view! { <OwnerForm key=key_owner.clone() action=actions.roles open=overview.owner_missing choices=overview.owner_choices.clone()/> })}
             {nothing_to_say.then(|| view! {
                 <p class="muted">"No customer account is impacted: there is nobody to tell yet."</p>
             })}
@@ -171,17 +171,27 @@ pub fn CommsPanel(
     }
 }
 
+/// Hands the role over. The choices come with the overview: a resource made inside
+/// the panel's own transition would be numbered differently on the server and in the
+/// browser, and break hydration.
 #[component]
-fn OwnerForm(key: String, action: ServerAction<ChangeRoles>, open: bool) -> impl IntoView {
+fn OwnerForm(
+    key: String,
+    action: ServerAction<ChangeRoles>,
+    open: bool,
+    choices: Vec<(String, String)>,
+) -> impl IntoView {
     let refusal = refusal_of(move || action.value().get());
-    let people = Resource::new(|| (), |_| crate::catalog::api::people_choices());
     view! {
         <details class="comms-owner-change" open=open>
             <summary>"Hand over customer communication"</summary>
             <ActionForm action attr:class="comms-owner-form">
                 <input type="hidden" name="key" value=key/>
                 <label for="comms-owner-pick">"Communications owner"</label>
-                <ChoiceSelect id="comms-owner-pick" name="comms_owner" blank="Choose someone…" choices=people/>
+                <select id="comms-owner-pick" name="comms_owner">
+                    <option value="">"Choose someone…"</option>
+                    {choices.into_iter().map(|(email, label)| view! { <option value=email>{label}</option> }).collect_view()}
+                </select>
                 <button type="submit" disabled=move || action.pending().get()>"Assign"</button>
                 <FieldError id="comms-owner-pick-error" message=field_message(refusal, "comms_owner")/>
             </ActionForm>

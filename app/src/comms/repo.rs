@@ -976,3 +976,24 @@ pub async fn due_updates(
         })
         .collect()
 }
+
+/// The people the comms-owner role is offered to: customer success and engineers, as
+/// (email, "Name (role)"), by name.
+pub async fn owner_choices(
+    ex: impl Executor<'_, Database = Any>,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT email, display_name, role FROM users WHERE role IN ('cs', 'engineer') \
+         ORDER BY role, display_name, email",
+    )
+    .fetch_all(ex)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let email: String = row.try_get("email")?;
+            let name: String = row.try_get("display_name")?;
+            let role: String = row.try_get("role")?;
+            Ok((email, format!("{name} ({role})")))
+        })
+        .collect()
+}

@@ -104,6 +104,7 @@ pub async fn overview(
         schedule: ctx.schedule.as_ref().map(schedule_view),
         cadence,
         messages,
+        owner_choices: repo::owner_choices(state.db.pool()).await?,
     })
 }
 
@@ -1538,6 +1539,7 @@ pub async fn save_template(
 ) -> Result<Template, AppError> {
     require(actor, Action::ManageComms)?;
     let mut invalid = Invalid::default();
+    invalid.echo("customer_status", template.customer_status.as_str());
     let trimmed = Template {
         subject: template.subject.trim().to_owned(),
         body: template.body.trim().to_owned(),

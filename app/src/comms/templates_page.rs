@@ -12,10 +12,15 @@ use leptos_meta::Title;
 pub fn CommsTemplatesPage() -> impl IntoView {
     let save = ServerAction::<SaveCommsTemplate>::new();
     let approval = ServerAction::<SetCommsApproval>::new();
-    let loaded = Resource::new(
-        move || (save.version().get(), approval.version().get()),
-        |_| list_comms_templates(),
-    );
+    // Read again after a save that went through only: a refused one keeps the form
+    // as typed.
+    let saved = RwSignal::new(0_u32);
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(_))) || matches!(approval.value().get(), Some(Ok(_))) {
+            saved.update(|n| *n += 1);
+        }
+    });
+    let loaded = Resource::new(move || saved.get(), |_| list_comms_templates());
     view! {
         <Title text="Customer message templates · Sitrep"/>
         <section class="card comms-templates" aria-labelledby="templates-heading">
@@ -71,13 +76,30 @@ fn ApprovalForm(
 fn TemplateForm(template: Template, action: ServerAction<SaveCommsTemplate>) -> impl IntoView {
     let status = template.customer_status;
     let id = move |part: &str| format!("template-{}-{part}", status.as_str());
+    let refusal = refusal_of(move || action.value().get());
+    let error = move |field| {
+        let message = field_message(refusal, field);
+        Signal::derive(move || message.get().filter(|_| refused_here(refusal, status)))
+    };
+    // Refused: the text as it was typed (also without JavaScript, from the echo).
+    let typed = |field: &str, saved: &str| {
+        refusal
+            .get_untracked()
+            .filter(|_| refused_here(refusal, status))
+            .and_then(|r| r.input(field).map(str::to_owned))
+            .unwrap_or_else(|| saved.to_owned())
+    };
+    let template = Template {
+        subject: typed("subject", &template.subject),
+        body: typed("body", &template.body),
+        short_text: typed("short_text", &template.short_text),
+        ..template
+    };
     let subject = RwSignal::new(template.subject.clone());
     let body = RwSignal::new(template.body.clone());
     let short = RwSignal::new(template.short_text.clone());
     let preview =
         move |text: RwSignal<String>| move || fill(&text.get(), &|name| sample_value(name, status));
-    let refusal = refusal_of(move || action.value().get());
-    let error = move |field| field_message(refusal, field);
     view! {
         <ActionForm action attr:class="comms-template" attr:id=id("form")>
             <h2>{status.label()}</h2>
@@ -109,4 +131,16 @@ fn TemplateForm(template: Template, action: ServerAction<SaveCommsTemplate>) -> 
             <button type="submit" class="primary">"Save template"</button>
         </ActionForm>
     }
+}
+
+/// Whether the latest refused save was this status's form.
+fn refused_here(
+    refusal: Memo<Option<crate::error::Invalid>>,
+    status: super::model::CustomerStatus,
+) -> bool {
+    refusal.with(|r| {
+        r.as_ref()
+            .and_then(|r| r.input("customer_status"))
+            .is_some_and(|s| s == status.as_str())
+    })
 }
