@@ -337,9 +337,16 @@ mod tests {
         let entries: Vec<_> = (1..=9)
             .map(|seq| entry(seq, EntryKind::Update, &format!("step {seq}"), true))
             .collect();
-        let drafted = draft(&default_template(CustomerStatus::Identified), &facts(&entries, &[]));
+        let drafted = draft(
+            &default_template(CustomerStatus::Identified),
+            &facts(&entries, &[]),
+        );
         assert_eq!(drafted.sources, [5, 6, 7, 8, 9]);
-        assert!(drafted.body.contains("- step 5\n- step 6"), "{}", drafted.body);
+        assert!(
+            drafted.body.contains("- step 5\n- step 6"),
+            "{}",
+            drafted.body
+        );
         assert!(!drafted.body.contains("step 4"));
     }
 

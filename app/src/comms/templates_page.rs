@@ -16,7 +16,9 @@ pub fn CommsTemplatesPage() -> impl IntoView {
     // as typed.
     let saved = RwSignal::new(0_u32);
     Effect::new(move |_| {
-        if matches!(save.value().get(), Some(Ok(_))) || matches!(approval.value().get(), Some(Ok(_))) {
+        if matches!(save.value().get(), Some(Ok(_)))
+            || matches!(approval.value().get(), Some(Ok(_)))
+        {
             saved.update(|n| *n += 1);
         }
     });

@@ -80,7 +80,10 @@ async fn main() -> anyhow::Result<()> {
     );
     let admin = app::identity::service::save_user(
         &state,
-        (&format!("bench-{}@example.com", std::process::id()), "Bench Admin"),
+        (
+            &format!("bench-{}@example.com", std::process::id()),
+            "Bench Admin",
+        ),
         UserRole::Admin,
         None,
         "comms-bench",
