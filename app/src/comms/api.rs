@@ -167,7 +167,7 @@ pub async fn get_message_log(
         return Err(err);
     }
     let account = Some(account.trim()).filter(|a| !a.is_empty());
-    super::service::message_log(&state, account, tier, (None, None))
+    super::log::message_log(&state, account, tier, (None, None))
         .await
         .inspect_err(crate::error::set_error_status)
 }
@@ -183,7 +183,7 @@ pub async fn get_due_updates() -> Result<Vec<DueUpdate>, AppError> {
 #[server(prefix = "/api/fn", endpoint = "list_comms_templates")]
 pub async fn list_comms_templates() -> Result<(Vec<Template>, Vec<ApprovalPolicy>), AppError> {
     let state = crate::state::AppState::from_context()?;
-    let templates = super::service::templates(&state).await?;
+    let templates = super::settings::templates(&state).await?;
     let policies = super::repo::approval_policies(state.db.pool()).await?;
     Ok((templates, policies))
 }
@@ -212,7 +212,7 @@ pub async fn save_comms_template(
         body,
         short_text,
     };
-    super::service::save_template(&state, &actor, &template)
+    super::settings::save_template(&state, &actor, &template)
         .await
         .inspect_err(crate::error::set_error_status)
 }
@@ -236,7 +236,7 @@ pub async fn set_comms_approval(
         tier,
         needs_approval: needs_approval.is_some_and(|v| v == "true" || v == "on"),
     };
-    super::service::set_approval_policy(&state, &actor, &policy)
+    super::settings::set_approval_policy(&state, &actor, &policy)
         .await
         .inspect_err(crate::error::set_error_status)
 }

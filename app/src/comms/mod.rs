@@ -4,8 +4,9 @@
 //! webhook to each account; and the log of everything customers were told.
 //!
 //! `draft` writes a message's text from the timeline, `guards` decides what holds a
-//! message back, `schedule` is the cadence math; `service` holds the rules and
-//! `scheduler` fires each due update once.
+//! message back, `schedule` is the cadence math; `service` holds the rules of
+//! schedules and messages, `scheduler` fires each due update once, `log` reads what
+//! customers were told, `settings` is templates, approval policies and webhooks.
 
 pub mod api;
 pub mod log_page;
@@ -18,6 +19,8 @@ pub mod draft;
 #[cfg(feature = "ssr")]
 pub mod guards;
 #[cfg(feature = "ssr")]
+pub mod log;
+#[cfg(feature = "ssr")]
 pub mod repo;
 #[cfg(feature = "ssr")]
 pub mod schedule;
@@ -25,3 +28,5 @@ pub mod schedule;
 pub mod scheduler;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod settings;

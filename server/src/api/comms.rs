@@ -6,7 +6,7 @@ use app::comms::model::{
     ApprovalPolicy, CommsOverview, CommsSchedule, CustomerMessage, DraftInput, EditInput,
     GuardFinding, MoveInput, ScheduleInput, Template,
 };
-use app::comms::service;
+use app::comms::{service, settings};
 use app::error::{AppError, Invalid};
 use app::incidents::model::IncidentId;
 use app::state::AppState;
@@ -247,7 +247,7 @@ async fn message_log(
         .as_deref()
         .map(str::trim)
         .filter(|a| !a.is_empty());
-    let log = service::message_log(&state, account, tier, (query.from, query.to)).await?;
+    let log = app::comms::log::message_log(&state, account, tier, (query.from, query.to)).await?;
     Ok(if format == "csv" {
         (
             [
@@ -257,7 +257,7 @@ async fn message_log(
                     "attachment; filename=\"customer-messages.csv\"",
                 ),
             ],
-            service::log_csv(&log)?,
+            app::comms::log::log_csv(&log)?,
         )
             .into_response()
     } else {
@@ -268,7 +268,7 @@ async fn message_log(
 #[utoipa::path(get, path = "/comms/templates", tag = "comms",
     responses((status = 200, description = "Per customer status (and tier): the saved ones, and the built-in one where none is saved", body = Vec<Template>)))]
 async fn list_templates(State(state): State<AppState>) -> ApiResult<Json<Vec<Template>>> {
-    Ok(Json(service::templates(&state).await?))
+    Ok(Json(settings::templates(&state).await?))
 }
 
 /// Placeholders: {{status}}, {{components}}, {{updates}}, {{elapsed}}, {{started}},
@@ -282,7 +282,7 @@ async fn save_template(
     ApiJson(template): ApiJson<Template>,
 ) -> ApiResult<Json<Template>> {
     Ok(Json(
-        service::save_template(&state, &actor, &template).await?,
+        settings::save_template(&state, &actor, &template).await?,
     ))
 }
 
@@ -306,7 +306,7 @@ async fn set_approval_policy(
     ApiJson(policy): ApiJson<ApprovalPolicy>,
 ) -> ApiResult<Json<Vec<ApprovalPolicy>>> {
     Ok(Json(
-        service::set_approval_policy(&state, &actor, &policy).await?,
+        settings::set_approval_policy(&state, &actor, &policy).await?,
     ))
 }
 
@@ -336,6 +336,6 @@ async fn set_account_webhook(
     Path(slug): Path<String>,
     ApiJson(input): ApiJson<WebhookInput>,
 ) -> ApiResult<Json<WebhookSecret>> {
-    let secret = service::set_account_webhook(&state, &actor, &slug, input.url.as_deref()).await?;
+    let secret = settings::set_account_webhook(&state, &actor, &slug, input.url.as_deref()).await?;
     Ok(Json(WebhookSecret { secret }))
 }
