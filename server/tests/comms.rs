@@ -234,8 +234,49 @@ async fn the_schedule_drafts_updates_when_due_not_while_paused_and_follows_the_s
     );
     assert_eq!(first["sources"].as_array().unwrap().len(), 1);
 
-    // Sent at 31 min: the next update counts from now.
+    // Engineering posts again: the draft says it is stale; regenerating quotes the new
+    // entry too, and the earlier text stays in its history.
     let id = first["id"].as_i64().unwrap();
+    assert_eq!(first["newer_entries"], json!([]));
+    post_update(
+        &app,
+        &key,
+        "Gateway vendor confirms a certificate problem",
+        true,
+    )
+    .await;
+    let (_, stale) = app.get(&format!("/incidents/{key}/messages/{id}")).await;
+    assert_eq!(
+        stale["newer_entries"].as_array().unwrap().len(),
+        1,
+        "{stale}"
+    );
+    let (status, regenerated) = app
+        .post(
+            &format!("/incidents/{key}/messages/{id}/regeneration"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{regenerated}");
+    assert_eq!(regenerated["version"], 2);
+    assert_eq!(regenerated["newer_entries"], json!([]));
+    assert_eq!(regenerated["sources"].as_array().unwrap().len(), 2);
+    assert!(
+        regenerated["body"]
+            .as_str()
+            .unwrap()
+            .contains("certificate problem"),
+        "{regenerated}"
+    );
+    let versions = regenerated["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[1]["origin"], "generated");
+    assert!(!versions[0]["body"]
+        .as_str()
+        .unwrap()
+        .contains("certificate problem"));
+
+    // Sent at 31 min: the next update counts from now.
     let (status, sent) = move_message(&app, &app.client, &key, id, json!({"action": "send"})).await;
     assert_eq!(status, 200, "{sent}");
     let schedule = comms(&app, &key).await["schedule"].clone();

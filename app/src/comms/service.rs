@@ -629,15 +629,16 @@ pub async fn create_draft(
     self::message(state, id, message).await
 }
 
-/// What a draft to `audience` would say now, written nowhere: everything drafting
-/// reads (incident, recipients, sent messages, templates, the cached timeline) and
-/// the text generated from it. The benchmark times this.
+/// What a draft to `audience` would say now, and the next update it promises,
+/// written nowhere: everything drafting reads (incident, recipients, sent messages,
+/// templates, the cached timeline) and the text generated from it. Regenerating a
+/// draft stores this; the benchmark times it.
 pub async fn preview_draft(
     state: &AppState,
     actor: &User,
     id: IncidentId,
     audience: &Audience,
-) -> Result<draft::Drafted, AppError> {
+) -> Result<(draft::Drafted, Option<DateTime<Utc>>), AppError> {
     let ctx = context(state, id).await?;
     let timeline = crate::timeline::service::read_timeline(state, id).await?;
     let mut invalid = Invalid::default();
@@ -646,12 +647,14 @@ pub async fn preview_draft(
         return Err(AppError::Invalid(invalid));
     }
     let now = state.now();
-    Ok(ctx.generate(
+    let next_update = ctx.next_update(now);
+    let drafted = ctx.generate(
         &timeline.entries,
         &chosen,
         (now, zone_of(Some(actor))),
-        ctx.next_update(now),
-    ))
+        next_update,
+    );
+    Ok((drafted, next_update))
 }
 
 /// Refuses a new message to customers already told the incident is resolved, while
@@ -813,24 +816,11 @@ pub async fn regenerate(
     message: i64,
 ) -> Result<CustomerMessage, AppError> {
     require(actor, Action::DraftCustomerMessage)?;
-    let ctx = context(state, id).await?;
     let current = repo::find_message(state.db.pool(), id, message)
         .await?
         .ok_or_else(|| message_not_found(id, message))?;
-    let now = state.now();
-    let timeline = crate::timeline::service::read_timeline(state, id).await?;
-    let mut invalid = Invalid::default();
-    let chosen = ctx.resolve(&current.audience, &mut invalid);
-    if !invalid.fields.is_empty() {
-        return Err(AppError::Invalid(invalid));
-    }
-    let generated = ctx.generate(
-        &timeline.entries,
-        &chosen,
-        (now, zone_of(Some(actor))),
-        ctx.next_update(now),
-    );
-    let texts = Texts::generated(&generated, ctx.next_update(now));
+    let (generated, next_update) = preview_draft(state, actor, id, &current.audience).await?;
+    let texts = Texts::generated(&generated, next_update);
     write_version(
         state,
         By::person(actor),

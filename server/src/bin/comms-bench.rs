@@ -142,7 +142,7 @@ async fn main() -> anyhow::Result<()> {
     let mut words = 0;
     for _ in 0..args.runs {
         let started = Instant::now();
-        let drafted =
+        let (drafted, _) =
             app::comms::service::preview_draft(&state, &admin, big, &Audience::All).await?;
         times.push(started.elapsed());
         words = drafted.body.split_whitespace().count();
