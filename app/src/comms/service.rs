@@ -58,12 +58,12 @@ pub async fn overview(
     let ctx = context(state, id).await?;
     let incident = &ctx.incident;
     let now = state.now();
-    let update_mins = account_update_mins(state, incident).await?;
     let cadence = ctx
         .recipients
         .iter()
         .map(|r| {
-            let update_min = update_mins
+            let update_min = ctx
+                .update_mins
                 .iter()
                 .find(|(account, _)| *account == r.account_id)
                 .map_or(FALLBACK_INTERVAL_MINUTES, |(_, m)| *m);
@@ -192,17 +192,22 @@ pub async fn ensure_schedule(
     state: &AppState,
     incident: &Incident,
 ) -> Result<Option<ScheduleRow>, AppError> {
+    let update_mins = account_update_mins(state, incident).await?;
+    sync_schedule(state, incident, &update_mins).await
+}
+
+/// `ensure_schedule` with the accounts' `update_min` already read.
+async fn sync_schedule(
+    state: &AppState,
+    incident: &Incident,
+    update_mins: &[(i64, i64)],
+) -> Result<Option<ScheduleRow>, AppError> {
     let pool = state.db.pool();
     let existing = repo::find_schedule(pool, incident.id).await?;
     if incident.accounts.is_empty() && existing.is_none() {
         return Ok(None);
     }
-    let default = super::schedule::default_interval(
-        account_update_mins(state, incident)
-            .await?
-            .into_iter()
-            .map(|(_, m)| m),
-    );
+    let default = super::schedule::default_interval(update_mins.iter().map(|(_, m)| *m));
     let active = incident.status != IncidentStatus::Resolved && !incident.accounts.is_empty();
     let current = existing
         .as_ref()
@@ -336,11 +341,14 @@ struct Context {
     approvals: Vec<ApprovalPolicy>,
     /// (system:slug | account:slug, name) for the whole catalog.
     catalog_names: Vec<(String, String)>,
+    /// (account id, `update_min`) of the impacted accounts with an SLA policy.
+    update_mins: Vec<(i64, i64)>,
 }
 
 async fn context(state: &AppState, id: IncidentId) -> Result<Context, AppError> {
     let incident = crate::incidents::service::get_incident(state, id).await?;
-    let schedule = ensure_schedule(state, &incident).await?;
+    let update_mins = account_update_mins(state, &incident).await?;
+    let schedule = sync_schedule(state, &incident, &update_mins).await?;
     let pool = state.db.pool();
     let mut conn = pool.acquire().await?;
     let components = catalog_repo::find_systems(&mut conn, &incident.systems)
@@ -356,6 +364,7 @@ async fn context(state: &AppState, id: IncidentId) -> Result<Context, AppError> 
         templates: repo::list_templates(pool).await?,
         approvals: repo::approval_policies(pool).await?,
         catalog_names: repo::catalog_names(pool).await?,
+        update_mins,
         incident,
     })
 }
