@@ -267,7 +267,10 @@ pub struct GuardFinding {
 #[serde(deny_unknown_fields)]
 pub struct GuardOverride {
     /// duplicate, ahead_of_engineering, backwards, past_promise or outside_impact.
+    #[cfg_attr(feature = "ssr", schema(value_type = Guard))]
     pub guard: String,
+    /// Why it is sent anyway (required, at most 2,000 characters).
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 2000))]
     pub reason: String,
 }
 
@@ -458,13 +461,20 @@ pub struct DraftInput {
     /// All impacted accounts when absent.
     #[serde(default)]
     pub audience: Option<Audience>,
+    /// investigating, identified, monitoring or resolved (generated when absent).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<CustomerStatus>))]
     pub customer_status: Option<String>,
+    /// The email subject, at most 200 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 200))]
     pub subject: Option<String>,
+    /// The email body, at most 16 KB.
     #[serde(default)]
     pub body: Option<String>,
+    /// A status line or SMS, at most 320 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 320))]
     pub short_text: Option<String>,
     /// When customers will hear next; the schedule's next due time when absent.
     #[serde(default)]
@@ -476,13 +486,20 @@ pub struct DraftInput {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EditInput {
+    /// investigating, identified, monitoring or resolved (generated when absent).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<CustomerStatus>))]
     pub customer_status: Option<String>,
+    /// The email subject, at most 200 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 200))]
     pub subject: Option<String>,
+    /// The email body, at most 16 KB.
     #[serde(default)]
     pub body: Option<String>,
+    /// A status line or SMS, at most 320 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 320))]
     pub short_text: Option<String>,
     #[serde(default)]
     pub next_update_at: Option<DateTime<Utc>>,
@@ -494,8 +511,13 @@ pub struct EditInput {
 #[serde(deny_unknown_fields)]
 pub struct MoveInput {
     /// submit (ask for approval), approve, reject, send, or retract.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = "^(submit|approve|reject|send|retract)$")
+    )]
     pub action: String,
-    /// Required to reject; for a retraction, the correction customers are sent.
+    /// Required to reject; for a retraction, the correction customers are sent (at
+    /// most 16 KB).
     #[serde(default)]
     pub comment: Option<String>,
     /// Guards to send despite, each with why.
@@ -510,6 +532,7 @@ pub struct MoveInput {
 pub struct ScheduleInput {
     /// Minutes between updates (5 to 1440); 0 goes back to the SLA default.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1440))]
     pub interval_min: Option<i64>,
     /// The next update is due then (in the future).
     #[serde(default)]
@@ -517,7 +540,9 @@ pub struct ScheduleInput {
     /// true pauses (needs `reason`), false resumes.
     #[serde(default)]
     pub paused: Option<bool>,
+    /// Why updates pause (at most 2,000 characters).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
     pub reason: Option<String>,
 }
 
