@@ -27,3 +27,12 @@ export async function openDeclared(page: Page, title: string, javaScriptEnabled:
   await page.locator(".incident-row", { hasText: title }).getByRole("link").click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(title);
 }
+
+/** Opens one of the war-room header's panels (status, roles, impact) unless it is open. */
+export async function openPanel(page: Page, name: "status" | "roles" | "impact") {
+  const panel = page.locator(`#${name}-panel`);
+  if (!(await panel.evaluate((d) => (d as HTMLDetailsElement).open))) {
+    await panel.locator("summary").click();
+  }
+  return page.locator(`#${name}-form`);
+}

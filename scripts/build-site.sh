@@ -40,5 +40,17 @@ if [ "$wasm_profile" = wasm-release ]; then
   node_modules/.bin/wasm-opt -Oz "$pkg/sitrep_bg.wasm" -o "$pkg/sitrep_bg.wasm"
 fi
 cp style/main.css "$pkg/sitrep.css"
+# The bundle moves into a directory named by its content (the server reads the name
+# from pkg/bundle and caches what is under it for good), with brotli and gzip copies.
+find "$pkg" -name '*.d.ts' -delete
+bundle="$(cd "$pkg" && find . -type f | sort | xargs cat | sha256sum | cut -c1-16)"
+staged="$(mktemp -d)"
+mv "$pkg"/* "$staged/"
+mv "$staged" "$pkg/$bundle"
+chmod 755 "$pkg/$bundle"
+step "compressing the bundle (brotli, gzip)"
+find "$pkg/$bundle" -type f \( -name '*.js' -o -name '*.wasm' -o -name '*.css' \) -print0 \
+  | xargs -0 node scripts/compress.mjs
+echo "$bundle" > "$pkg/bundle"
 cp -r public/. "$site/"
-step "site built in $site ($(du -sh "$pkg/sitrep_bg.wasm" | cut -f1) of WASM)"
+step "site built in $site ($(du -sh "$pkg/$bundle/sitrep_bg.wasm" | cut -f1) of WASM, bundle $bundle)"

@@ -25,7 +25,7 @@ pub mod security;
 pub mod state;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
@@ -33,13 +33,16 @@ use leptos_router::{path, SsrMode};
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     security::set_page_policy();
+    let theme = ui::theme::current_theme().attribute();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" data-theme=theme>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                // In the bundle's (content-hashed) directory, next to the JS and WASM.
+                <link rel="stylesheet" id="sitrep" href=format!("/{}/sitrep.css", options.site_pkg_dir)/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -64,9 +67,9 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="sitrep" href="/pkg/sitrep.css"/>
         <Title text="Sitrep"/>
         <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="topbar">
                 <A href="/" attr:class="brand">"Sitrep"</A>
                 <nav class="topnav">
@@ -74,9 +77,11 @@ pub fn App() -> impl IntoView {
                     <A href="/sla">"SLA"</A>
                     <A href="/comms">"Customers"</A>
                     <identity::pages::UserMenu/>
+                    <ui::theme::ThemeToggle/>
                 </nav>
             </header>
-            <main>
+            <ui::shortcuts::Shortcuts/>
+            <main id="main">
                 // Async: pages arrive complete, so they work with JavaScript off.
                 <Routes fallback=|| view! { <p class="card">"Page not found."</p> }>
                     <Route path=path!("/") view=incidents::IncidentListPage ssr=SsrMode::Async/>

@@ -1,4 +1,4 @@
-import { expect, test } from "../fixtures";
+import { expect, openPanel, test } from "../fixtures";
 
 // An admin brings the customer list in from a CRM export: preview first (with
 // JavaScript the report shows in place), then import; the accounts are listed and a
@@ -51,12 +51,12 @@ test("roles and impact change from the war room and show in the timeline", async
   if (javaScriptEnabled) {
     await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
   }
-  const roles = page.locator("#roles-form");
+  const roles = await openPanel(page, "roles");
   await roles.getByLabel("Incident lead").selectOption(`sam-${suffix}@example.com`);
   await roles.getByRole("button", { name: "Hand over" }).click();
   await expect(page.locator(".role-lead dd")).toHaveText(`Sam ${suffix}`);
 
-  const impact = page.locator("#impact-form");
+  const impact = await openPanel(page, "impact");
   await impact.getByLabel("Another affected system").selectOption(`search-api-${suffix}`);
   await impact.getByRole("button", { name: "Update impact" }).click();
   await expect(page.locator(".systems")).toContainText(`search-api-${suffix}`);

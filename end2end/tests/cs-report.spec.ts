@@ -1,4 +1,4 @@
-import { expect, test } from "../fixtures";
+import { expect, openPanel, test } from "../fixtures";
 import { authFile } from "../people";
 
 // A CSM reports a customer problem for two enterprise accounts; an engineer works it
@@ -49,14 +49,14 @@ test("a CSM report is worked to resolved from a 360 px phone", async ({ browser,
   await expect(entries).toHaveCount(2);
   await expect(entries.nth(1).locator("strong")).toHaveText("poison message");
 
-  const status = phone.locator("#status-form");
   const steps = ["identified", "fixing", "monitoring", "resolved"];
   for (const [i, to] of steps.entries()) {
+    const status = await openPanel(phone, "status");
     await status.getByLabel("New status").selectOption(to);
     await status.getByRole("button", { name: "Move status" }).click();
     await expect(entries).toHaveCount(3 + i);
   }
-  await expect(phone.locator("article.incident .status")).toHaveText("resolved");
+  await expect(phone.locator("#war-header .status")).toHaveText("resolved");
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
 

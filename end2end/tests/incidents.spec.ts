@@ -114,7 +114,7 @@ test("the incident page shows one incident", async ({ page, javaScriptEnabled })
   await openDeclared(page, title, javaScriptEnabled);
   await expect(page).toHaveURL(/\/incidents\/INC-\d+$/);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(title);
-  await expect(page.locator("article.incident .badge").first()).toHaveText("P2");
+  await expect(page.locator("#war-header .badge").first()).toHaveText("P2");
   await expect(page.locator(".description")).toHaveText("p95 above 4 s for all tenants");
   await expect(page).toHaveTitle(new RegExp(title));
 });

@@ -1,5 +1,5 @@
 import { type Page } from "@playwright/test";
-import { expect, openDeclared, test } from "../fixtures";
+import { expect, openDeclared, openPanel, test } from "../fixtures";
 import { authFile } from "../people";
 
 // The war room on a phone: post updates, move the incident to resolved, and see
@@ -46,19 +46,19 @@ test("an engineer works an incident from a 360 px phone", async ({ page, javaScr
   await expect(timeline).toHaveCount(3);
   await expect(timeline.nth(2)).toContainText("Worked");
 
-  const status = page.locator("#status-form");
   for (const [to, count] of [
     ["identified", 4],
     ["monitoring", 5],
     ["resolved", 6],
   ] as const) {
+    const status = await openPanel(page, "status");
     await status.getByLabel("New status").selectOption(to);
     await status.getByRole("button", { name: "Move status" }).click();
     await expect(timeline).toHaveCount(count);
     await expect(timeline.nth(count - 1)).toContainText(`→ ${to}`);
     await expect(timeline.nth(count - 1)).toContainText("Sam Okafor");
   }
-  await expect(page.locator("article.incident .status")).toHaveText("resolved");
+  await expect(page.locator("#war-header .status")).toHaveText("resolved");
 
   // Every step is there, in order, with its author.
   const authors = await page.locator("#timeline .entry-author").allInnerTexts();
@@ -67,16 +67,18 @@ test("an engineer works an incident from a 360 px phone", async ({ page, javaScr
 
 test("reopening without a reason is refused next to the field", async ({ page, javaScriptEnabled }) => {
   await declare(page, `Reopen ${Date.now().toString(36)}`, javaScriptEnabled);
-  const status = page.locator("#status-form");
+  let status = await openPanel(page, "status");
   await status.getByLabel("New status").selectOption("resolved");
   await status.getByRole("button", { name: "Move status" }).click();
   await expect(page.locator("#timeline .entry")).toHaveCount(2);
 
+  status = await openPanel(page, "status");
   await status.getByLabel("New status").selectOption("fixing");
   await status.getByRole("button", { name: "Move status" }).click();
   await expect(page.locator("#status-reason-error")).toHaveText("Moving back from resolved to fixing needs a reason");
   await expect(page.locator("#timeline .entry")).toHaveCount(2);
 
+  status = await openPanel(page, "status");
   await status.getByLabel("New status").selectOption("fixing");
   await status.getByLabel("Reason (required to move back)").fill("errors are back");
   await status.getByRole("button", { name: "Move status" }).click();
@@ -112,9 +114,10 @@ test("two viewers see each other, and each other's posts, live", async ({ browse
   await expect(dana.locator("#timeline .entry").nth(1)).toContainText("Seen by Dana without a reload");
   await expect(dana.locator("#timeline .entry").nth(1)).toContainText("Sam Okafor");
 
-  await dana.locator("#status-form").getByLabel("New status").selectOption("identified");
-  await dana.locator("#status-form").getByRole("button", { name: "Move status" }).click();
-  await expect(sam.locator("article.incident .status")).toHaveText("identified");
+  const danaStatus = await openPanel(dana, "status");
+  await danaStatus.getByLabel("New status").selectOption("identified");
+  await danaStatus.getByRole("button", { name: "Move status" }).click();
+  await expect(sam.locator("#war-header .status")).toHaveText("identified");
   await expect(sam.locator("#timeline .entry")).toHaveCount(3);
   await sam.close();
   await dana.close();

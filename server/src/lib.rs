@@ -2,6 +2,7 @@
 
 mod access;
 pub mod api;
+mod assets;
 pub mod bench;
 pub mod cli;
 pub mod config;
@@ -18,6 +19,7 @@ use app::db::Db;
 use app::state::AppState;
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
+use axum::http::{Extensions, HeaderMap, StatusCode, Version};
 use axum::{middleware, Router};
 use config::Config;
 use leptos::config::LeptosOptions;
@@ -27,6 +29,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
@@ -54,7 +58,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             access::authorize,
         ))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback_service(assets::files(state.clone()))
         // Both: the layer refuses oversized bodies outright; DefaultBodyLimit raises
         // axum's 2 MB extractor default, which server functions read through.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -64,8 +68,22 @@ pub fn router(state: AppState) -> Router {
             security::same_origin_writes,
         ))
         .layer(middleware::from_fn(security::headers))
+        .layer(compression())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Pages and JSON compressed for the browser (brotli or gzip, by Accept-Encoding);
+/// not a websocket handshake, and not what is already compressed (the bundle's
+/// precompressed files).
+fn compression() -> CompressionLayer<impl Predicate> {
+    let not_upgrade = |status: StatusCode, _: Version, _: &HeaderMap, _: &Extensions| {
+        status != StatusCode::SWITCHING_PROTOCOLS
+    };
+    CompressionLayer::new()
+        .br(true)
+        .gzip(true)
+        .compress_when(DefaultPredicate::new().and(not_upgrade))
 }
 
 /// Leptos rendering options for a site served from `site_root`.
@@ -73,7 +91,7 @@ pub fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name("sitrep")
         .site_root(site_root.display().to_string())
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(assets::bundle_dir(site_root))
         .site_addr(addr)
         .build()
 }

@@ -73,6 +73,26 @@ pub fn due_words(due: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// The war-room header's "next customer update due in 12 min" (or paused), while
+/// there is somebody to tell and the incident is open.
+#[component]
+pub fn NextUpdate(overview: CommsOverview) -> impl IntoView {
+    let read_at = overview.read_at;
+    overview.schedule.filter(|s| s.active).map(|schedule| {
+        let due = schedule.next_due_at;
+        match schedule.paused {
+            Some(_) => view! { <span class="war-next-update">"Customer updates paused"</span> }.into_any(),
+            None => view! {
+                <span class=move || if due < ticking_now(read_at) { "war-next-update overdue" } else { "war-next-update" }
+                    id="war-next-update">
+                    {move || format!("Next customer update {}", due_words(due, ticking_now(read_at)))}
+                </span>
+            }
+            .into_any(),
+        }
+    })
+}
+
 #[component]
 pub fn CommsPanel(
     key: String,

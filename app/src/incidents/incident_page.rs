@@ -183,63 +183,120 @@ pub fn IncidentPage() -> impl IntoView {
                 n => format!("{n} new updates ↓"),
             }}
         </button>
-        <div class="war-room">
-            // Transition keeps the current view on screen while it reloads.
+        // Stays on screen while the timeline scrolls: what the incident is, how it
+        // stands, the tightest SLA and the next customer update; its forms open from here.
+        <header class="war-header" id="war-header">
             <Transition fallback=|| view! { <p class="muted">"Loading incident…"</p> }>
                 {move || Suspend::new(async move {
-                    let role = role.await;
-                    match (incident.await, timeline.await) {
-                        (Ok(incident), Ok(entries)) => view! { <IncidentView incident entries role/> }.into_any(),
-                        (Err(err), _) | (_, Err(err)) => {
-                            view! {
-                                <Title text="Incident not found · Sitrep"/>
-                                <p class="card form-error">{err.to_string()}</p>
-                            }
-                                .into_any()
-                        }
-                    }
+                    incident.await.ok().map(|incident| view! { <Headline incident/> })
                 })}
             </Transition>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    sla.await.ok().map(|clocks| view! { <SlaPanel clocks/> })
-                })}
-            </Transition>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let role = role.await;
-                    let key = key();
-                    comms.await.ok().map(|overview| view! {
-                        <crate::comms::panel::CommsPanel key overview role actions=comms_actions/>
-                    })
-                })}
-            </Transition>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    notifications.await.ok().map(|notifications| view! { <NotificationsView notifications/> })
-                })}
-            </Transition>
+            <p class="war-facts war-due">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        sla.await.ok().map(|clocks| view! { <crate::sla::panel::TightestClock clocks/> })
+                    })}
+                </Transition>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        comms.await.ok().map(|overview| view! { <crate::comms::panel::NextUpdate overview/> })
+                    })}
+                </Transition>
+            </p>
             // Outside the reloading part, so the forms keep what was typed. Only the
             // forms the signed-in role may use are shown (the server checks anyway).
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     let role = role.await;
-                    let can = move |action| permits(role, action);
-                    view! {
-                        {(can(Action::PostNote) || can(Action::PostUpdate)).then(|| view! {
-                            <PostForm key=Signal::derive(key) action=post notes_only=!can(Action::PostUpdate)
-                                live_state on_posted=move || changes.update(|n| *n += 1)/>
-                        })}
-                        {can(Action::ChangeIncident).then(|| view! {
-                            <StatusForm key=Signal::derive(key) action=change/>
-                            <RolesForm key=Signal::derive(key) action=roles/>
-                            <ImpactForm key=Signal::derive(key) action=impact/>
-                        })}
-                    }
+                    permits(role, Action::ChangeIncident).then(|| view! {
+                        <div class="war-actions">
+                            <Transition fallback=|| ()>
+                                {move || Suspend::new(async move {
+                                    incident.await.ok().map(|shown| view! { <QuickStatus key=shown.key status=shown.status action=change/> })
+                                })}
+                            </Transition>
+                            <details class="panel-toggle" id="status-panel" open=move || refused(change)>
+                                <summary>"Status"</summary>
+                                <StatusForm key=Signal::derive(key) action=change/>
+                            </details>
+                            <details class="panel-toggle" id="roles-panel" open=move || refused(roles)>
+                                <summary>"Roles"</summary>
+                                <RolesForm key=Signal::derive(key) action=roles/>
+                            </details>
+                            <details class="panel-toggle" id="impact-panel" open=move || refused(impact)>
+                                <summary>"Impact"</summary>
+                                <ImpactForm key=Signal::derive(key) action=impact/>
+                            </details>
+                        </div>
+                    })
                 })}
             </Transition>
+        </header>
+        <div class="war-room">
+            <div class="war-main">
+                // Transition keeps the current view on screen while it reloads.
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let role = role.await;
+                        match (incident.await, timeline.await) {
+                            (Ok(incident), Ok(entries)) => view! { <IncidentView incident entries role/> }.into_any(),
+                            (Err(err), _) | (_, Err(err)) => {
+                                view! {
+                                    <Title text="Incident not found · Sitrep"/>
+                                    <p class="card form-error">{err.to_string()}</p>
+                                }
+                                    .into_any()
+                            }
+                        }
+                    })}
+                </Transition>
+            </div>
+            <aside class="war-side" aria-label="Composer, SLA, customers and notifications">
+                // On a phone the composer is a bar fixed at the bottom of the screen.
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let role = role.await;
+                        let can = move |action| permits(role, action);
+                        (can(Action::PostNote) || can(Action::PostUpdate)).then(|| view! {
+                            <PostForm key=Signal::derive(key) action=post notes_only=!can(Action::PostUpdate)
+                                live_state on_posted=move || changes.update(|n| *n += 1)/>
+                        })
+                    })}
+                </Transition>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        sla.await.ok().map(|clocks| view! { <SlaPanel clocks/> })
+                    })}
+                </Transition>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let role = role.await;
+                        let key = key();
+                        comms.await.ok().map(|overview| view! {
+                            <crate::comms::panel::CommsPanel key overview role actions=comms_actions/>
+                        })
+                    })}
+                </Transition>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        notifications.await.ok().map(|notifications| view! { <NotificationsView notifications/> })
+                    })}
+                </Transition>
+            </aside>
         </div>
     }
+}
+
+/// A header panel stays open while its form's last submission was refused (also
+/// when the refusal comes back on a reloaded page, without JavaScript), and closes
+/// once it succeeds.
+fn refused<A>(action: ServerAction<A>) -> bool
+where
+    A: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    A::Output: Send + Sync + 'static,
+    A::Error: Send + Sync + 'static,
+{
+    action.value().with(|latest| matches!(latest, Some(Err(_))))
 }
 
 /// Applies a live event to the loaded incident and timeline; `None` when it cannot
@@ -288,29 +345,23 @@ fn timeline_end_in_view() -> bool {
     timeline.get_bounding_client_rect().bottom() <= height + 40.0
 }
 
+/// The header's first lines: key, title, severity, status, how long it has run, who
+/// leads and who talks to customers.
 #[component]
-fn IncidentView(
-    incident: Incident,
-    entries: Vec<TimelineEntry>,
-    role: Option<UserRole>,
-) -> impl IntoView {
+fn Headline(incident: Incident) -> impl IntoView {
     let title = rcdata_text(&format!("{} {} · Sitrep", incident.key, incident.title));
     view! {
         <Title text=title/>
-        <article class="card incident" data-key=incident.key.clone()>
+        <div class="war-headline incident" data-key=incident.key.clone()>
             <p class="key">{incident.key.clone()}</p>
             <h1>{incident.title.clone()}</h1>
+        </div>
+        <div class="war-facts">
             <p class="badges">
                 <SeverityBadge severity=incident.severity/>
                 <StatusBadge status=incident.status/>
-                " declared " <Timestamp at=incident.lifecycle.declared_at/>
+                <span class="war-started">" started " <Timestamp at=incident.lifecycle.started_at/></span>
             </p>
-            {incident.impacted_tier.map(|tier| view! {
-                <p class="impact">
-                    <span class=format!("badge tier tier-{tier}")>{tier.as_str()}</span>
-                    " " {incident.accounts.join(", ")}
-                </p>
-            })}
             <dl class="roles">
                 {Role::ALL.into_iter().map(|role| {
                     let holder = match role {
@@ -325,14 +376,66 @@ fn IncidentView(
                     }
                 }).collect_view()}
             </dl>
-            {(!incident.systems.is_empty())
-                .then(|| view! { <p class="systems">"Affected: " {incident.systems.join(", ")}</p> })}
-            {(!incident.description.is_empty())
-                .then(|| view! { <div class="description markdown" inner_html=incident.description_html.clone()></div> })}
-        </article>
+        </div>
+    }
+}
+
+/// One tap to the next status (and to resolved), the common moves at 3 am; any
+/// other move, and moving back with a reason, is in the Status panel.
+#[component]
+fn QuickStatus(
+    key: String,
+    status: IncidentStatus,
+    action: ServerAction<ChangeStatus>,
+) -> impl IntoView {
+    let next = status.next();
+    let resolve = (status != IncidentStatus::Resolved && next != Some(IncidentStatus::Resolved))
+        .then_some(IncidentStatus::Resolved);
+    next.into_iter()
+        .chain(resolve)
+        .map(|to| {
+            let label = format!("Mark {}", to.as_str());
+            let key = key.clone();
+            view! {
+                <ActionForm action attr:class="quick-status">
+                    <input type="hidden" name="key" value=key/>
+                    <input type="hidden" name="status" value=to.as_str()/>
+                    <button type="submit" class=if to == IncidentStatus::Resolved { "" } else { "primary" }
+                        data-status=to.as_str() disabled=move || action.pending().get()>{label}</button>
+                </ActionForm>
+            }
+        })
+        .collect_view()
+}
+
+#[component]
+fn IncidentView(
+    incident: Incident,
+    entries: Vec<TimelineEntry>,
+    role: Option<UserRole>,
+) -> impl IntoView {
+    let has_details = incident.impacted_tier.is_some()
+        || !incident.systems.is_empty()
+        || !incident.description.is_empty();
+    view! {
+        {has_details.then(|| view! {
+            <section class="card incident-details" aria-label="What is affected">
+                {incident.impacted_tier.map(|tier| view! {
+                    <p class="impact">
+                        <span class=format!("badge tier tier-{tier}")>{tier.as_str()}</span>
+                        " " {incident.accounts.join(", ")}
+                    </p>
+                })}
+                {(!incident.systems.is_empty())
+                    .then(|| view! { <p class="systems">"Affected: " {incident.systems.join(", ")}</p> })}
+                {(!incident.description.is_empty())
+                    .then(|| view! { <div class="description markdown" inner_html=incident.description_html.clone()></div> })}
+            </section>
+        })}
         <section class="card timeline-card" aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">"Timeline"</h2>
-            <ol class="timeline" id="timeline">
+            // Entries added live are read out by screen readers.
+            <ol class="timeline" id="timeline" aria-live="polite" aria-relevant="additions">
                 {entries.into_iter().map(|entry| view! { <EntryView entry role/> }).collect_view()}
             </ol>
         </section>
@@ -586,8 +689,11 @@ fn PostForm(
             <h2>"Post to the timeline"</h2>
             <input type="hidden" name="key" value=key/>
             <input type="hidden" name="idempotency_key" value=move || post_key.get()/>
-            <div class="field-row">
-                <div class="field">
+            // The kind picker sits inline; what only some kinds need (an action's
+            // outcome, a finding's root cause) shows for that kind (CSS :has, so it
+            // works without JavaScript too).
+            <div class="composer-row">
+                <div class="field composer-kind">
                     <label for="post-kind">"Kind"</label>
                     <select id="post-kind" name="kind">
                         {(!notes_only).then(|| view! {
@@ -599,6 +705,19 @@ fn PostForm(
                     </select>
                 </div>
                 <div class="field">
+                    <label for="post-body">"What happened"</label>
+                    <textarea id="post-body" name="body" rows="2" placeholder="What happened?"
+                        aria-invalid=move || error("body").get().is_some().to_string()
+                        aria-describedby="post-body-error">
+                        {move || rcdata_text(&typed_body.get())}
+                    </textarea>
+                </div>
+                <button type="submit" class="primary" disabled=move || action.pending().get()>"Post"</button>
+            </div>
+            <FieldError id="post-body-error" message=error("body")/>
+            <FieldError id="post-root-cause-error" message=error("root_cause")/>
+            <div class="composer-options">
+                <div class="field for-action">
                     <label for="post-outcome">"Outcome (actions)"</label>
                     <select id="post-outcome" name="outcome">
                         <option value="unknown">"Unknown yet"</option>
@@ -606,28 +725,17 @@ fn PostForm(
                         <option value="did_not_work">"Did not work"</option>
                     </select>
                 </div>
-            </div>
-            <label class="check">
-                <input type="checkbox" name="root_cause" value="true"/>
-                " Root cause (findings)"
-            </label>
-            {(!notes_only).then(|| view! {
-                <label class="check">
-                    <input type="checkbox" name="customer_visible" value="true" id="post-customer-visible"/>
-                    " Customers may be told (customer updates quote it)"
+                <label class="check for-finding">
+                    <input type="checkbox" name="root_cause" value="true"/>
+                    " Root cause (findings)"
                 </label>
-            })}
-            <div class="field">
-                <label for="post-body">"What happened"</label>
-                <textarea id="post-body" name="body" rows="3"
-                    aria-invalid=move || error("body").get().is_some().to_string()
-                    aria-describedby="post-body-error">
-                    {move || rcdata_text(&typed_body.get())}
-                </textarea>
-                <FieldError id="post-body-error" message=error("body")/>
-                <FieldError id="post-root-cause-error" message=error("root_cause")/>
+                {(!notes_only).then(|| view! {
+                    <label class="check not-note">
+                        <input type="checkbox" name="customer_visible" value="true" id="post-customer-visible"/>
+                        " Customers may be told (customer updates quote it)"
+                    </label>
+                })}
             </div>
-            <button type="submit" class="primary" disabled=move || action.pending().get()>"Post"</button>
             <PendingList pending/>
         </ActionForm>
     }

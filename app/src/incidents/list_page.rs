@@ -8,7 +8,7 @@ use crate::catalog::model::Tier;
 use crate::identity::model::{permits, Action};
 use crate::identity::pages::role_resource;
 use crate::live::model::LiveState;
-use crate::sla::panel::Countdown;
+use crate::sla::panel::SlaChip;
 use crate::ui::{ChoiceSelect, LiveBadge, SeverityBadge, StatusBadge, Timestamp};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -45,8 +45,45 @@ pub fn IncidentListPage() -> impl IntoView {
         |_| crate::sla::api::get_sla_board(Default::default()),
     );
     let live_state = RwSignal::new(LiveState::Off);
+    // Incidents declared elsewhere wait on a pill ("2 new incidents"), a P1 also on a
+    // banner, instead of moving rows under the reader's pointer; they come in on a
+    // click, or at once when the reader is at the top of the page. Changes to the
+    // rows shown apply at once: they do not move anything.
+    let incoming = RwSignal::new(Vec::<Incident>::new());
+    let apply_incoming = move || {
+        incoming.set(Vec::new());
+        changed.update(|n| *n += 1);
+    };
     #[cfg(feature = "hydrate")]
-    crate::live::client::follow_incident_list(live_state, move || changed.update(|n| *n += 1));
+    {
+        crate::live::client::follow_incident_list(live_state, move || {
+            leptos::task::spawn_local(async move {
+                let Ok(latest) = list_incidents(filters.get_untracked()).await else {
+                    return apply_incoming();
+                };
+                let shown: std::collections::HashSet<String> =
+                    incidents.with_untracked(|list| match list {
+                        Some(Ok(list)) => list.iter().map(|i| i.id.key()).collect(),
+                        _ => Default::default(),
+                    });
+                let new: Vec<Incident> = latest
+                    .into_iter()
+                    .filter(|i| !shown.contains(&i.id.key()))
+                    .collect();
+                if new.is_empty() || at_top() {
+                    apply_incoming();
+                } else {
+                    incoming.set(new);
+                }
+            });
+        });
+        let listener = window_event_listener(leptos::ev::scroll, move |_| {
+            if at_top() && incoming.with_untracked(|list| !list.is_empty()) {
+                apply_incoming();
+            }
+        });
+        on_cleanup(move || listener.remove());
+    }
     let filtered = move || filters.get() != ListFilters::default();
     let role = role_resource();
 
@@ -64,6 +101,25 @@ pub fn IncidentListPage() -> impl IntoView {
                     <LiveBadge state=live_state/>
                 </h2>
                 <FilterForm filters/>
+                <div class="incoming" id="incoming" role="status" hidden=move || incoming.with(Vec::is_empty)>
+                    {move || incoming.with(|list| {
+                        list.iter().find(|i| i.severity == Severity::P1).map(|p1| view! {
+                            <p class="incoming-banner" id="incoming-p1">
+                                {format!("New P1: {} {}", p1.id.key(), p1.title)}
+                            </p>
+                        })
+                    })}
+                    <button type="button" class="pill" id="new-incidents" on:click=move |_| {
+                        apply_incoming();
+                        #[cfg(feature = "hydrate")]
+                        window().scroll_to_with_x_and_y(0.0, 0.0);
+                    }>
+                        {move || match incoming.with(Vec::len) {
+                            1 => "1 new incident ↑".to_owned(),
+                            n => format!("{n} new incidents ↑"),
+                        }}
+                    </button>
+                </div>
                 <Transition fallback=|| view! { <p class="muted">"Loading incidents…"</p> }>
                     {move || Suspend::new(async move {
                         let tightest = tightest_per_incident(clocks.await.unwrap_or_default());
@@ -82,6 +138,12 @@ pub fn IncidentListPage() -> impl IntoView {
             </section>
         </div>
     }
+}
+
+/// Whether the reader is at the top of the page, where new rows appear.
+#[cfg(feature = "hydrate")]
+fn at_top() -> bool {
+    window().scroll_y().unwrap_or_default() < 80.0
 }
 
 /// Filters and search as a GET form: the URL holds them, so a filtered list can be
@@ -181,15 +243,7 @@ fn IncidentTable(
                             {incident.impacted_tier.map(|tier| view! {
                                 <span class=format!("badge tier tier-{tier}")>{tier.as_str()}</span>
                             })}
-                            {clock.map(|clock| {
-                                let what = format!("{} · {}", clock.account_name, clock.kind.label());
-                                let state = clock.state.as_str();
-                                view! {
-                                    <span class=format!("sla-chip sla-{state}") data-state=state>
-                                        "SLA " <Countdown clock/> " " <span class="sla-chip-what">{what}</span>
-                                    </span>
-                                }
-                            })}
+                            {clock.map(|clock| view! { <SlaChip clock/> })}
                             <Timestamp at=incident.lifecycle.declared_at/>
                         </li>
                     }

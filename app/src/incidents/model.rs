@@ -120,6 +120,11 @@ impl IncidentStatus {
         self as usize
     }
 
+    /// The next status forward, none once resolved.
+    pub fn next(self) -> Option<IncidentStatus> {
+        IncidentStatus::ALL.get(self.rank() + 1).copied()
+    }
+
     /// Checks a move to `to`. Forward moves may skip steps; moving back (reopening
     /// included) needs a reason, which the timeline keeps.
     pub fn check_move(self, to: IncidentStatus, reason: Option<&str>) -> Result<(), String> {
@@ -638,6 +643,19 @@ impl Declaration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_quick_move_is_one_step_forward_and_none_after_resolved() {
+        assert_eq!(
+            IncidentStatus::Investigating.next(),
+            Some(IncidentStatus::Identified)
+        );
+        assert_eq!(
+            IncidentStatus::Monitoring.next(),
+            Some(IncidentStatus::Resolved)
+        );
+        assert_eq!(IncidentStatus::Resolved.next(), None);
+    }
 
     fn declare(title: &str, severity: &str, description: &str) -> Result<Declaration, AppError> {
         let input = DeclareInput {

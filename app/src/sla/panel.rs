@@ -21,6 +21,30 @@ pub fn Countdown(clock: SlaClock) -> impl IntoView {
     }
 }
 
+/// One clock as a compact chip: "SLA 30 min left · Acme Corp · Resolution", its
+/// state as colour and an icon.
+#[component]
+pub fn SlaChip(clock: SlaClock, #[prop(optional)] id: Option<&'static str>) -> impl IntoView {
+    let state = clock.state.as_str();
+    let label = clock.state.label();
+    let what = format!("{} · {}", clock.account_name, clock.kind.label());
+    view! {
+        <span class=format!("sla-chip sla-{state}") id=id data-state=state title=label>
+            "SLA " <Countdown clock/> " " <span class="sla-chip-what">{what}</span>
+        </span>
+    }
+}
+
+/// The war-room header's SLA chip: the clock closest to its target among those still
+/// running (the panel lists them tightest first), or nothing when none runs.
+#[component]
+pub fn TightestClock(clocks: Vec<SlaClock>) -> impl IntoView {
+    clocks
+        .into_iter()
+        .find(|c| !matches!(c.state, ClockState::Met | ClockState::Missed))
+        .map(|clock| view! { <SlaChip clock id="war-sla"/> })
+}
+
 /// The clock's state as a coloured badge.
 #[component]
 pub fn StateBadge(state: ClockState) -> impl IntoView {

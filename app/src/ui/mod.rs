@@ -1,5 +1,8 @@
 //! Presentational pieces shared by features.
 
+pub mod shortcuts;
+pub mod theme;
+
 use crate::error::{AppError, Invalid};
 use crate::incidents::model::{IncidentStatus, Severity};
 use chrono::{DateTime, Utc};
@@ -32,17 +35,67 @@ pub fn StatusBadge(status: IncidentStatus) -> impl IntoView {
     view! { <span class=format!("badge status status-{status}")>{status.as_str()}</span> }
 }
 
-/// An instant, machine-readable in `datetime` and shown in UTC, with how long ago it
-/// was by the server's clock (ticking in the browser).
+/// An instant: machine-readable in `datetime`, shown in the reader's time zone with
+/// the zone named (UTC on hover), and how long ago it was by the server's clock
+/// (ticking in the browser). The server cannot know the reader's zone, so the page
+/// arrives in UTC and the browser rewrites it once hydrated.
 #[component]
 pub fn Timestamp(at: DateTime<Utc>) -> impl IntoView {
     let now = use_context::<crate::live::now::ServerNow>();
+    let utc = at.format("%Y-%m-%d %H:%M UTC").to_string();
+    let shown = RwSignal::new(utc.clone());
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| shown.set(local_time(at)));
     view! {
-        <time datetime=at.to_rfc3339()>{at.format("%Y-%m-%d %H:%M UTC").to_string()}</time>
+        <time datetime=at.to_rfc3339() title=utc>{move || shown.get()}</time>
         {now.map(|now| view! {
             " " <span class="ago">{move || format!("({})", crate::live::now::ago(now.get(), at))}</span>
         })}
     }
+}
+
+/// `at` in the browser's time zone: "2026-12-02 15:05 CET".
+#[cfg(feature = "hydrate")]
+pub fn local_time(at: DateTime<Utc>) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+        at.timestamp_millis() as f64
+    ));
+    // getTimezoneOffset is UTC minus local time, in minutes, for that instant.
+    let offset = -(date.get_timezone_offset() as i64);
+    let local = at.naive_utc() + chrono::Duration::minutes(offset);
+    format!(
+        "{} {}",
+        local.format("%Y-%m-%d %H:%M"),
+        zone_name(&date, offset)
+    )
+}
+
+/// The zone's short name where the browser has one ("CET", "PST"), else "UTC+05:30".
+#[cfg(feature = "hydrate")]
+fn zone_name(date: &js_sys::Date, offset_min: i64) -> String {
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"timeZoneName".into(), &"short".into());
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &options);
+    let named = format.format_to_parts(date).iter().find_map(|part| {
+        let kind = js_sys::Reflect::get(&part, &"type".into())
+            .ok()?
+            .as_string()?;
+        (kind == "timeZoneName")
+            .then(|| {
+                js_sys::Reflect::get(&part, &"value".into())
+                    .ok()?
+                    .as_string()
+            })
+            .flatten()
+    });
+    named.unwrap_or_else(|| {
+        let sign = if offset_min < 0 { '-' } else { '+' };
+        format!(
+            "UTC{sign}{:02}:{:02}",
+            offset_min.abs() / 60,
+            offset_min.abs() % 60
+        )
+    })
 }
 
 /// How the page's live connection stands (Live, Reconnecting…, Offline).
