@@ -13,9 +13,11 @@ export const people = {
 
 export type Person = keyof typeof people;
 
-/// Where a person's signed-in browser state (the session cookie) is kept.
+/// Where a person's signed-in browser state (the session cookie) is kept: in .auth/,
+/// or in E2E_AUTH_DIR, so that two runs side by side (each with its own server) do
+/// not sign each other out.
 export function authFile(who: Person): string {
-  return join(__dirname, ".auth", `${who}.json`);
+  return join(process.env.E2E_AUTH_DIR ?? join(__dirname, ".auth"), `${who}.json`);
 }
 
 /// A browser that is signed in as nobody.

@@ -1,27 +1,47 @@
 #!/usr/bin/env bash
 # `make bench`: the benchmarks against a release server, on the embedded SQLite and
 # on a throwaway PostgreSQL.
-#   scripts/bench.sh [api|live|comms|all] [arguments for that benchmark binary]
+#   scripts/bench.sh [api|live|comms|firstload|all] [arguments for that benchmark]
 # api:  REST operations (api-bench; e.g. --seconds 10 --clients 10)
 # live: websocket fan-out (live-bench; default here: 100, 1,000 and 5,000 viewers at
 #       100 posts/s for 10 s each, and 10,000 idle connections)
 # comms: drafting a customer update from 10,000 entries, the scheduler's pass over
 #       1,000 schedules (comms-bench, in-process on the database)
-# Arguments need api or live first; with them, live's defaults here are replaced.
+# firstload: the war room's first load in Chromium with an empty cache, unthrottled
+#       and on Fast 3G (end2end/bench/first-load.mjs; e.g. --runs 5 --profile fast-3g),
+#       against a release server with the demo data and the release site (built here
+#       with scripts/build-site.sh release). SQLite only: the database plays no part.
+# Arguments need a benchmark first; with them, live's defaults here are replaced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-trap stop_postgres EXIT
+
+FIRSTLOAD_PID=""
+FIRSTLOAD_DIR=""
+stop_firstload_server() {
+    if [[ -n $FIRSTLOAD_PID ]]; then
+        kill "$FIRSTLOAD_PID" 2>/dev/null || true
+        wait "$FIRSTLOAD_PID" 2>/dev/null || true
+        FIRSTLOAD_PID=""
+    fi
+    if [[ -n $FIRSTLOAD_DIR ]]; then
+        rm -rf "$FIRSTLOAD_DIR"
+        FIRSTLOAD_DIR=""
+    fi
+}
+trap 'stop_firstload_server; stop_postgres' EXIT
 
 which=all
-case "${1:-}" in api | live | comms | all) which=$1; shift ;; esac
+case "${1:-}" in api | live | comms | firstload | all) which=$1; shift ;; esac
 if [[ $which == all && $# -gt 0 ]]; then
-    echo "arguments go to one benchmark: scripts/bench.sh api|live|comms $*" >&2
+    echo "arguments go to one benchmark: scripts/bench.sh api|live|comms|firstload $*" >&2
     exit 2
 fi
 
-step "building the release server and the benchmarks"
-cargo build --release -p server --bins
+if [[ $which != firstload ]]; then
+    step "building the release server and the benchmarks"
+    cargo build --release -p server --bins
+fi
 
 run_bench() { # name, backend label, then arguments
     local name=$1 label=$2
@@ -41,9 +61,39 @@ comms_bench() { # backend label, then arguments
     target/release/comms-bench "$@"
 }
 
+# The release site (release server, size-optimised WASM, compressed copies), a demo
+# server on a free port, and the browser benchmark against it.
+firstload_bench() {
+    step "building the release site"
+    scripts/build-site.sh release
+    if [[ ! -d end2end/node_modules/playwright ]]; then
+        step "installing the end-to-end tools (Playwright; the browser is Debian's Chromium)"
+        (cd end2end && npm ci)
+    fi
+    step "first-load benchmark: release server with the demo data"
+    local port
+    port="$(free_port)"
+    FIRSTLOAD_DIR="$(mktemp -d /tmp/sitrep-firstload.XXXXXX)"
+    SITREP_LISTEN="127.0.0.1:$port" SITREP_DATA_DIR="$FIRSTLOAD_DIR" SITREP_SITE_ROOT=target/site \
+        RUST_LOG=warn target/release/sitrep --demo >"$FIRSTLOAD_DIR/server.log" 2>&1 &
+    FIRSTLOAD_PID=$!
+    local tries=0
+    until curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
+        if ! kill -0 "$FIRSTLOAD_PID" 2>/dev/null || ((++tries > 300)); then
+            cat "$FIRSTLOAD_DIR/server.log" >&2
+            die "the demo server did not become ready on port $port"
+        fi
+        sleep 0.1
+    done
+    BENCH_URL="http://127.0.0.1:$port" node end2end/bench/first-load.mjs "$@"
+    stop_firstload_server
+}
+
 if [[ $which == all || $which == api ]]; then run_bench api-bench SQLite "${api_args[@]}"; fi
 if [[ $which == all || $which == live ]]; then run_bench live-bench SQLite "${live_args[@]}"; fi
 if [[ $which == all || $which == comms ]]; then comms_bench SQLite "$@"; fi
+if [[ $which == all || $which == firstload ]]; then firstload_bench "$@"; fi
+if [[ $which == firstload ]]; then exit 0; fi
 start_postgres
 postgres=(--database-url "$SITREP_TEST_POSTGRES_URL")
 if [[ $which == all || $which == api ]]; then run_bench api-bench PostgreSQL "${postgres[@]}" "${api_args[@]}"; fi

@@ -185,6 +185,8 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("get_sla_report", Needs(View)),
     ("list_sla_policies", Needs(View)),
     ("revise_sla_policy", Needs(ManageCatalog)),
+    ("revise_sla_policy_form", Needs(ManageCatalog)),
+    ("sla_time_zones", Needs(ManageCatalog)),
     ("set_account_sla_policy", Needs(ManageCatalog)),
     ("list_people", Needs(View)),
     ("list_teams", Needs(View)),

@@ -54,6 +54,30 @@ pub async fn revise_sla_policy(slug: String, terms: String) -> Result<i64, AppEr
     Ok(revised.version)
 }
 
+/// New terms for a policy from the editor's fields: they become its next version.
+#[server(prefix = "/api/fn", endpoint = "revise_sla_policy_form")]
+pub async fn revise_sla_policy_form(
+    slug: String,
+    terms: super::model::PolicyForm,
+) -> Result<i64, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let (actor, client) = crate::identity::api::caller()?;
+    let revised = super::service::revise_policy_from_form(&state, (&actor, &client), &slug, &terms)
+        .await
+        .inspect_err(crate::error::set_error_status)?;
+    Ok(revised.version)
+}
+
+/// The IANA time-zone names a business-hours calendar may use (the editor's picker).
+#[server(prefix = "/api/fn", endpoint = "sla_time_zones")]
+pub async fn sla_time_zones() -> Result<Vec<String>, AppError> {
+    crate::identity::api::signed_in()?;
+    Ok(chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|zone| zone.name().to_owned())
+        .collect())
+}
+
 /// Gives an account its own SLA contract policy; an empty `policy` puts it back on its
 /// tier's default. Clocks already running keep the policy they started with.
 #[server(prefix = "/api/fn", endpoint = "set_account_sla_policy")]

@@ -255,6 +255,91 @@ pub struct PolicyView {
     pub at_risk_percent: u8,
     /// The terms as editable JSON.
     pub terms_json: String,
+    /// The terms as the editor's fields.
+    pub form: PolicyForm,
+}
+
+/// The SLA policy editor's fields as typed. Text, not numbers: a wrong value then gets
+/// a message next to its field instead of failing to decode. Targets are minutes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyForm {
+    #[serde(default)]
+    pub p1_response: String,
+    #[serde(default)]
+    pub p1_resolution: String,
+    #[serde(default)]
+    pub p1_update: String,
+    #[serde(default)]
+    pub p2_response: String,
+    #[serde(default)]
+    pub p2_resolution: String,
+    #[serde(default)]
+    pub p2_update: String,
+    #[serde(default)]
+    pub p3_response: String,
+    #[serde(default)]
+    pub p3_resolution: String,
+    #[serde(default)]
+    pub p3_update: String,
+    /// `always` (24×7) or `business_hours`.
+    #[serde(default)]
+    pub calendar: String,
+    /// IANA zone of the business hours.
+    #[serde(default)]
+    pub zone: String,
+    /// Mon, Tue, …
+    #[serde(default)]
+    pub weekdays: Vec<String>,
+    /// Local HH:MM.
+    #[serde(default)]
+    pub open: String,
+    #[serde(default)]
+    pub close: String,
+    /// Dates (YYYY-MM-DD), one per line or separated by commas.
+    #[serde(default)]
+    pub holidays: String,
+    /// Statuses during which the clocks stand still.
+    #[serde(default)]
+    pub pause_statuses: Vec<String>,
+    #[serde(default)]
+    pub at_risk_percent: String,
+}
+
+/// The editor's target fields: (severity, [(field, what, value)]).
+pub type TargetFields<'a> = [(&'static str, [(&'static str, &'static str, &'a str); 3]); 3];
+
+impl PolicyForm {
+    pub const WEEKDAYS: [&'static str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+    /// The nine targets, by severity, as the editor lays them out.
+    pub fn target_fields(&self) -> TargetFields<'_> {
+        [
+            (
+                "P1",
+                [
+                    ("p1_response", "response", &self.p1_response),
+                    ("p1_resolution", "resolution", &self.p1_resolution),
+                    ("p1_update", "customer update", &self.p1_update),
+                ],
+            ),
+            (
+                "P2",
+                [
+                    ("p2_response", "response", &self.p2_response),
+                    ("p2_resolution", "resolution", &self.p2_resolution),
+                    ("p2_update", "customer update", &self.p2_update),
+                ],
+            ),
+            (
+                "P3",
+                [
+                    ("p3_response", "response", &self.p3_response),
+                    ("p3_resolution", "resolution", &self.p3_resolution),
+                    ("p3_update", "customer update", &self.p3_update),
+                ],
+            ),
+        ]
+    }
 }
 
 /// "30 min left", "1 h 05 min left", "12 min over".

@@ -220,12 +220,32 @@ impl PolicySummary {
                 .collect(),
             at_risk_percent: self.terms.at_risk_percent,
             terms_json: serde_json::to_string_pretty(&self.terms).unwrap_or_default(),
+            form: super::policy::form_from_terms(&self.terms),
         }
     }
 }
 
 /// Revises a policy from terms typed as JSON (the admin page): a parse error is named
 /// like any other problem with the terms, and what was typed is kept.
+/// New terms from the policy editor's fields: a problem is named next to its field,
+/// and the whole form is echoed back so a page without JavaScript shows it as typed.
+pub async fn revise_policy_from_form(
+    state: &AppState,
+    by: (&User, &Client),
+    slug: &str,
+    form: &super::model::PolicyForm,
+) -> Result<PolicySummary, AppError> {
+    let echoed = |mut invalid: Invalid| {
+        invalid.echo("form", &serde_json::to_string(form).unwrap_or_default());
+        AppError::Invalid(invalid)
+    };
+    let terms = super::policy::terms_from_form(form).map_err(echoed)?;
+    match revise_policy(state, by, slug, &PolicyRevision { terms }).await {
+        Err(AppError::Invalid(invalid)) => Err(echoed(invalid)),
+        other => other,
+    }
+}
+
 pub async fn revise_policy_from_json(
     state: &AppState,
     by: (&User, &Client),
