@@ -14,11 +14,14 @@ const dataDir = (process.env.E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "sitrep
 // The SMTP sink (smtp-sink.mjs) writes each mail it receives here; tests read them.
 const mailDir = (process.env.E2E_MAIL_DIR ??= mkdtempSync(join(tmpdir(), "sitrep-e2e-mail-")));
 const smtpPort = Number((process.env.E2E_SMTP_PORT ??= String(port + 1)));
+// A second server with the demo company (`--demo`) for the visual-regression
+// screenshots: its data does not change while the other tests run.
+const demoPort = Number((process.env.E2E_DEMO_PORT ??= String(port + 2)));
+const demoDir = (process.env.E2E_DEMO_DIR ??= mkdtempSync(join(tmpdir(), "sitrep-e2e-demo-")));
 
 export default defineConfig({
   testDir: "./tests",
   timeout: 30_000,
-  expect: { timeout: 10_000 },
   fullyParallel: true,
   workers: 2,
   retries: 0,
@@ -45,6 +48,9 @@ export default defineConfig({
     { name: "hydrated", dependencies: ["setup"], use: { javaScriptEnabled: true, storageState: authFile("admin") } },
     { name: "no-javascript", dependencies: ["setup"], use: { javaScriptEnabled: false, storageState: authFile("admin") } },
   ],
+  // Screenshots are compared with committed baselines (tests/*-snapshots), with a
+  // small tolerance; update them deliberately: npx playwright test visual --update-snapshots
+  expect: { timeout: 10_000, toHaveScreenshot: { maxDiffPixelRatio: 0.01, animations: "disabled" } },
   webServer: [
     {
       command: "node smtp-sink.mjs",
@@ -68,6 +74,19 @@ export default defineConfig({
         SITREP_SETUP_TOKEN: setupToken,
         SITREP_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
         SITREP_RETRY_BASE_MS: "500",
+      },
+    },
+    {
+      command: `${process.env.SITREP_BIN ?? "../target/debug/sitrep"} --demo`,
+      url: `http://127.0.0.1:${demoPort}/readyz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "pipe",
+      env: {
+        SITREP_LISTEN: `127.0.0.1:${demoPort}`,
+        SITREP_DATA_DIR: demoDir,
+        SITREP_SITE_ROOT: process.env.SITREP_SITE_ROOT ?? "../target/site",
+        RUST_LOG: "error",
       },
     },
   ],

@@ -54,7 +54,7 @@ scripts/build-site.sh test
 
 check "end-to-end: Playwright in Chromium, hydrated and with JavaScript off"
 (cd end2end && SITREP_BIN=../target/debug/sitrep SITREP_SITE_ROOT=../target/site \
-  E2E_PORT="$(free_port)" E2E_SMTP_PORT="$(free_port)" npx playwright test)
+  E2E_PORT="$(free_port)" E2E_SMTP_PORT="$(free_port)" E2E_DEMO_PORT="$(free_port)" npx playwright test)
 
 current=""
 step "all checks passed in $((SECONDS - started)) s"

@@ -601,7 +601,7 @@ mod demo {
         let (status, incidents) = app.get("/incidents").await;
         assert_eq!(status, 200);
         let incidents = incidents.as_array().unwrap().clone();
-        assert_eq!(incidents.len(), 4);
+        assert_eq!(incidents.len(), 40);
         assert_eq!(
             incidents[0]["title"], "Nightly CSV export missing rows",
             "newest first"
@@ -644,7 +644,7 @@ mod demo {
         let (_, again) = app.get("/incidents").await;
         assert_eq!(
             again.as_array().unwrap().len(),
-            4,
+            40,
             "a restart with --demo adds nothing"
         );
     }
