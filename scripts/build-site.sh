@@ -29,15 +29,26 @@ cargo build -p server --bin sitrep "${server_flags[@]}"
 step "building the browser bundle ($mode)"
 cargo build -p frontend --lib --target wasm32-unknown-unknown --profile "$wasm_profile"
 
+step "building the bundle splitter (tools/wasm-split)"
+cargo build --release -p wasm-split-tool
+
 rm -rf "$site"
 mkdir -p "$pkg"
-wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name sitrep \
-  "target/wasm32-unknown-unknown/$wasm_dir/frontend.wasm"
+out="target/wasm32-unknown-unknown/$wasm_dir"
+# The lazy routes' code (app/src/lazy_pages.rs) moves into chunks fetched on first
+# use; what is left is the main module, which wasm-bindgen then processes. It must
+# keep the function table's export: the chunks' loader needs it.
+step "splitting the bundle at the lazy routes"
+target/release/wasm-split "$out/frontend.wasm" "$pkg" "$out/frontend_split.wasm" sitrep
+wasm-bindgen --target web --no-typescript --keep-lld-exports --no-demangle \
+  --out-dir "$pkg" --out-name sitrep "$out/frontend_split.wasm"
 if [ "$wasm_profile" = wasm-release ]; then
   step "optimising the WASM for size (wasm-opt)"
   # No feature flags: wasm-opt reads the features the module declares. Forcing
   # --all-features emits encodings browsers reject ("Invalid import kind").
-  node_modules/.bin/wasm-opt -Oz "$pkg/sitrep_bg.wasm" -o "$pkg/sitrep_bg.wasm"
+  for module in "$pkg"/*.wasm; do
+    node_modules/.bin/wasm-opt -Oz "$module" -o "$module"
+  done
 fi
 cp style/main.css "$pkg/sitrep.css"
 # The bundle moves into a directory named by its content (the server reads the name

@@ -7,6 +7,7 @@ pub mod comms;
 pub mod error;
 pub mod identity;
 pub mod incidents;
+pub mod lazy_pages;
 pub mod live;
 pub mod notify;
 pub mod sla;
@@ -27,7 +28,7 @@ pub mod state;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -85,15 +86,15 @@ pub fn App() -> impl IntoView {
                 // Async: pages arrive complete, so they work with JavaScript off.
                 <Routes fallback=|| view! { <p class="card">"Page not found."</p> }>
                     <Route path=path!("/") view=incidents::IncidentListPage ssr=SsrMode::Async/>
-                    <Route path=path!("/report") view=incidents::ReportPage ssr=SsrMode::Async/>
+                    <Route path=path!("/report") view={Lazy::<lazy_pages::CustomerReportRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/sla") view=sla::board_page::SlaBoardPage ssr=SsrMode::Async/>
-                    <Route path=path!("/sla/reports") view=sla::report_page::SlaReportPage ssr=SsrMode::Async/>
-                    <Route path=path!("/comms") view=comms::log_page::CommsLogPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/comms") view=comms::templates_page::CommsTemplatesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sla/reports") view={Lazy::<lazy_pages::SlaReportRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/comms") view={Lazy::<lazy_pages::CommsLogRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/comms") view={Lazy::<lazy_pages::CommsTemplatesRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:key") view=incidents::IncidentPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/catalog") view=catalog::CatalogPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/sla") view=sla::policy_page::SlaPolicyPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/audit") view=identity::pages::AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/catalog") view={Lazy::<lazy_pages::CatalogRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/sla") view={Lazy::<lazy_pages::SlaPolicyRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view={Lazy::<lazy_pages::AuditRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=identity::pages::LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=identity::pages::SetupPage ssr=SsrMode::Async/>
                 </Routes>

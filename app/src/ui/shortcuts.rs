@@ -52,11 +52,7 @@ pub fn Shortcuts() -> impl IntoView {
                     ev.prevent_default();
                     go_and_focus("declare-title");
                 }
-                "c" => {
-                    if focus("post-body") {
-                        ev.prevent_default();
-                    }
-                }
+                "c" if focus("post-body") => ev.prevent_default(),
                 "?" => {
                     if let Some(dialog) = dialog.get_untracked() {
                         let _ = dialog.show_modal();

@@ -1,0 +1,114 @@
+//! Pages few people open, or open rarely (administration, reports, the customer log):
+//! each is a lazy route, so its code is a WASM chunk of its own that the browser
+//! fetches on first use instead of with every first load (`scripts/build-site.sh`
+//! splits the bundle at these points). Written out one by one: the split point's name
+//! comes from where `#[lazy_route]` is written, so a macro stamping them out would
+//! give them all one name.
+
+use leptos::prelude::*;
+use leptos_router::{lazy_route, LazyRoute};
+
+/// `/admin/catalog`.
+pub struct CatalogRoute;
+
+#[lazy_route]
+impl LazyRoute for CatalogRoute {
+    fn data() -> Self {
+        CatalogRoute
+    }
+
+    fn view(this: Self) -> AnyView {
+        let CatalogRoute = this;
+        view! { <crate::catalog::CatalogPage/> }.into_any()
+    }
+}
+
+/// `/admin/sla`.
+pub struct SlaPolicyRoute;
+
+#[lazy_route]
+impl LazyRoute for SlaPolicyRoute {
+    fn data() -> Self {
+        SlaPolicyRoute
+    }
+
+    fn view(this: Self) -> AnyView {
+        let SlaPolicyRoute = this;
+        view! { <crate::sla::policy_page::SlaPolicyPage/> }.into_any()
+    }
+}
+
+/// `/admin/audit`.
+pub struct AuditRoute;
+
+#[lazy_route]
+impl LazyRoute for AuditRoute {
+    fn data() -> Self {
+        AuditRoute
+    }
+
+    fn view(this: Self) -> AnyView {
+        let AuditRoute = this;
+        view! { <crate::identity::pages::AuditPage/> }.into_any()
+    }
+}
+
+/// `/admin/comms`.
+pub struct CommsTemplatesRoute;
+
+#[lazy_route]
+impl LazyRoute for CommsTemplatesRoute {
+    fn data() -> Self {
+        CommsTemplatesRoute
+    }
+
+    fn view(this: Self) -> AnyView {
+        let CommsTemplatesRoute = this;
+        view! { <crate::comms::templates_page::CommsTemplatesPage/> }.into_any()
+    }
+}
+
+/// `/sla/reports`.
+pub struct SlaReportRoute;
+
+#[lazy_route]
+impl LazyRoute for SlaReportRoute {
+    fn data() -> Self {
+        SlaReportRoute
+    }
+
+    fn view(this: Self) -> AnyView {
+        let SlaReportRoute = this;
+        view! { <crate::sla::report_page::SlaReportPage/> }.into_any()
+    }
+}
+
+/// `/comms`.
+pub struct CommsLogRoute;
+
+#[lazy_route]
+impl LazyRoute for CommsLogRoute {
+    fn data() -> Self {
+        CommsLogRoute
+    }
+
+    fn view(this: Self) -> AnyView {
+        let CommsLogRoute = this;
+        view! { <crate::comms::log_page::CommsLogPage/> }.into_any()
+    }
+}
+
+/// `/report`: customer success reports a customer's problem.
+pub struct CustomerReportRoute;
+
+#[lazy_route]
+impl LazyRoute for CustomerReportRoute {
+    fn data() -> Self {
+        CustomerReportRoute
+    }
+
+    fn view(this: Self) -> AnyView {
+        let CustomerReportRoute = this;
+        view! { <crate::incidents::ReportPage/> }.into_any()
+    }
+}
