@@ -429,11 +429,13 @@ impl TestApp {
         Ok(live)
     }
 
-    /// Fetches a page's server-rendered HTML.
+    /// Fetches a page's server-rendered HTML, without Leptos' hydration markers (`<!>`,
+    /// empty comments: with `erase_components` every dynamic text has one), so tests
+    /// read the markup a reader gets.
     pub async fn page(&self, path: &str) -> (u16, String) {
         let response = self.client.get(self.url(path)).send().await.expect("page");
         let status = response.status().as_u16();
-        (status, response.text().await.unwrap())
+        (status, response.text().await.unwrap().replace("<!>", ""))
     }
 }
 
