@@ -9,6 +9,9 @@ export const people = {
   dana: { email: "dana@example.com", name: "Dana Lee", role: "engineer", password: "dana's long password" },
   priya: { email: "priya@example.com", name: "Priya Raman", role: "cs", password: "priya's long password" },
   victor: { email: "victor@example.com", name: "Victor Viewer", role: "viewer", password: "victor's long password" },
+  // Their settings change in tests (one per project, hydrated and JavaScript-off).
+  tess: { email: "tess@example.com", name: "Tess Ito", role: "viewer", password: "tess's long password" },
+  theo: { email: "theo@example.com", name: "Theo Brandt", role: "viewer", password: "theo's long password" },
 } as const;
 
 export type Person = keyof typeof people;

@@ -112,3 +112,18 @@ impl LazyRoute for CustomerReportRoute {
         view! { <crate::incidents::ReportPage/> }.into_any()
     }
 }
+
+/// `/settings`: the signed-in person's own settings.
+pub struct SettingsRoute;
+
+#[lazy_route]
+impl LazyRoute for SettingsRoute {
+    fn data() -> Self {
+        SettingsRoute
+    }
+
+    fn view(this: Self) -> AnyView {
+        let SettingsRoute = this;
+        view! { <crate::identity::pages::SettingsPage/> }.into_any()
+    }
+}

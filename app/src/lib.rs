@@ -35,9 +35,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     security::set_page_policy();
     let theme = ui::theme::current_theme().attribute();
+    // The zone the reader chose in their settings: the server renders times in it,
+    // and the browser reads it from <html data-zone> (none: the browser's zone).
+    #[cfg(feature = "ssr")]
+    let zone = identity::api::signed_in_user().and_then(|user| user.chosen_zone().map(str::to_owned));
+    #[cfg(not(feature = "ssr"))]
+    let zone: Option<String> = None;
+    provide_context(ui::ReaderZone(zone.clone()));
     view! {
         <!DOCTYPE html>
-        <html lang="en" data-theme=theme>
+        <html lang="en" data-theme=theme data-zone=zone>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -97,6 +104,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/audit") view={Lazy::<lazy_pages::AuditRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=identity::pages::LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=identity::pages::SetupPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings") view={Lazy::<lazy_pages::SettingsRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -32,7 +32,7 @@ setup("the first admin claims the instance with the setup token", async ({ page 
 
 // Everyone else is added the way an operator would, then signs in once.
 setup("the other people are added and sign in", async ({ playwright, baseURL }) => {
-  for (const who of ["sam", "dana", "priya", "victor"] as Person[]) {
+  for (const who of ["sam", "dana", "priya", "victor", "tess", "theo"] as Person[]) {
     const person = people[who];
     execFileSync(
       process.env.SITREP_BIN ?? "../target/debug/sitrep",

@@ -76,6 +76,7 @@ const signedInPages = [
   "/admin/catalog",
   "/admin/sla",
   "/admin/audit",
+  "/settings",
 ];
 
 const roles: Person[] = ["admin", "sam", "priya", "victor"];

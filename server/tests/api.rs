@@ -845,6 +845,7 @@ async fn openapi_document_lists_every_route(backend: Backend) {
         "DELETE /api/v1/session",
         "POST /api/v1/session/everywhere",
         "GET /api/v1/me",
+        "PUT /api/v1/me/time-zone",
         "GET /api/v1/audit",
         "GET /api/v1/tokens",
         "POST /api/v1/tokens",

@@ -23,6 +23,7 @@ for_each_backend!(
     sign_in_page_functions_set_and_clear_the_cookie,
     people_manage_their_own_tokens_and_admins_all,
     catalog_changes_and_imports_are_audited,
+    people_choose_the_zone_their_times_are_shown_in,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -711,4 +712,87 @@ async fn catalog_changes_and_imports_are_audited(backend: Backend) {
         common::ADMIN_NAME,
         "named by the catalog, not renamed"
     );
+}
+
+/// Every `<time datetime=…>shown</time>` of a page: (instant, shown text).
+fn shown_times(html: &str) -> Vec<(chrono::DateTime<Utc>, String)> {
+    html.split("<time datetime=\"")
+        .skip(1)
+        .map(|rest| {
+            let (at, rest) = rest.split_once('"').unwrap();
+            let shown = rest.split_once('>').unwrap().1.split_once("</time>").unwrap().0;
+            (at.parse().unwrap(), shown.to_owned())
+        })
+        .collect()
+}
+
+async fn page_as(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
+    let response = client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    response.text().await.unwrap().replace("<!>", "")
+}
+
+/// Pages show times in the browser's zone unless the person names one in their
+/// settings: then the server renders them in it (and tells the browser through
+/// `<html data-zone>`). A zone that is not one is refused on its field.
+async fn people_choose_the_zone_their_times_are_shown_in(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, _, person) = app.person("engineer", "Dana Lee");
+    let (status, incident) = app
+        .post("/incidents", json!({"title": "Search is slow", "severity": "P2"}))
+        .await;
+    assert_eq!(status, 201, "{incident}");
+    let war_room = format!("/incidents/{}", incident["key"].as_str().unwrap());
+
+    let (_, me) = app.api_as(&person, reqwest::Method::GET, "/me", None).await;
+    assert_eq!((me["time_zone"].as_str(), me["zone_from_browser"].as_bool()), (Some("UTC"), Some(true)));
+    let html = page_as(&app, &person, &war_room).await;
+    assert!(!html.contains("data-zone"), "nobody chose a zone yet");
+    let times = shown_times(&html);
+    assert!(!times.is_empty());
+    for (at, shown) in &times {
+        assert_eq!(shown, &at.format("%Y-%m-%d %H:%M UTC").to_string());
+    }
+
+    let (status, refused) = app
+        .api_as(&person, reqwest::Method::PUT, "/me/time-zone", Some(json!({"time_zone": "Mars/Olympus"})))
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["error"]["fields"]["time_zone"].as_str().unwrap().contains("Unknown time zone \"Mars/Olympus\""),
+        "{refused}"
+    );
+    let (_, me) = app.api_as(&person, reqwest::Method::GET, "/me", None).await;
+    assert_eq!(me["zone_from_browser"], true, "a refused setting changes nothing");
+
+    let (status, me) = app
+        .api_as(&person, reqwest::Method::PUT, "/me/time-zone", Some(json!({"time_zone": "Asia/Kolkata"})))
+        .await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!((me["time_zone"].as_str(), me["zone_from_browser"].as_bool()), (Some("Asia/Kolkata"), Some(false)));
+    let html = page_as(&app, &person, &war_room).await;
+    assert!(html.contains(r#"data-zone="Asia/Kolkata""#));
+    for (at, shown) in shown_times(&html) {
+        let local = at.with_timezone(&chrono_tz::Asia::Kolkata);
+        assert_eq!(shown, local.format("%Y-%m-%d %H:%M IST").to_string());
+    }
+    // Only their pages: the admin still reads UTC.
+    let (_, admins) = app.page(&war_room).await;
+    assert!(!admins.contains("data-zone"));
+
+    // The settings page's form: back to the browser's zone, which the page sends.
+    let response = person
+        .post(app.url("/api/fn/set_time_zone"))
+        .header("Accept", "application/json")
+        .form(&[("shown_in", "browser"), ("time_zone", "Asia/Kolkata"), ("browser_zone", "Europe/Berlin")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (_, me) = app.api_as(&person, reqwest::Method::GET, "/me", None).await;
+    assert_eq!((me["time_zone"].as_str(), me["zone_from_browser"].as_bool()), (Some("Europe/Berlin"), Some(true)));
+    assert!(!page_as(&app, &person, &war_room).await.contains("data-zone"));
+    let settings = page_as(&app, &person, "/settings").await;
+    assert!(settings.contains("your browser&#x27;s zone") || settings.contains("your browser's zone"), "{settings}");
+    assert!(settings.contains("Europe/Berlin"), "drafts use the browser's zone it sent");
 }

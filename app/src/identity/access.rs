@@ -71,6 +71,7 @@ pub const REST: &[(&str, &str, Access)] = &[
     ("DELETE", "/api/v1/session", Public),
     ("POST", "/api/v1/session/everywhere", AnyRole),
     ("GET", "/api/v1/me", AnyRole),
+    ("PUT", "/api/v1/me/time-zone", AnyRole),
     ("GET", "/api/v1/audit", Needs(ViewAudit)),
     ("GET", "/api/v1/tokens", Needs(ManageOwnTokens)),
     ("POST", "/api/v1/tokens", Needs(ManageOwnTokens)),
@@ -176,6 +177,8 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("sign_out", Public),
     ("complete_setup", Public),
     ("audit_entries", Needs(ViewAudit)),
+    ("time_zones", AnyRole),
+    ("set_time_zone", AnyRole),
     ("list_incidents", Needs(View)),
     ("get_incident", Needs(View)),
     ("get_timeline", Needs(View)),
@@ -186,7 +189,6 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("list_sla_policies", Needs(View)),
     ("revise_sla_policy", Needs(ManageCatalog)),
     ("revise_sla_policy_form", Needs(ManageCatalog)),
-    ("sla_time_zones", Needs(ManageCatalog)),
     ("set_account_sla_policy", Needs(ManageCatalog)),
     ("list_people", Needs(View)),
     ("list_teams", Needs(View)),
@@ -234,6 +236,7 @@ pub const PAGES: &[(&str, Access)] = &[
     ("/admin/catalog", Needs(ManageCatalog)),
     ("/admin/sla", Needs(ManageCatalog)),
     ("/admin/audit", Needs(ViewAudit)),
+    ("/settings", AnyRole),
 ];
 
 /// Where server functions are routed.

@@ -78,6 +78,33 @@ pub async fn complete_setup(
     Ok(user)
 }
 
+/// The IANA time-zone names people and business-hours calendars may use (the zone
+/// pickers' list).
+#[server(prefix = "/api/fn", endpoint = "time_zones")]
+pub async fn time_zones() -> Result<Vec<String>, AppError> {
+    signed_in()?;
+    Ok(crate::clock::zone_names())
+}
+
+/// The settings page's time-zone form: `shown_in` is `browser` (times in the
+/// browser's zone, `browser_zone`, which the page fills in) or `zone` (`time_zone`).
+#[server(prefix = "/api/fn", endpoint = "set_time_zone")]
+pub async fn set_time_zone(
+    shown_in: String,
+    time_zone: String,
+    browser_zone: Option<String>,
+) -> Result<User, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let user = signed_in()?;
+    let setting = super::model::ZoneSetting {
+        time_zone: (shown_in == "zone").then_some(time_zone),
+        browser_zone,
+    };
+    super::service::set_time_zone(&state, &user, &setting)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
 /// The newest audit records, optionally only actions starting with `action`.
 #[server(prefix = "/api/fn", endpoint = "audit_entries")]
 pub async fn audit_entries(action: String) -> Result<Vec<AuditEntry>, AppError> {
@@ -93,12 +120,19 @@ pub async fn audit_entries(action: String) -> Result<Vec<AuditEntry>, AppError> 
 /// The caller the authorization middleware let through (see `identity::access`).
 #[cfg(feature = "ssr")]
 pub fn signed_in() -> Result<User, AppError> {
+    signed_in_user()
+        .ok_or_else(|| AppError::Unauthenticated("Sign in first".into()))
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// The caller the authorization middleware let through, if it signed in (public
+/// pages render for everybody: they ask this without refusing anyone).
+#[cfg(feature = "ssr")]
+pub fn signed_in_user() -> Option<User> {
     use axum::http::request::Parts;
     use_context::<Parts>()
         .and_then(|parts| parts.extensions.get::<super::access::SignedIn>().cloned())
         .map(|super::access::SignedIn(user)| user)
-        .ok_or_else(|| AppError::Unauthenticated("Sign in first".into()))
-        .inspect_err(crate::error::set_error_status)
 }
 
 /// The signed-in caller and where the call came from, for actions that are audited.

@@ -75,8 +75,33 @@ pub struct User {
     pub email: String,
     pub display_name: String,
     pub role: UserRole,
-    /// IANA name, e.g. Europe/London: times are shown in it.
+    /// IANA name, e.g. Europe/London: text the server writes for this person (a
+    /// customer-message draft's times) uses it, and pages do unless `zone_from_browser`.
     pub time_zone: String,
+    /// Pages show times in the browser's zone (the default), not `time_zone`.
+    pub zone_from_browser: bool,
+}
+
+impl User {
+    /// The zone pages show this person's times in, when they chose one; `None`
+    /// means their browser's.
+    pub fn chosen_zone(&self) -> Option<&str> {
+        (!self.zone_from_browser).then_some(self.time_zone.as_str())
+    }
+}
+
+/// How someone wants times shown: as their browser's zone, or in a zone they name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ZoneSetting {
+    /// An IANA name (Europe/Berlin, America/New_York, UTC); absent or null to follow
+    /// the browser's zone.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// The browser's own zone, which server-written text uses while pages follow
+    /// the browser (the settings page sends it).
+    #[serde(default)]
+    pub browser_zone: Option<String>,
 }
 
 /// An API token as its owner (or an admin) sees it; the secret is never shown again.

@@ -1,9 +1,9 @@
-//! `/login`, `/setup` (first run) and `/admin/audit`, and the signed-in user's corner
-//! of the top bar.
+//! `/login`, `/setup` (first run), `/settings`, `/admin/audit`, and the signed-in
+//! user's corner of the top bar.
 
-use super::api::{audit_entries, current_user, CompleteSetup, SignIn, SignOut};
+use super::api::{audit_entries, current_user, time_zones, CompleteSetup, SetTimeZone, SignIn, SignOut};
 use super::model::{permits, Action, UserRole};
-use crate::ui::{failure_of, field_message, refusal_of, FieldError, Timestamp};
+use crate::ui::{failure_of, field_message, refusal_of, typed_value, FieldError, Timestamp};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
@@ -80,6 +80,108 @@ pub fn SetupPage() -> impl IntoView {
     }
 }
 
+/// `/settings`: which zone the signed-in person reads times in, their browser's (the
+/// default) or one they name. Saved, the page reloads so every time on it follows.
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let me = Resource::new(|| (), |_| current_user());
+    let zones = Resource::new(|| (), |_| time_zones());
+    let save = ServerAction::<SetTimeZone>::new();
+    let refusal = refusal_of(move || save.value().get());
+    let failure = failure_of(move || save.value().get());
+    let typed = typed_value(refusal, "time_zone");
+    // The browser's own zone: sent along, so text the server writes for this person
+    // (customer-message drafts) uses it too. Empty without JavaScript.
+    let browser_zone = RwSignal::new(String::new());
+    // Typing a zone means showing times in it.
+    let zone_radio = NodeRef::<leptos::html::Input>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        Effect::new(move |_| browser_zone.set(browsers_zone()));
+        Effect::new(move |_| {
+            if matches!(save.value().get(), Some(Ok(_))) {
+                let _ = window().location().reload();
+            }
+        });
+    }
+    view! {
+        <Title text="Your settings · Sitrep"/>
+        <h1>"Your settings"</h1>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let Some(user) = me.await.ok().flatten() else {
+                    return view! { <p class="card">"Sign in to see your settings."</p> }.into_any();
+                };
+                let chosen = user.chosen_zone().map(str::to_owned);
+                let now_shown = chosen.clone().map_or_else(
+                    || "your browser's zone".to_owned(),
+                    |zone| zone.clone(),
+                );
+                let from_browser = chosen.is_none() && typed.get_untracked().is_empty();
+                let zone_value = move || {
+                    let typed = typed.get();
+                    if typed.is_empty() { chosen.clone().unwrap_or_default() } else { typed }
+                };
+                view! {
+                    <ActionForm action=save attr:class="card narrow" attr:id="zone-form">
+                        <h2>"Time zone"</h2>
+                        <p id="zone-now">"Times are shown in " <strong>{now_shown}</strong> "."</p>
+                        <p class="form-error" role="alert">{move || failure.get()}</p>
+                        <fieldset class="choices">
+                            <legend>"Show times in"</legend>
+                            <label>
+                                <input type="radio" name="shown_in" value="browser" checked=from_browser/>
+                                " My browser's zone "
+                                <span class="muted" id="browser-zone">{move || browser_zone.get()}</span>
+                            </label>
+                            <label>
+                                <input type="radio" name="shown_in" value="zone" id="shown-in-zone" checked=!from_browser node_ref=zone_radio/>
+                                " This zone, on every device"
+                            </label>
+                        </fieldset>
+                        <div class="field">
+                            <label for="settings-zone">"Zone (an IANA name, e.g. Europe/Berlin)"</label>
+                            <input type="text" id="settings-zone" name="time_zone" list="zone-names" autocomplete="off"
+                                spellcheck="false" value=zone_value on:input=move |_| {
+                                    if let Some(radio) = zone_radio.get() { radio.set_checked(true) }
+                                }
+                                aria-invalid=move || field_message(refusal, "time_zone").get().is_some().then_some("true")
+                                aria-describedby="settings-zone-error"/>
+                            <FieldError id="settings-zone-error" message=field_message(refusal, "time_zone")/>
+                        </div>
+                        <input type="hidden" name="browser_zone" value=move || browser_zone.get()/>
+                        <p class="muted">
+                            "Customer-message drafts you write give times in " {user.time_zone.clone()} "."
+                        </p>
+                        <button type="submit" class="primary" disabled=move || save.pending().get()>"Save"</button>
+                    </ActionForm>
+                }.into_any()
+            })}
+        </Transition>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let names = zones.await.unwrap_or_default();
+                view! {
+                    <datalist id="zone-names">
+                        {names.into_iter().map(|z| view! { <option value=z></option> }).collect_view()}
+                    </datalist>
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The browser's own IANA zone, as its Intl reports it.
+#[cfg(feature = "hydrate")]
+fn browsers_zone() -> String {
+    let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+        .resolved_options();
+    js_sys::Reflect::get(&options, &"timeZone".into())
+        .ok()
+        .and_then(|zone| zone.as_string())
+        .unwrap_or_default()
+}
+
 /// The audit log, newest first, filtered by action (admins).
 #[component]
 pub fn AuditPage() -> impl IntoView {
@@ -152,7 +254,7 @@ pub fn UserMenu() -> impl IntoView {
                         {permits(Some(user.role), Action::ViewAudit)
                             .then(|| view! { <A href="/admin/audit">"Audit log"</A> })}
                         <span class="user-menu" id="user-menu">
-                            <span class="muted">{format!("{} ({})", user.display_name, user.role)}</span>
+                            <A href="/settings" attr:class="muted" attr:title="Your settings">{format!("{} ({})", user.display_name, user.role)}</A>
                             <ActionForm action=sign_out attr:class="inline-form">
                                 <button type="submit" class="link-button">"Sign out"</button>
                             </ActionForm>

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
 
-const USER_COLUMNS: &str = "u.id, u.email, u.display_name, u.role, u.time_zone";
+const USER_COLUMNS: &str = "u.id, u.email, u.display_name, u.role, u.time_zone, u.zone_from_browser";
 
 fn user_from_row(row: &AnyRow) -> Result<User, sqlx::Error> {
     Ok(User {
@@ -19,6 +19,7 @@ fn user_from_row(row: &AnyRow) -> Result<User, sqlx::Error> {
             .parse()
             .map_err(|e: String| decode_error("role", e))?,
         time_zone: row.try_get("time_zone")?,
+        zone_from_browser: row.try_get::<i64, _>("zone_from_browser")? != 0,
     })
 }
 
@@ -58,6 +59,22 @@ pub async fn save_user(
     .fetch_one(conn)
     .await
     .map(UserId)
+}
+
+/// Sets the zone a user reads times in, and whether pages follow their browser's.
+pub async fn set_time_zone(
+    conn: &mut AnyConnection,
+    user: UserId,
+    time_zone: &str,
+    zone_from_browser: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET time_zone = $2, zone_from_browser = $3 WHERE id = $1")
+        .bind(user.0)
+        .bind(time_zone)
+        .bind(i64::from(zone_from_browser))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Changes a user's role; `false` when nobody has that email.

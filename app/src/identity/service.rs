@@ -2,7 +2,7 @@
 //! sessions with idle and absolute expiry, API tokens, user administration, and the
 //! audit record each of these leaves.
 
-use super::model::{User, UserRole};
+use super::model::{User, UserRole, ZoneSetting};
 use super::repo::{self, AuditRecord};
 use super::secrets::{
     dummy_hash, hash_password, matches_hash, new_secret, password_problem, secret_hash,
@@ -297,6 +297,49 @@ pub async fn save_user(
     )
     .await?;
     Ok(user)
+}
+
+/// How `user` wants times shown: in a zone they name, or their browser's. A named
+/// zone that is not one is refused on `time_zone`; a browser zone nobody can read
+/// (an odd system's) is ignored and the stored zone kept for server-written text.
+pub async fn set_time_zone(
+    state: &AppState,
+    user: &User,
+    setting: &ZoneSetting,
+) -> Result<User, AppError> {
+    let chosen = setting
+        .time_zone
+        .as_deref()
+        .map(str::trim)
+        .filter(|zone| !zone.is_empty());
+    let (zone, from_browser) = match chosen {
+        Some(zone) => match crate::clock::parse_zone(zone) {
+            Ok(zone) => (zone.name().to_owned(), false),
+            Err(problem) => {
+                let mut invalid = Invalid::default();
+                invalid.add("time_zone", problem);
+                invalid.echo("time_zone", zone);
+                return Err(AppError::Invalid(invalid));
+            }
+        },
+        None => {
+            let browser = setting
+                .browser_zone
+                .as_deref()
+                .and_then(|zone| crate::clock::parse_zone(zone).ok());
+            (
+                browser.map_or_else(|| user.time_zone.clone(), |z| z.name().to_owned()),
+                true,
+            )
+        }
+    };
+    let mut conn = state.db.pool().acquire().await?;
+    repo::set_time_zone(&mut conn, user.id, &zone, from_browser).await?;
+    Ok(User {
+        time_zone: zone,
+        zone_from_browser: from_browser,
+        ..user.clone()
+    })
 }
 
 /// Changes someone's role.

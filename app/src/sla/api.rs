@@ -68,16 +68,6 @@ pub async fn revise_sla_policy_form(
     Ok(revised.version)
 }
 
-/// The IANA time-zone names a business-hours calendar may use (the editor's picker).
-#[server(prefix = "/api/fn", endpoint = "sla_time_zones")]
-pub async fn sla_time_zones() -> Result<Vec<String>, AppError> {
-    crate::identity::api::signed_in()?;
-    Ok(chrono_tz::TZ_VARIANTS
-        .iter()
-        .map(|zone| zone.name().to_owned())
-        .collect())
-}
-
 /// Gives an account its own SLA contract policy; an empty `policy` puts it back on its
 /// tier's default. Clocks already running keep the policy they started with.
 #[server(prefix = "/api/fn", endpoint = "set_account_sla_policy")]

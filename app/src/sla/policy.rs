@@ -125,9 +125,7 @@ impl PolicyTerms {
                 close,
                 holidays,
             } => {
-                let zone: chrono_tz::Tz = zone.parse().map_err(|_| {
-                    format!("Unknown time zone {zone:?} (use an IANA name such as Europe/London)")
-                })?;
+                let zone = crate::clock::parse_zone(zone)?;
                 let days = weekdays
                     .iter()
                     .map(|d| {
@@ -242,14 +240,8 @@ pub fn terms_from_form(form: &PolicyForm) -> Result<PolicyTerms, Invalid> {
     let calendar = match form.calendar.as_str() {
         "always" => CalendarTerms::Always,
         "business_hours" => {
-            if form.zone.trim().parse::<chrono_tz::Tz>().is_err() {
-                invalid.add(
-                    "zone",
-                    format!(
-                        "Unknown time zone {:?}: pick an IANA name such as Europe/London",
-                        form.zone.trim()
-                    ),
-                );
+            if let Err(problem) = crate::clock::parse_zone(&form.zone) {
+                invalid.add("zone", problem);
             }
             if form.weekdays.is_empty() {
                 invalid.add("weekdays", "Pick at least one working day");

@@ -1,7 +1,8 @@
 //! `/admin/sla`: the SLA policies, their targets and calendars, and a form to give a
 //! policy new terms (its next version; clocks already running keep theirs).
 
-use super::api::{list_sla_policies, sla_time_zones, ReviseSlaPolicy, ReviseSlaPolicyForm};
+use super::api::{list_sla_policies, ReviseSlaPolicy, ReviseSlaPolicyForm};
+use crate::identity::api::time_zones;
 use super::model::{PolicyForm, PolicyView};
 use crate::error::AppError;
 use crate::incidents::model::IncidentStatus;
@@ -14,7 +15,7 @@ pub fn SlaPolicyPage() -> impl IntoView {
     let policies = Resource::new(|| (), |_| list_sla_policies());
     // Created here, not inside the cards' Suspend: a resource made while rendering
     // another's result gets different ids on the server and in the browser.
-    let zones = Resource::new(|| (), |_| sla_time_zones());
+    let zones = Resource::new(|| (), |_| time_zones());
     view! {
         <Title text="SLA policies · Sitrep"/>
         <h1>"SLA policies"</h1>

@@ -37,13 +37,14 @@ pub fn StatusBadge(status: IncidentStatus) -> impl IntoView {
 
 /// An instant: machine-readable in `datetime`, shown in the reader's time zone with
 /// the zone named (UTC on hover), and how long ago it was by the server's clock
-/// (ticking in the browser). The server cannot know the reader's zone, so the page
-/// arrives in UTC and the browser rewrites it once hydrated.
+/// (ticking in the browser). The server knows the zone only when the reader chose
+/// one in their settings; otherwise the page arrives in UTC and the browser rewrites
+/// it in its own zone once hydrated.
 #[component]
 pub fn Timestamp(at: DateTime<Utc>) -> impl IntoView {
     let now = use_context::<crate::live::now::ServerNow>();
     let utc = at.format("%Y-%m-%d %H:%M UTC").to_string();
-    let shown = RwSignal::new(utc.clone());
+    let shown = RwSignal::new(server_time(at).unwrap_or_else(|| utc.clone()));
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| shown.set(local_time(at)));
     view! {
@@ -54,48 +55,74 @@ pub fn Timestamp(at: DateTime<Utc>) -> impl IntoView {
     }
 }
 
-/// `at` in the browser's time zone: "2026-12-02 15:05 CET".
-#[cfg(feature = "hydrate")]
-pub fn local_time(at: DateTime<Utc>) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
-        at.timestamp_millis() as f64
-    ));
-    // getTimezoneOffset is UTC minus local time, in minutes, for that instant.
-    let offset = -(date.get_timezone_offset() as i64);
-    let local = at.naive_utc() + chrono::Duration::minutes(offset);
-    format!(
-        "{} {}",
-        local.format("%Y-%m-%d %H:%M"),
-        zone_name(&date, offset)
-    )
+/// The zone the signed-in reader chose in their settings (`None`: their browser's).
+/// The page's shell provides it on the server and writes it to `<html data-zone>`,
+/// where the browser reads it.
+#[derive(Debug, Clone, Default)]
+pub struct ReaderZone(pub Option<String>);
+
+/// `at` in the reader's chosen zone, when the server knows one (pages without
+/// JavaScript show it; the browser then formats the same instant itself).
+#[cfg(feature = "ssr")]
+fn server_time(at: DateTime<Utc>) -> Option<String> {
+    let zone: chrono_tz::Tz = use_context::<ReaderZone>()?.0?.parse().ok()?;
+    Some(at.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z").to_string())
 }
 
-/// The zone's short name where the browser has one ("CET", "PST"), else "UTC+05:30".
+#[cfg(not(feature = "ssr"))]
+fn server_time(_: DateTime<Utc>) -> Option<String> {
+    None
+}
+
+/// `at` in the reader's zone, named as their browser names it: "2026-12-02 15:05
+/// CET". The zone is the one chosen in their settings (`<html data-zone>`), else the
+/// browser's own; the browser's Intl does the arithmetic (no zone database in the
+/// bundle).
 #[cfg(feature = "hydrate")]
-fn zone_name(date: &js_sys::Date, offset_min: i64) -> String {
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"timeZoneName".into(), &"short".into());
-    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &options);
-    let named = format.format_to_parts(date).iter().find_map(|part| {
-        let kind = js_sys::Reflect::get(&part, &"type".into())
-            .ok()?
-            .as_string()?;
-        (kind == "timeZoneName")
-            .then(|| {
-                js_sys::Reflect::get(&part, &"value".into())
-                    .ok()?
-                    .as_string()
+pub fn local_time(at: DateTime<Utc>) -> String {
+    use js_sys::{Array, Intl, Object, Reflect};
+    let options = Object::new();
+    let chosen = document()
+        .document_element()
+        .and_then(|root| root.get_attribute("data-zone"));
+    let mut settings = vec![
+        ("year", "numeric".to_owned()),
+        ("month", "2-digit".to_owned()),
+        ("day", "2-digit".to_owned()),
+        ("hour", "2-digit".to_owned()),
+        ("minute", "2-digit".to_owned()),
+        ("hourCycle", "h23".to_owned()),
+        ("timeZoneName", "short".to_owned()),
+    ];
+    settings.extend(chosen.map(|zone| ("timeZone", zone)));
+    for (name, value) in &settings {
+        let _ = Reflect::set(&options, &(*name).into(), &value.into());
+    }
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+        at.timestamp_millis() as f64,
+    ));
+    let parts = Intl::DateTimeFormat::new(&Array::new(), &options).format_to_parts(&date);
+    let part = |kind: &str| {
+        parts
+            .iter()
+            .find(|part| {
+                Reflect::get(part, &"type".into())
+                    .ok()
+                    .and_then(|t| t.as_string())
+                    .is_some_and(|t| t == kind)
             })
-            .flatten()
-    });
-    named.unwrap_or_else(|| {
-        let sign = if offset_min < 0 { '-' } else { '+' };
-        format!(
-            "UTC{sign}{:02}:{:02}",
-            offset_min.abs() / 60,
-            offset_min.abs() % 60
-        )
-    })
+            .and_then(|part| Reflect::get(&part, &"value".into()).ok()?.as_string())
+            .unwrap_or_default()
+    };
+    format!(
+        "{}-{}-{} {}:{} {}",
+        part("year"),
+        part("month"),
+        part("day"),
+        part("hour"),
+        part("minute"),
+        part("timeZoneName")
+    )
 }
 
 /// How the page's live connection stands (Live, Reconnecting…, Offline).

@@ -2,7 +2,7 @@
 
 use super::{Actor, ApiError, ApiJson, ErrorBody};
 use app::error::AppError;
-use app::identity::model::User;
+use app::identity::model::{User, ZoneSetting};
 use app::identity::service::{self as identity, Client};
 use app::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
@@ -20,6 +20,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sign_in, sign_out))
         .routes(routes!(sign_out_everywhere))
         .routes(routes!(me))
+        .routes(routes!(set_time_zone))
         .routes(routes!(audit_log))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
@@ -120,6 +121,20 @@ async fn sign_out_everywhere(
     responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
 async fn me(Actor(user): Actor) -> Json<User> {
     Json(user)
+}
+
+/// How the signed-in person's times are shown: `{"time_zone": "Europe/Berlin"}`, or
+/// `{"time_zone": null}` for their browser's zone (pages then follow the browser).
+#[utoipa::path(put, path = "/me/time-zone", tag = "session", request_body = ZoneSetting,
+    responses((status = 200, description = "The person, with the setting", body = User),
+              (status = 401, body = ErrorBody),
+              (status = 422, description = "Not a time zone (named on `time_zone`)", body = ErrorBody)))]
+async fn set_time_zone(
+    State(state): State<AppState>,
+    Actor(user): Actor,
+    ApiJson(setting): ApiJson<ZoneSetting>,
+) -> Result<Json<User>, ApiError> {
+    Ok(Json(identity::set_time_zone(&state, &user, &setting).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
