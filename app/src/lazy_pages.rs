@@ -1,7 +1,9 @@
-//! Pages few people open, or open rarely (administration, reports, the customer log):
-//! each is a lazy route, so its code is a WASM chunk of its own that the browser
-//! fetches on first use instead of with every first load (`scripts/build-site.sh`
-//! splits the bundle at these points). Written out one by one: the split point's name
+//! Every page but the war room is a lazy route: its code is a WASM chunk of its own
+//! that the browser fetches on first use instead of with every first load
+//! (`scripts/build-site.sh` splits the bundle at these points). The war room stays in
+//! the main module because it is the page opened from a phone on the move, where
+//! every kilobyte and round trip counts; the incident list and the SLA board are
+//! opened mostly at a desk. Written out one by one: the split point's name
 //! comes from where `#[lazy_route]` is written, so a macro stamping them out would
 //! give them all one name.
 
@@ -125,5 +127,50 @@ impl LazyRoute for SettingsRoute {
     fn view(this: Self) -> AnyView {
         let SettingsRoute = this;
         view! { <crate::identity::pages::SettingsPage/> }.into_any()
+    }
+}
+
+/// `/`: the incident list.
+pub struct IncidentListRoute;
+
+#[lazy_route]
+impl LazyRoute for IncidentListRoute {
+    fn data() -> Self {
+        IncidentListRoute
+    }
+
+    fn view(this: Self) -> AnyView {
+        let IncidentListRoute = this;
+        view! { <crate::incidents::IncidentListPage/> }.into_any()
+    }
+}
+
+/// `/sla`: the SLA board.
+pub struct SlaBoardRoute;
+
+#[lazy_route]
+impl LazyRoute for SlaBoardRoute {
+    fn data() -> Self {
+        SlaBoardRoute
+    }
+
+    fn view(this: Self) -> AnyView {
+        let SlaBoardRoute = this;
+        view! { <crate::sla::board_page::SlaBoardPage/> }.into_any()
+    }
+}
+
+/// `/incidents/:key/postmortem`.
+pub struct PostMortemRoute;
+
+#[lazy_route]
+impl LazyRoute for PostMortemRoute {
+    fn data() -> Self {
+        PostMortemRoute
+    }
+
+    fn view(this: Self) -> AnyView {
+        let PostMortemRoute = this;
+        view! { <crate::postmortem::page::PostMortemPage/> }.into_any()
     }
 }

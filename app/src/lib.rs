@@ -10,6 +10,7 @@ pub mod incidents;
 pub mod lazy_pages;
 pub mod live;
 pub mod notify;
+pub mod postmortem;
 pub mod sla;
 pub mod timeline;
 pub mod ui;
@@ -92,13 +93,14 @@ pub fn App() -> impl IntoView {
             <main id="main">
                 // Async: pages arrive complete, so they work with JavaScript off.
                 <Routes fallback=|| view! { <p class="card">"Page not found."</p> }>
-                    <Route path=path!("/") view=incidents::IncidentListPage ssr=SsrMode::Async/>
+                    <Route path=path!("/") view={Lazy::<lazy_pages::IncidentListRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/report") view={Lazy::<lazy_pages::CustomerReportRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/sla") view=sla::board_page::SlaBoardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sla") view={Lazy::<lazy_pages::SlaBoardRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/sla/reports") view={Lazy::<lazy_pages::SlaReportRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/comms") view={Lazy::<lazy_pages::CommsLogRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/comms") view={Lazy::<lazy_pages::CommsTemplatesRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:key") view=incidents::IncidentPage ssr=SsrMode::Async/>
+                    <Route path=path!("/incidents/:key/postmortem") view={Lazy::<lazy_pages::PostMortemRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalog") view={Lazy::<lazy_pages::CatalogRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/sla") view={Lazy::<lazy_pages::SlaPolicyRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view={Lazy::<lazy_pages::AuditRoute>::new()} ssr=SsrMode::Async/>

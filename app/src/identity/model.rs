@@ -167,6 +167,8 @@ pub enum Action {
     ApproveCustomerMessage,
     /// Customer-update schedules, message templates and approval policies.
     ManageComms,
+    /// Generate and edit an incident's post-mortem.
+    WritePostMortem,
 }
 
 impl Action {
@@ -190,6 +192,7 @@ impl Action {
             SendCustomerMessage => "send_customer_message",
             ApproveCustomerMessage => "approve_customer_message",
             ManageComms => "manage_comms",
+            WritePostMortem => "write_postmortem",
         }
     }
 }
@@ -216,6 +219,7 @@ impl UserRole {
                     | AssignCommsOwner
                     | DraftCustomerMessage
                     | SendCustomerMessage
+                    | WritePostMortem
             ),
             // Customer success owns what customers are told: it approves, and sets
             // the schedules and templates; engineers may draft and, as owner, send.

@@ -10,6 +10,7 @@ mod comms;
 mod error;
 mod incidents;
 mod live;
+mod postmortem;
 mod session;
 mod sla;
 
@@ -37,6 +38,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
         (name = "live", description = "The websocket stream of incident events"),
         (name = "sla", description = "Response and resolution clocks per impacted account"),
         (name = "comms", description = "Customer messages: schedules, drafts, approvals, guards, delivery and the log"),
+        (name = "postmortem", description = "Post-mortems generated from the timeline, edited as versions"),
         (name = "meta", description = "This document"),
     )
 )]
@@ -69,6 +71,7 @@ fn build() -> (Router<AppState>, OpenApiDoc) {
         .merge(live::routes())
         .merge(sla::routes())
         .merge(comms::routes())
+        .merge(postmortem::routes())
         .routes(routes!(openapi_json));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)

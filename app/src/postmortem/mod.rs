@@ -1,0 +1,19 @@
+//! Post-mortems: a draft generated from the timeline (what happened, when, what was
+//! tried, what fixed it, how long, which SLAs held), edited by people as versions.
+//! Reads everything below it (incidents, timeline, sla); writes only its own table.
+
+pub mod api;
+pub mod model;
+pub mod page;
+
+#[cfg(feature = "ssr")]
+pub mod facts;
+#[cfg(feature = "ssr")]
+pub mod repo;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod template;
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests;

@@ -1,0 +1,124 @@
+//! Post-mortem rules: a draft is generated from the timeline (at resolution, or when
+//! someone asks), people edit it as new versions, and a save made on top of an
+//! older version than the newest is refused rather than overwriting someone's work.
+
+use super::model::{Origin, PostMortem, PostMortemEdit, VersionSummary};
+use super::repo::{self, StoredVersion};
+use super::{facts, template};
+use crate::error::{AppError, Invalid};
+use crate::identity::model::{Action, User};
+use crate::incidents::model::IncidentId;
+use crate::state::AppState;
+
+/// Longest post-mortem text accepted (Markdown).
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// The incident's post-mortem, or `None` before the first draft.
+pub async fn current(state: &AppState, id: IncidentId) -> Result<Option<PostMortem>, AppError> {
+    let incident = crate::incidents::service::get_incident(state, id).await?;
+    let pool = state.db.pool();
+    let Some(latest) = repo::latest(pool, id).await? else {
+        return Ok(None);
+    };
+    let versions = repo::versions(pool, id).await?;
+    Ok(Some(view(&incident.key, incident.last_seq, latest, versions)))
+}
+
+/// Generates a draft from the timeline as it stands, as the next version; times are
+/// in `by`'s zone.
+pub async fn generate(state: &AppState, id: IncidentId, by: &User) -> Result<PostMortem, AppError> {
+    crate::identity::service::require(by, Action::WritePostMortem)?;
+    let (body, last_seq) = draft(state, id, by).await?;
+    store(state, id, None, body, Origin::Generated, last_seq, by).await
+}
+
+/// The draft's text and the newest seq it was drawn from (nothing is stored).
+pub async fn draft(state: &AppState, id: IncidentId, by: &User) -> Result<(String, i64), AppError> {
+    let incident = crate::incidents::service::get_incident(state, id).await?;
+    let timeline = crate::timeline::service::read_timeline(state, id).await?;
+    let entries = timeline.after(0);
+    let clocks = crate::sla::engine::incident_clocks(state, id).await?;
+    let zone = crate::clock::parse_zone(&by.time_zone).unwrap_or(chrono_tz::UTC);
+    let facts = facts::gather(&incident, &entries, &clocks, zone, state.now());
+    let body = template::render(template::DEFAULT_TEMPLATE, &facts)
+        .map_err(|err| AppError::internal("render the post-mortem template", err))?;
+    Ok((body, facts.timeline.last_seq))
+}
+
+/// Saves an edit as the next version.
+pub async fn edit(
+    state: &AppState,
+    id: IncidentId,
+    edit: &PostMortemEdit,
+    by: &User,
+) -> Result<PostMortem, AppError> {
+    crate::identity::service::require(by, Action::WritePostMortem)?;
+    let mut invalid = Invalid::default();
+    if edit.body.trim().is_empty() {
+        invalid.add("body", "Write the post-mortem (it is empty)");
+    } else if edit.body.len() > MAX_BODY_BYTES {
+        invalid.add("body", format!("Too long: at most {} KB", MAX_BODY_BYTES / 1024));
+    }
+    if !invalid.fields.is_empty() {
+        invalid.echo("body", &edit.body);
+        return Err(AppError::Invalid(invalid));
+    }
+    let latest = repo::latest(state.db.pool(), id).await?;
+    let seq = latest.as_ref().map_or(0, |v| v.generated_from_seq);
+    store(state, id, Some(edit.base_version), edit.body.clone(), Origin::Edited, seq, by).await
+}
+
+/// Stores the next version; with `base`, only if that is still the newest.
+async fn store(
+    state: &AppState,
+    id: IncidentId,
+    base: Option<i64>,
+    body: String,
+    origin: Origin,
+    generated_from_seq: i64,
+    by: &User,
+) -> Result<PostMortem, AppError> {
+    let mut conn = state.db.pool().acquire().await?;
+    let newest = repo::latest(&mut *conn, id).await?.map_or(0, |v| v.summary.version);
+    if let Some(base) = base.filter(|base| *base != newest) {
+        return Err(AppError::Conflict(format!(
+            "Version {newest} was saved after version {base}, which this edit started from: \
+             reload to see it, then apply your change again"
+        )));
+    }
+    let version = StoredVersion {
+        summary: VersionSummary {
+            version: newest + 1,
+            origin,
+            author: by.display_name.clone(),
+            created_at: state.now(),
+        },
+        body,
+        generated_from_seq,
+    };
+    if !repo::insert(&mut conn, id, &version).await? {
+        return Err(AppError::Conflict(format!(
+            "Someone saved version {} at the same moment: reload to see it",
+            newest + 1
+        )));
+    }
+    drop(conn);
+    current(state, id)
+        .await?
+        .ok_or_else(|| AppError::internal("save post-mortem", "saved version not found"))
+}
+
+fn view(key: &str, last_seq: i64, latest: StoredVersion, versions: Vec<VersionSummary>) -> PostMortem {
+    PostMortem {
+        incident: key.to_owned(),
+        version: latest.summary.version,
+        body_html: crate::markdown::to_safe_html(&latest.body),
+        body: latest.body,
+        origin: latest.summary.origin,
+        author: latest.summary.author,
+        created_at: latest.summary.created_at,
+        generated_from_seq: latest.generated_from_seq,
+        timeline_changed: last_seq > latest.generated_from_seq,
+        versions,
+    }
+}
