@@ -248,6 +248,10 @@ impl Server {
             self.state.clone(),
             stopped(stop_rx.clone()),
         ));
+        let postmortems = tokio::spawn(app::postmortem::drafter::run(
+            self.state.clone(),
+            stopped(stop_rx.clone()),
+        ));
         let sla =
             tokio::spawn(app::sla::engine::Engine::default().run(self.state, stopped(stop_rx)));
         let follower = self
@@ -270,6 +274,7 @@ impl Server {
         let _ = worker.await;
         let _ = sla.await;
         let _ = comms.await;
+        let _ = postmortems.await;
         if let Some(follower) = follower {
             follower.abort();
         }

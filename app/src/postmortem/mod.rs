@@ -7,6 +7,8 @@ pub mod model;
 pub mod page;
 
 #[cfg(feature = "ssr")]
+pub mod drafter;
+#[cfg(feature = "ssr")]
 pub mod facts;
 #[cfg(feature = "ssr")]
 pub mod repo;

@@ -28,17 +28,44 @@ pub async fn current(state: &AppState, id: IncidentId) -> Result<Option<PostMort
 /// in `by`'s zone.
 pub async fn generate(state: &AppState, id: IncidentId, by: &User) -> Result<PostMortem, AppError> {
     crate::identity::service::require(by, Action::WritePostMortem)?;
-    let (body, last_seq) = draft(state, id, by).await?;
-    store(state, id, None, body, Origin::Generated, last_seq, by).await
+    let zone = crate::clock::parse_zone(&by.time_zone).unwrap_or(chrono_tz::UTC);
+    let (body, last_seq) = draft(state, id, zone).await?;
+    store(state, id, None, body, Origin::Generated, last_seq, &by.display_name).await
 }
 
-/// The draft's text and the newest seq it was drawn from (nothing is stored).
-pub async fn draft(state: &AppState, id: IncidentId, by: &User) -> Result<(String, i64), AppError> {
+/// Who the drafts generated at resolution are by.
+pub const GENERATOR: &str = "Sitrep";
+
+/// At resolution: the first draft, when the incident has none yet (in the lead's
+/// zone). `None` when there was nothing to do.
+pub async fn draft_at_resolution(state: &AppState, id: IncidentId) -> Result<Option<PostMortem>, AppError> {
+    let incident = crate::incidents::service::get_incident(state, id).await?;
+    if incident.status != crate::incidents::model::IncidentStatus::Resolved
+        || repo::latest(state.db.pool(), id).await?.is_some()
+    {
+        return Ok(None);
+    }
+    let zone = match &incident.lead {
+        Some(lead) => crate::comms::repo::user_zone(state.db.pool(), lead.id)
+            .await?
+            .and_then(|zone| crate::clock::parse_zone(&zone).ok()),
+        None => None,
+    };
+    let (body, last_seq) = draft(state, id, zone.unwrap_or(chrono_tz::UTC)).await?;
+    match store(state, id, Some(0), body, Origin::Generated, last_seq, GENERATOR).await {
+        Ok(document) => Ok(Some(document)),
+        // Someone (or another replica) drafted it first.
+        Err(AppError::Conflict(_)) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// The draft's text in `zone` and the newest seq it was drawn from (nothing is stored).
+pub async fn draft(state: &AppState, id: IncidentId, zone: chrono_tz::Tz) -> Result<(String, i64), AppError> {
     let incident = crate::incidents::service::get_incident(state, id).await?;
     let timeline = crate::timeline::service::read_timeline(state, id).await?;
     let entries = timeline.after(0);
     let clocks = crate::sla::engine::incident_clocks(state, id).await?;
-    let zone = crate::clock::parse_zone(&by.time_zone).unwrap_or(chrono_tz::UTC);
     let facts = facts::gather(&incident, &entries, &clocks, zone, state.now());
     let body = template::render(template::DEFAULT_TEMPLATE, &facts)
         .map_err(|err| AppError::internal("render the post-mortem template", err))?;
@@ -65,7 +92,7 @@ pub async fn edit(
     }
     let latest = repo::latest(state.db.pool(), id).await?;
     let seq = latest.as_ref().map_or(0, |v| v.generated_from_seq);
-    store(state, id, Some(edit.base_version), edit.body.clone(), Origin::Edited, seq, by).await
+    store(state, id, Some(edit.base_version), edit.body.clone(), Origin::Edited, seq, &by.display_name).await
 }
 
 /// Stores the next version; with `base`, only if that is still the newest.
@@ -76,7 +103,7 @@ async fn store(
     body: String,
     origin: Origin,
     generated_from_seq: i64,
-    by: &User,
+    author: &str,
 ) -> Result<PostMortem, AppError> {
     let mut conn = state.db.pool().acquire().await?;
     let newest = repo::latest(&mut *conn, id).await?.map_or(0, |v| v.summary.version);
@@ -90,7 +117,7 @@ async fn store(
         summary: VersionSummary {
             version: newest + 1,
             origin,
-            author: by.display_name.clone(),
+            author: author.to_owned(),
             created_at: state.now(),
         },
         body,
