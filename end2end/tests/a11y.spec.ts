@@ -73,6 +73,7 @@ const signedInPages = [
   "/comms",
   "/admin/comms",
   "/incidents/:key",
+  "/incidents/:key/postmortem",
   "/admin/catalog",
   "/admin/sla",
   "/admin/audit",
@@ -87,7 +88,7 @@ for (const who of roles) {
     for (const template of signedInPages) {
       test(`${template} has no serious accessibility violation`, async ({ page, request, javaScriptEnabled }) => {
         test.skip(!javaScriptEnabled, "checked once, hydrated");
-        const path = template === "/incidents/:key" ? `/incidents/${await declareWarRoom(request)}` : template;
+        const path = template.includes(":key") ? template.replace(":key", await declareWarRoom(request)) : template;
         await checkPage(page, path, people[who].role, javaScriptEnabled);
       });
     }
@@ -101,7 +102,7 @@ test.describe("as Ada Admin (admin), in dark mode", () => {
   for (const template of signedInPages) {
     test(`${template} has no serious accessibility violation`, async ({ page, request, javaScriptEnabled }) => {
       test.skip(!javaScriptEnabled, "checked once, hydrated");
-      const path = template === "/incidents/:key" ? `/incidents/${await declareWarRoom(request)}` : template;
+      const path = template.includes(":key") ? template.replace(":key", await declareWarRoom(request)) : template;
       await checkPage(page, path, "admin (dark)", javaScriptEnabled);
     });
   }

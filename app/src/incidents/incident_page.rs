@@ -361,6 +361,8 @@ fn Headline(incident: Incident) -> impl IntoView {
                 <SeverityBadge severity=incident.severity/>
                 <StatusBadge status=incident.status/>
                 <span class="war-started">" started " <Timestamp at=incident.lifecycle.started_at/></span>
+                " "
+                <a class="war-postmortem" id="postmortem-link" href=format!("/incidents/{}/postmortem", incident.key)>"Post-mortem"</a>
             </p>
             <dl class="roles">
                 {Role::ALL.into_iter().map(|role| {
