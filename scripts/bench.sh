@@ -6,7 +6,8 @@
 # live: websocket fan-out (live-bench; default here: 100, 1,000 and 5,000 viewers at
 #       100 posts/s for 10 s each, and 10,000 idle connections)
 # comms: drafting a customer update from 10,000 entries, the scheduler's pass over
-#       1,000 schedules (comms-bench, in-process on the database)
+#       1,000 schedules, and the post-mortem draft of the same incident (comms-bench,
+#       in-process on the database)
 # firstload: the war room's first load in Chromium with an empty cache, unthrottled
 #       and on Fast 3G (end2end/bench/first-load.mjs; e.g. --runs 5 --profile fast-3g),
 #       against a release server with the demo data and the release site (built here

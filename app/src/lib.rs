@@ -39,7 +39,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     // The zone the reader chose in their settings: the server renders times in it,
     // and the browser reads it from <html data-zone> (none: the browser's zone).
     #[cfg(feature = "ssr")]
-    let zone = identity::api::signed_in_user().and_then(|user| user.chosen_zone().map(str::to_owned));
+    let zone =
+        identity::api::signed_in_user().and_then(|user| user.chosen_zone().map(str::to_owned));
     #[cfg(not(feature = "ssr"))]
     let zone: Option<String> = None;
     provide_context(ui::ReaderZone(zone.clone()));

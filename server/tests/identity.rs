@@ -720,7 +720,13 @@ fn shown_times(html: &str) -> Vec<(chrono::DateTime<Utc>, String)> {
         .skip(1)
         .map(|rest| {
             let (at, rest) = rest.split_once('"').unwrap();
-            let shown = rest.split_once('>').unwrap().1.split_once("</time>").unwrap().0;
+            let shown = rest
+                .split_once('>')
+                .unwrap()
+                .1
+                .split_once("</time>")
+                .unwrap()
+                .0;
             (at.parse().unwrap(), shown.to_owned())
         })
         .collect()
@@ -739,13 +745,19 @@ async fn people_choose_the_zone_their_times_are_shown_in(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, _, person) = app.person("engineer", "Dana Lee");
     let (status, incident) = app
-        .post("/incidents", json!({"title": "Search is slow", "severity": "P2"}))
+        .post(
+            "/incidents",
+            json!({"title": "Search is slow", "severity": "P2"}),
+        )
         .await;
     assert_eq!(status, 201, "{incident}");
     let war_room = format!("/incidents/{}", incident["key"].as_str().unwrap());
 
     let (_, me) = app.api_as(&person, reqwest::Method::GET, "/me", None).await;
-    assert_eq!((me["time_zone"].as_str(), me["zone_from_browser"].as_bool()), (Some("UTC"), Some(true)));
+    assert_eq!(
+        (me["time_zone"].as_str(), me["zone_from_browser"].as_bool()),
+        (Some("UTC"), Some(true))
+    );
     let html = page_as(&app, &person, &war_room).await;
     assert!(!html.contains("data-zone"), "nobody chose a zone yet");
     let times = shown_times(&html);
@@ -755,21 +767,40 @@ async fn people_choose_the_zone_their_times_are_shown_in(backend: Backend) {
     }
 
     let (status, refused) = app
-        .api_as(&person, reqwest::Method::PUT, "/me/time-zone", Some(json!({"time_zone": "Mars/Olympus"})))
+        .api_as(
+            &person,
+            reqwest::Method::PUT,
+            "/me/time-zone",
+            Some(json!({"time_zone": "Mars/Olympus"})),
+        )
         .await;
     assert_eq!(status, 422, "{refused}");
     assert!(
-        refused["error"]["fields"]["time_zone"].as_str().unwrap().contains("Unknown time zone \"Mars/Olympus\""),
+        refused["error"]["fields"]["time_zone"]
+            .as_str()
+            .unwrap()
+            .contains("Unknown time zone \"Mars/Olympus\""),
         "{refused}"
     );
     let (_, me) = app.api_as(&person, reqwest::Method::GET, "/me", None).await;
-    assert_eq!(me["zone_from_browser"], true, "a refused setting changes nothing");
+    assert_eq!(
+        me["zone_from_browser"], true,
+        "a refused setting changes nothing"
+    );
 
     let (status, me) = app
-        .api_as(&person, reqwest::Method::PUT, "/me/time-zone", Some(json!({"time_zone": "Asia/Kolkata"})))
+        .api_as(
+            &person,
+            reqwest::Method::PUT,
+            "/me/time-zone",
+            Some(json!({"time_zone": "Asia/Kolkata"})),
+        )
         .await;
     assert_eq!(status, 200, "{me}");
-    assert_eq!((me["time_zone"].as_str(), me["zone_from_browser"].as_bool()), (Some("Asia/Kolkata"), Some(false)));
+    assert_eq!(
+        (me["time_zone"].as_str(), me["zone_from_browser"].as_bool()),
+        (Some("Asia/Kolkata"), Some(false))
+    );
     let html = page_as(&app, &person, &war_room).await;
     assert!(html.contains(r#"data-zone="Asia/Kolkata""#));
     for (at, shown) in shown_times(&html) {
@@ -784,15 +815,30 @@ async fn people_choose_the_zone_their_times_are_shown_in(backend: Backend) {
     let response = person
         .post(app.url("/api/fn/set_time_zone"))
         .header("Accept", "application/json")
-        .form(&[("shown_in", "browser"), ("time_zone", "Asia/Kolkata"), ("browser_zone", "Europe/Berlin")])
+        .form(&[
+            ("shown_in", "browser"),
+            ("time_zone", "Asia/Kolkata"),
+            ("browser_zone", "Europe/Berlin"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
     let (_, me) = app.api_as(&person, reqwest::Method::GET, "/me", None).await;
-    assert_eq!((me["time_zone"].as_str(), me["zone_from_browser"].as_bool()), (Some("Europe/Berlin"), Some(true)));
-    assert!(!page_as(&app, &person, &war_room).await.contains("data-zone"));
+    assert_eq!(
+        (me["time_zone"].as_str(), me["zone_from_browser"].as_bool()),
+        (Some("Europe/Berlin"), Some(true))
+    );
+    assert!(!page_as(&app, &person, &war_room)
+        .await
+        .contains("data-zone"));
     let settings = page_as(&app, &person, "/settings").await;
-    assert!(settings.contains("your browser&#x27;s zone") || settings.contains("your browser's zone"), "{settings}");
-    assert!(settings.contains("Europe/Berlin"), "drafts use the browser's zone it sent");
+    assert!(
+        settings.contains("your browser&#x27;s zone") || settings.contains("your browser's zone"),
+        "{settings}"
+    );
+    assert!(
+        settings.contains("Europe/Berlin"),
+        "drafts use the browser's zone it sent"
+    );
 }

@@ -1,7 +1,9 @@
 //! `/login`, `/setup` (first run), `/settings`, `/admin/audit`, and the signed-in
 //! user's corner of the top bar.
 
-use super::api::{audit_entries, current_user, time_zones, CompleteSetup, SetTimeZone, SignIn, SignOut};
+use super::api::{
+    audit_entries, current_user, time_zones, CompleteSetup, SetTimeZone, SignIn, SignOut,
+};
 use super::model::{permits, Action, UserRole};
 use crate::ui::{failure_of, field_message, refusal_of, typed_value, FieldError, Timestamp};
 use leptos::prelude::*;

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
 
-const USER_COLUMNS: &str = "u.id, u.email, u.display_name, u.role, u.time_zone, u.zone_from_browser";
+const USER_COLUMNS: &str =
+    "u.id, u.email, u.display_name, u.role, u.time_zone, u.zone_from_browser";
 
 fn user_from_row(row: &AnyRow) -> Result<User, sqlx::Error> {
     Ok(User {

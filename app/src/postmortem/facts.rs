@@ -196,9 +196,18 @@ pub fn gather(
         match &entry.kind {
             EntryKind::Declared { severity } => {
                 declared_by = entry.author.clone();
-                timeline
-                    .key_moments
-                    .push(moment(format!("Declared {severity}"), None));
+                // The declaration's entry carries the (possibly backdated) start;
+                // the moment is when it was declared, after impact began if earlier.
+                if life.started_at < life.declared_at {
+                    let mut began = moment("Impact began".into(), None);
+                    began.at = at(life.started_at);
+                    began.text = String::new();
+                    began.headline = String::new();
+                    timeline.key_moments.push(began);
+                }
+                let mut declared = moment(format!("Declared {severity}"), None);
+                declared.at = at(life.declared_at);
+                timeline.key_moments.push(declared);
             }
             EntryKind::Update | EntryKind::Note => {}
             EntryKind::Action { outcome } => {
@@ -231,9 +240,10 @@ pub fn gather(
                 }
                 timeline.key_moments.push(m);
             }
-            EntryKind::SeverityChange { from, to, reason } => timeline
-                .key_moments
-                .push(moment(with_reason(format!("Severity {from} → {to}"), reason), None)),
+            EntryKind::SeverityChange { from, to, reason } => timeline.key_moments.push(moment(
+                with_reason(format!("Severity {from} → {to}"), reason),
+                None,
+            )),
             EntryKind::RoleChange { role, from, to } => {
                 if let Some(name) = to {
                     participants.insert(name.clone());
@@ -247,7 +257,9 @@ pub fn gather(
             EntryKind::ImpactChange { .. } => timeline
                 .key_moments
                 .push(moment(format!("Impact changed: {headline}"), None)),
-            EntryKind::Sla { account, clock, to, .. } => {
+            EntryKind::Sla {
+                account, clock, to, ..
+            } => {
                 if matches!(to, ClockState::Breached | ClockState::Missed) {
                     timeline.key_moments.push(moment(
                         format!("SLA {} {} for {account}", clock.as_str(), to.label()),
@@ -255,7 +267,11 @@ pub fn gather(
                     ));
                 }
             }
-            EntryKind::CustomerMessage { audience, customer_status, .. } => {
+            EntryKind::CustomerMessage {
+                audience,
+                customer_status,
+                ..
+            } => {
                 let m = moment(
                     format!("Customers told ({audience}, {customer_status}): {headline}"),
                     None,
@@ -265,7 +281,10 @@ pub fn gather(
             }
         }
     }
-    for person in [&incident.lead, &incident.comms_owner].into_iter().flatten() {
+    for person in [&incident.lead, &incident.comms_owner]
+        .into_iter()
+        .flatten()
+    {
         participants.insert(person.display_name.clone());
     }
     // The resolution as it stands: after a reopen only the last move to resolved.
@@ -321,7 +340,10 @@ pub fn gather(
             .to_owned(),
             declared_by,
             lead: incident.lead.as_ref().map(|p| p.display_name.clone()),
-            comms_owner: incident.comms_owner.as_ref().map(|p| p.display_name.clone()),
+            comms_owner: incident
+                .comms_owner
+                .as_ref()
+                .map(|p| p.display_name.clone()),
             link,
         },
         times: Times {
@@ -344,7 +366,9 @@ pub fn gather(
 fn outcomes(clocks: &[SlaClock], now: DateTime<Utc>) -> Vec<AccountOutcome> {
     let mut rows: Vec<AccountOutcome> = vec![];
     let mut sorted: Vec<&SlaClock> = clocks.iter().collect();
-    sorted.sort_by(|a, b| (&a.account_name, a.kind.as_str()).cmp(&(&b.account_name, b.kind.as_str())));
+    sorted.sort_by(|a, b| {
+        (&a.account_name, a.kind.as_str()).cmp(&(&b.account_name, b.kind.as_str()))
+    });
     for clock in sorted {
         let said = clock_words(clock, now);
         let row = match rows.iter_mut().find(|r| r.account == clock.account) {
@@ -376,7 +400,11 @@ fn clock_words(clock: &SlaClock, now: DateTime<Utc>) -> String {
     match clock.state {
         ClockState::Met => format!("met ({} to spare)", duration_words(remaining.max(0))),
         ClockState::Missed | ClockState::Breached => {
-            let verb = if clock.state == ClockState::Missed { "missed" } else { "breached" };
+            let verb = if clock.state == ClockState::Missed {
+                "missed"
+            } else {
+                "breached"
+            };
             format!("{verb} by {}", duration_words((-remaining).max(0)))
         }
         ClockState::Paused => format!("paused ({} left)", duration_words(remaining.max(0))),
@@ -403,12 +431,19 @@ fn with_reason(what: String, reason: &Option<String>) -> String {
 
 /// `t` in `zone`, the zone named: "2026-12-02 14:05 CET".
 pub fn local(t: DateTime<Utc>, zone: Tz) -> String {
-    t.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z").to_string()
+    t.with_timezone(&zone)
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string()
 }
 
 /// The first line of a Markdown text, for one-line statements.
 fn first_line(body: &str) -> String {
-    body.trim().lines().next().unwrap_or_default().trim().to_owned()
+    body.trim()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
 }
 
 /// The first paragraph of a Markdown text.

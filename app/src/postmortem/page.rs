@@ -29,7 +29,10 @@ pub fn PostMortemPage() -> impl IntoView {
             changes.update(|n| *n += 1);
         }
     });
-    let document = Resource::new(move || (key(), changes.get()), |(key, _)| get_postmortem(key));
+    let document = Resource::new(
+        move || (key(), changes.get()),
+        |(key, _)| get_postmortem(key),
+    );
     let role = role_resource();
     let failure = failure_of(move || generate.value().get());
     view! {
@@ -73,7 +76,11 @@ fn Document(
     let stored = document.body.clone();
     let text = move || {
         let typed = typed.get();
-        if typed.is_empty() { stored.clone() } else { typed }
+        if typed.is_empty() {
+            stored.clone()
+        } else {
+            typed
+        }
     };
     let origin = match document.origin {
         Origin::Generated => "generated from the timeline",

@@ -21,7 +21,12 @@ pub async fn current(state: &AppState, id: IncidentId) -> Result<Option<PostMort
         return Ok(None);
     };
     let versions = repo::versions(pool, id).await?;
-    Ok(Some(view(&incident.key, incident.last_seq, latest, versions)))
+    Ok(Some(view(
+        &incident.key,
+        incident.last_seq,
+        latest,
+        versions,
+    )))
 }
 
 /// Generates a draft from the timeline as it stands, as the next version; times are
@@ -30,7 +35,16 @@ pub async fn generate(state: &AppState, id: IncidentId, by: &User) -> Result<Pos
     crate::identity::service::require(by, Action::WritePostMortem)?;
     let zone = crate::clock::parse_zone(&by.time_zone).unwrap_or(chrono_tz::UTC);
     let (body, last_seq) = draft(state, id, zone).await?;
-    store(state, id, None, body, Origin::Generated, last_seq, &by.display_name).await
+    store(
+        state,
+        id,
+        None,
+        body,
+        Origin::Generated,
+        last_seq,
+        &by.display_name,
+    )
+    .await
 }
 
 /// Who the drafts generated at resolution are by.
@@ -38,7 +52,10 @@ pub const GENERATOR: &str = "Sitrep";
 
 /// At resolution: the first draft, when the incident has none yet (in the lead's
 /// zone). `None` when there was nothing to do.
-pub async fn draft_at_resolution(state: &AppState, id: IncidentId) -> Result<Option<PostMortem>, AppError> {
+pub async fn draft_at_resolution(
+    state: &AppState,
+    id: IncidentId,
+) -> Result<Option<PostMortem>, AppError> {
     let incident = crate::incidents::service::get_incident(state, id).await?;
     if incident.status != crate::incidents::model::IncidentStatus::Resolved
         || repo::latest(state.db.pool(), id).await?.is_some()
@@ -52,7 +69,17 @@ pub async fn draft_at_resolution(state: &AppState, id: IncidentId) -> Result<Opt
         None => None,
     };
     let (body, last_seq) = draft(state, id, zone.unwrap_or(chrono_tz::UTC)).await?;
-    match store(state, id, Some(0), body, Origin::Generated, last_seq, GENERATOR).await {
+    match store(
+        state,
+        id,
+        Some(0),
+        body,
+        Origin::Generated,
+        last_seq,
+        GENERATOR,
+    )
+    .await
+    {
         Ok(document) => Ok(Some(document)),
         // Someone (or another replica) drafted it first.
         Err(AppError::Conflict(_)) => Ok(None),
@@ -61,7 +88,11 @@ pub async fn draft_at_resolution(state: &AppState, id: IncidentId) -> Result<Opt
 }
 
 /// The draft's text in `zone` and the newest seq it was drawn from (nothing is stored).
-pub async fn draft(state: &AppState, id: IncidentId, zone: chrono_tz::Tz) -> Result<(String, i64), AppError> {
+pub async fn draft(
+    state: &AppState,
+    id: IncidentId,
+    zone: chrono_tz::Tz,
+) -> Result<(String, i64), AppError> {
     let incident = crate::incidents::service::get_incident(state, id).await?;
     let timeline = crate::timeline::service::read_timeline(state, id).await?;
     let entries = timeline.after(0);
@@ -84,7 +115,10 @@ pub async fn edit(
     if edit.body.trim().is_empty() {
         invalid.add("body", "Write the post-mortem (it is empty)");
     } else if edit.body.len() > MAX_BODY_BYTES {
-        invalid.add("body", format!("Too long: at most {} KB", MAX_BODY_BYTES / 1024));
+        invalid.add(
+            "body",
+            format!("Too long: at most {} KB", MAX_BODY_BYTES / 1024),
+        );
     }
     if !invalid.fields.is_empty() {
         invalid.echo("body", &edit.body);
@@ -92,7 +126,16 @@ pub async fn edit(
     }
     let latest = repo::latest(state.db.pool(), id).await?;
     let seq = latest.as_ref().map_or(0, |v| v.generated_from_seq);
-    store(state, id, Some(edit.base_version), edit.body.clone(), Origin::Edited, seq, &by.display_name).await
+    store(
+        state,
+        id,
+        Some(edit.base_version),
+        edit.body.clone(),
+        Origin::Edited,
+        seq,
+        &by.display_name,
+    )
+    .await
 }
 
 /// Stores the next version; with `base`, only if that is still the newest.
@@ -106,7 +149,9 @@ async fn store(
     author: &str,
 ) -> Result<PostMortem, AppError> {
     let mut conn = state.db.pool().acquire().await?;
-    let newest = repo::latest(&mut *conn, id).await?.map_or(0, |v| v.summary.version);
+    let newest = repo::latest(&mut *conn, id)
+        .await?
+        .map_or(0, |v| v.summary.version);
     if let Some(base) = base.filter(|base| *base != newest) {
         return Err(AppError::Conflict(format!(
             "Version {newest} was saved after version {base}, which this edit started from: \
@@ -135,7 +180,12 @@ async fn store(
         .ok_or_else(|| AppError::internal("save post-mortem", "saved version not found"))
 }
 
-fn view(key: &str, last_seq: i64, latest: StoredVersion, versions: Vec<VersionSummary>) -> PostMortem {
+fn view(
+    key: &str,
+    last_seq: i64,
+    latest: StoredVersion,
+    versions: Vec<VersionSummary>,
+) -> PostMortem {
     PostMortem {
         incident: key.to_owned(),
         version: latest.summary.version,

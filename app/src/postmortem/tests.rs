@@ -31,7 +31,13 @@ struct Recorder {
 }
 
 impl Recorder {
-    fn add(&mut self, minute: i64, author: &str, kind: EntryKind, body: &str) -> &mut TimelineEntry {
+    fn add(
+        &mut self,
+        minute: i64,
+        author: &str,
+        kind: EntryKind,
+        body: &str,
+    ) -> &mut TimelineEntry {
         let seq = self.entries.len() as i64 + 1;
         self.entries.push(TimelineEntry {
             id: EntryId(seq),
@@ -59,7 +65,13 @@ fn status(from: IncidentStatus, to: IncidentStatus, reason: Option<&str>) -> Ent
     }
 }
 
-fn clock(account: &str, kind: ClockKind, state: ClockState, target_min: i64, used_min: i64) -> SlaClock {
+fn clock(
+    account: &str,
+    kind: ClockKind,
+    state: ClockState,
+    target_min: i64,
+    used_min: i64,
+) -> SlaClock {
     SlaClock {
         account: account.to_lowercase(),
         account_name: account.to_owned(),
@@ -85,23 +97,122 @@ fn clock(account: &str, kind: ClockKind, state: ClockState, target_min: i64, use
 fn p1_with_reopen() -> (Incident, Vec<TimelineEntry>, Vec<SlaClock>) {
     use IncidentStatus::*;
     let mut t = Recorder { entries: vec![] };
-    t.add(0, "Alert: checkout-errors", EntryKind::Declared { severity: Severity::P2 }, "Card payments failing at checkout");
+    t.add(
+        0,
+        "Alert: checkout-errors",
+        EntryKind::Declared {
+            severity: Severity::P2,
+        },
+        "Card payments failing at checkout",
+    );
     t.add(4, "Dana Lee", status(Investigating, Identified, None), "");
-    t.add(6, "Dana Lee", EntryKind::Update, "Error rate 38 % on /pay; looking at the 13:40 deploy");
-    t.add(9, "Dana Lee", EntryKind::SeverityChange { from: Severity::P2, to: Severity::P1, reason: Some("all card payments affected".into()) }, "");
-    t.add(10, "Sam Okafor", EntryKind::RoleChange { role: Role::Lead, from: Some("Dana Lee".into()), to: Some("Sam Okafor".into()) }, "");
-    t.add(14, "Dana Lee", EntryKind::Action { outcome: ActionOutcome::DidNotWork }, "Roll back the 13:40 deploy of payments-api\n\nErrors unchanged after the rollback.");
-    let removed = t.add(15, "Dana Lee", EntryKind::Note, "Customer card number 4111 1111 1111 1111 seen in logs");
-    removed.redaction = Some(Redaction { author: "Ada Admin".into(), reason: "card data".into(), recorded_at: at("2026-11-20T14:20:00Z") });
+    t.add(
+        6,
+        "Dana Lee",
+        EntryKind::Update,
+        "Error rate 38 % on /pay; looking at the 13:40 deploy",
+    );
+    t.add(
+        9,
+        "Dana Lee",
+        EntryKind::SeverityChange {
+            from: Severity::P2,
+            to: Severity::P1,
+            reason: Some("all card payments affected".into()),
+        },
+        "",
+    );
+    t.add(
+        10,
+        "Sam Okafor",
+        EntryKind::RoleChange {
+            role: Role::Lead,
+            from: Some("Dana Lee".into()),
+            to: Some("Sam Okafor".into()),
+        },
+        "",
+    );
+    t.add(
+        14,
+        "Dana Lee",
+        EntryKind::Action {
+            outcome: ActionOutcome::DidNotWork,
+        },
+        "Roll back the 13:40 deploy of payments-api\n\nErrors unchanged after the rollback.",
+    );
+    let removed = t.add(
+        15,
+        "Dana Lee",
+        EntryKind::Note,
+        "Customer card number 4111 1111 1111 1111 seen in logs",
+    );
+    removed.redaction = Some(Redaction {
+        author: "Ada Admin".into(),
+        reason: "card data".into(),
+        recorded_at: at("2026-11-20T14:20:00Z"),
+    });
     t.add(22, "Sam Okafor", EntryKind::Finding { root_cause: true }, "The card processor rotated its TLS certificate; our pinned chain rejected it\n\nPinning was added in 2024 and never updated.");
-    t.add(25, "Priya Raman", EntryKind::CustomerMessage { message: 3, audience: "all impacted accounts".into(), customer_status: "identified".into(), retracts: None }, "Card payments are failing; we found the cause and are fixing it.");
-    t.add(31, "Sam Okafor", EntryKind::Action { outcome: ActionOutcome::Worked }, "Update the pinned certificate chain and redeploy");
+    t.add(
+        25,
+        "Priya Raman",
+        EntryKind::CustomerMessage {
+            message: 3,
+            audience: "all impacted accounts".into(),
+            customer_status: "identified".into(),
+            retracts: None,
+        },
+        "Card payments are failing; we found the cause and are fixing it.",
+    );
+    t.add(
+        31,
+        "Sam Okafor",
+        EntryKind::Action {
+            outcome: ActionOutcome::Worked,
+        },
+        "Update the pinned certificate chain and redeploy",
+    );
     t.add(33, "Sam Okafor", status(Identified, Monitoring, None), "");
-    t.add(40, "Sam Okafor", status(Monitoring, Resolved, Some("error rate back to 0.1 %")), "");
-    t.add(52, "Dana Lee", status(Resolved, Investigating, Some("errors back for Visa cards")), "");
-    t.add(58, "Dana Lee", EntryKind::Action { outcome: ActionOutcome::Worked }, "Flush the TLS session cache on the payment workers");
-    t.add(60, "Dana Lee", EntryKind::Sla { account: "acme".into(), clock: ClockKind::Resolution, from: ClockState::AtRisk, to: ClockState::Breached }, "");
-    t.add(75, "Sam Okafor", status(Investigating, Resolved, Some("Visa payments succeeding for 15 min")), "");
+    t.add(
+        40,
+        "Sam Okafor",
+        status(Monitoring, Resolved, Some("error rate back to 0.1 %")),
+        "",
+    );
+    t.add(
+        52,
+        "Dana Lee",
+        status(Resolved, Investigating, Some("errors back for Visa cards")),
+        "",
+    );
+    t.add(
+        58,
+        "Dana Lee",
+        EntryKind::Action {
+            outcome: ActionOutcome::Worked,
+        },
+        "Flush the TLS session cache on the payment workers",
+    );
+    t.add(
+        60,
+        "Dana Lee",
+        EntryKind::Sla {
+            account: "acme".into(),
+            clock: ClockKind::Resolution,
+            from: ClockState::AtRisk,
+            to: ClockState::Breached,
+        },
+        "",
+    );
+    t.add(
+        75,
+        "Sam Okafor",
+        status(
+            Investigating,
+            Resolved,
+            Some("Visa payments succeeding for 15 min"),
+        ),
+        "",
+    );
     let incident = Incident {
         id: IncidentId(7),
         key: "INC-7".into(),
@@ -137,8 +248,20 @@ fn p1_with_reopen() -> (Incident, Vec<TimelineEntry>, Vec<SlaClock>) {
 /// A P3 still being investigated: nothing tried, no root cause, no SLA clocks.
 fn open_p3() -> (Incident, Vec<TimelineEntry>, Vec<SlaClock>) {
     let mut t = Recorder { entries: vec![] };
-    t.add(0, "Dana Lee", EntryKind::Declared { severity: Severity::P3 }, "");
-    t.add(3, "Dana Lee", EntryKind::Update, "Search results are slow for some users");
+    t.add(
+        0,
+        "Dana Lee",
+        EntryKind::Declared {
+            severity: Severity::P3,
+        },
+        "",
+    );
+    t.add(
+        3,
+        "Dana Lee",
+        EntryKind::Update,
+        "Search results are slow for some users",
+    );
     let incident = Incident {
         id: IncidentId(7),
         key: "INC-7".into(),
@@ -165,14 +288,26 @@ fn open_p3() -> (Incident, Vec<TimelineEntry>, Vec<SlaClock>) {
     (incident, t.entries, vec![])
 }
 
-fn facts_of((incident, entries, clocks): (Incident, Vec<TimelineEntry>, Vec<SlaClock>), zone: chrono_tz::Tz) -> Facts {
-    gather(&incident, &entries, &clocks, zone, at("2026-11-21T09:00:00Z"))
+fn facts_of(
+    (incident, entries, clocks): (Incident, Vec<TimelineEntry>, Vec<SlaClock>),
+    zone: chrono_tz::Tz,
+) -> Facts {
+    gather(
+        &incident,
+        &entries,
+        &clocks,
+        zone,
+        at("2026-11-21T09:00:00Z"),
+    )
 }
 
 /// The draft, compared with `golden/<name>.md`.
 fn assert_golden(name: &str, facts: &Facts) {
     let draft = render(DEFAULT_TEMPLATE, facts).unwrap();
-    let path = format!("{}/src/postmortem/golden/{name}.md", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/src/postmortem/golden/{name}.md",
+        env!("CARGO_MANIFEST_DIR")
+    );
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &draft).unwrap();
     }
@@ -185,7 +320,10 @@ fn assert_golden(name: &str, facts: &Facts) {
 
 #[test]
 fn a_p1_with_a_reopen_drafts_as_recorded() {
-    assert_golden("p1-reopened", &facts_of(p1_with_reopen(), chrono_tz::Europe::Berlin));
+    assert_golden(
+        "p1-reopened",
+        &facts_of(p1_with_reopen(), chrono_tz::Europe::Berlin),
+    );
 }
 
 #[test]
@@ -229,13 +367,21 @@ fn sla_outcomes_say_met_or_missed_and_by_how_much() {
     assert!(!acme.met);
     let globex = facts.sla.iter().find(|r| r.account == "globex").unwrap();
     assert!(globex.met);
-    assert_eq!(globex.resolution.as_deref(), Some("met (2 h 33 min to spare)"));
+    assert_eq!(
+        globex.resolution.as_deref(),
+        Some("met (2 h 33 min to spare)")
+    );
 }
 
 #[test]
 fn the_resolution_is_the_last_move_to_resolved_and_what_worked() {
     let facts = facts_of(p1_with_reopen(), chrono_tz::UTC);
-    let said: Vec<&str> = facts.timeline.resolution.iter().map(|m| m.what.as_str()).collect();
+    let said: Vec<&str> = facts
+        .timeline
+        .resolution
+        .iter()
+        .map(|m| m.what.as_str())
+        .collect();
     assert_eq!(
         said,
         [
@@ -244,7 +390,11 @@ fn the_resolution_is_the_last_move_to_resolved_and_what_worked() {
             "Status investigating → resolved (Visa payments succeeding for 15 min)",
         ]
     );
-    assert!(facts.timeline.resolution.iter().all(|m| m.link.starts_with("/incidents/INC-7#entry-")));
+    assert!(facts
+        .timeline
+        .resolution
+        .iter()
+        .all(|m| m.link.starts_with("/incidents/INC-7#entry-")));
 }
 
 #[test]
@@ -257,12 +407,24 @@ fn times_are_in_the_readers_zone_with_the_zone_named() {
 #[test]
 fn template_errors_name_the_line() {
     let facts = facts_of(open_p3(), chrono_tz::UTC);
-    let unknown = render("# {{ incident.title }}\n\n{{ incident.nonsense }}\n", &facts).unwrap_err();
+    let unknown = render(
+        "# {{ incident.title }}\n\n{{ incident.nonsense }}\n",
+        &facts,
+    )
+    .unwrap_err();
     assert_eq!(unknown.line, Some(3), "{unknown}");
-    let broken = render("line one\n{% for m in timeline.actions %}\nno end\n", &facts).unwrap_err();
+    let broken = render(
+        "line one\n{% for m in timeline.actions %}\nno end\n",
+        &facts,
+    )
+    .unwrap_err();
     assert!(broken.line.is_some(), "{broken}");
     assert!(broken.to_string().starts_with("line "), "{broken}");
-    let not_a_list = render("a\nb\n{% for x in metrics.seconds.time_to_detect %}{{ x }}{% endfor %}", &facts).unwrap_err();
+    let not_a_list = render(
+        "a\nb\n{% for x in metrics.seconds.time_to_detect %}{{ x }}{% endfor %}",
+        &facts,
+    )
+    .unwrap_err();
     assert_eq!(not_a_list.line, Some(3), "{not_a_list}");
 }
 
@@ -271,7 +433,10 @@ fn a_template_cannot_read_files_or_run_forever() {
     let facts = facts_of(open_p3(), chrono_tz::UTC);
     let include = render("{% include \"/etc/passwd\" %}", &facts).unwrap_err();
     // Built without minijinja's multi-template support: there is no include at all.
-    assert!(include.message.contains("unknown statement include"), "{include}");
+    assert!(
+        include.message.contains("unknown statement include"),
+        "{include}"
+    );
     let forever = render(
         "{% for a in range(9999) %}{% for b in range(9999) %}{{ a }}{% endfor %}{% endfor %}",
         &facts,

@@ -2,9 +2,9 @@
 //! policy new terms (its next version; clocks already running keep theirs).
 
 use super::api::{list_sla_policies, ReviseSlaPolicy, ReviseSlaPolicyForm};
-use crate::identity::api::time_zones;
 use super::model::{PolicyForm, PolicyView};
 use crate::error::AppError;
+use crate::identity::api::time_zones;
 use crate::incidents::model::IncidentStatus;
 use crate::ui::{field_message, refusal_of, typed_value, FieldError};
 use leptos::prelude::*;

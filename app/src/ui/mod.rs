@@ -66,7 +66,11 @@ pub struct ReaderZone(pub Option<String>);
 #[cfg(feature = "ssr")]
 fn server_time(at: DateTime<Utc>) -> Option<String> {
     let zone: chrono_tz::Tz = use_context::<ReaderZone>()?.0?.parse().ok()?;
-    Some(at.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z").to_string())
+    Some(
+        at.with_timezone(&zone)
+            .format("%Y-%m-%d %H:%M %Z")
+            .to_string(),
+    )
 }
 
 #[cfg(not(feature = "ssr"))]
@@ -99,7 +103,7 @@ pub fn local_time(at: DateTime<Utc>) -> String {
         let _ = Reflect::set(&options, &(*name).into(), &value.into());
     }
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
-        at.timestamp_millis() as f64,
+        at.timestamp_millis() as f64
     ));
     let parts = Intl::DateTimeFormat::new(&Array::new(), &options).format_to_parts(&date);
     let part = |kind: &str| {

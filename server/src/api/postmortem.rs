@@ -29,14 +29,19 @@ fn incident_id(key: &str) -> Result<IncidentId, ApiError> {
 async fn existing(state: &AppState, key: &str) -> ApiResult<PostMortem> {
     service::current(state, incident_id(key)?)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("a post-mortem of {key} (generate one first)")).into())
+        .ok_or_else(|| {
+            AppError::NotFound(format!("a post-mortem of {key} (generate one first)")).into()
+        })
 }
 
 #[utoipa::path(get, path = "/incidents/{key}/postmortem", tag = "postmortem",
     params(("key" = String, Path, description = "Incident key, e.g. INC-42")),
     responses((status = 200, description = "The newest version and the list of versions", body = PostMortem),
               (status = 404, description = "No such incident, or no draft yet", body = ErrorBody)))]
-async fn current(State(state): State<AppState>, Path(key): Path<String>) -> ApiResult<Json<PostMortem>> {
+async fn current(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> ApiResult<Json<PostMortem>> {
     Ok(Json(existing(&state, &key).await?))
 }
 
@@ -68,7 +73,9 @@ async fn edit(
     Path(key): Path<String>,
     ApiJson(input): ApiJson<PostMortemEdit>,
 ) -> ApiResult<Json<PostMortem>> {
-    Ok(Json(service::edit(&state, incident_id(&key)?, &input, &by).await?))
+    Ok(Json(
+        service::edit(&state, incident_id(&key)?, &input, &by).await?,
+    ))
 }
 
 /// The newest version's Markdown, as a file.
@@ -83,7 +90,10 @@ async fn markdown(State(state): State<AppState>, Path(key): Path<String>) -> Api
             (CONTENT_TYPE, "text/markdown; charset=utf-8".to_owned()),
             (
                 CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}-postmortem.md\"", document.incident),
+                format!(
+                    "attachment; filename=\"{}-postmortem.md\"",
+                    document.incident
+                ),
             ),
         ],
         document.body,

@@ -134,7 +134,9 @@ async fn set_time_zone(
     Actor(user): Actor,
     ApiJson(setting): ApiJson<ZoneSetting>,
 ) -> Result<Json<User>, ApiError> {
-    Ok(Json(identity::set_time_zone(&state, &user, &setting).await?))
+    Ok(Json(
+        identity::set_time_zone(&state, &user, &setting).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -4,7 +4,9 @@
 //!   drafting does, the timeline from its cache as in the server, and the text),
 //!   and the text generation alone;
 //! - one pass of the customer-update scheduler over 1,000 open incidents'
-//!   schedules (nothing due, as in almost every pass), and a pass that fires one.
+//!   schedules (nothing due, as in almost every pass), and a pass that fires one;
+//! - the post-mortem draft of the same incident (every read, the facts and the
+//!   default template), which shares this set-up: the draft reads what comms reads.
 //!
 //! `comms-bench [--entries 10000] [--incidents 1000] [--runs 200]`
 
@@ -120,8 +122,24 @@ async fn main() -> anyhow::Result<()> {
             .await?
             .id;
     for n in 0..args.entries.saturating_sub(1) {
+        // Mostly updates; every 10th an action, every 50th a finding (what a
+        // post-mortem lists), as a long incident's timeline would hold.
+        let (kind, outcome) = match n {
+            n if n % 50 == 0 => ("finding", None),
+            n if n % 10 == 0 => (
+                "action",
+                Some(if n % 20 == 0 {
+                    "worked"
+                } else {
+                    "did_not_work"
+                }),
+            ),
+            _ => ("update", None),
+        };
         let input = PostEntry {
             body: format!("Update {n}: error rate at the gateway is {}%", n % 40),
+            kind: Some(kind.into()),
+            outcome: outcome.map(str::to_owned),
             customer_visible: Some(n % 10 == 0),
             ..Default::default()
         };
@@ -180,6 +198,23 @@ async fn main() -> anyhow::Result<()> {
     }
     row("  of which the text alone", times, None);
 
+    let mut times = Vec::with_capacity(args.runs);
+    let mut postmortem_lines = 0;
+    for _ in 0..args.runs {
+        let started = Instant::now();
+        let (draft, _) = app::postmortem::service::draft(&state, big, chrono_tz::UTC).await?;
+        times.push(started.elapsed());
+        postmortem_lines = draft.lines().count();
+    }
+    row(
+        &format!(
+            "post-mortem draft from {} entries (reads + facts + template)",
+            timeline.entries.len()
+        ),
+        times,
+        Some(20.0),
+    );
+
     eprintln!("declaring {} incidents…", args.incidents);
     let mut ids: Vec<IncidentId> = Vec::with_capacity(args.incidents);
     for n in 1..args.incidents {
@@ -230,7 +265,7 @@ async fn main() -> anyhow::Result<()> {
         anyhow::ensure!(fired == 1, "one was due, {fired} fired");
     }
     row("scheduler pass that fires one (drafts it)", times, None);
-    println!("\n(draft body: {words} words)");
+    println!("\n(draft body: {words} words; post-mortem: {postmortem_lines} lines)");
     db.close().await;
     Ok(())
 }
