@@ -65,6 +65,24 @@ impl Clock for ManualClock {
     }
 }
 
+/// The IANA zone `name` names, or the reason it does not (for a field's message).
+pub fn parse_zone(name: &str) -> Result<chrono_tz::Tz, String> {
+    name.trim().parse().map_err(|_| {
+        format!(
+            "Unknown time zone {:?}: pick an IANA name such as Europe/London",
+            name.trim()
+        )
+    })
+}
+
+/// Every zone `parse_zone` takes, by name (the pickers' lists).
+pub fn zone_names() -> Vec<String> {
+    chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|zone| zone.name().to_owned())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,22 +101,4 @@ mod tests {
         clock.advance(chrono::Duration::minutes(1));
         assert!(poll(&mut sleep));
     }
-}
-
-/// The IANA zone `name` names, or the reason it does not (for a field's message).
-pub fn parse_zone(name: &str) -> Result<chrono_tz::Tz, String> {
-    name.trim().parse().map_err(|_| {
-        format!(
-            "Unknown time zone {:?}: pick an IANA name such as Europe/London",
-            name.trim()
-        )
-    })
-}
-
-/// Every zone `parse_zone` takes, by name (the pickers' lists).
-pub fn zone_names() -> Vec<String> {
-    chrono_tz::TZ_VARIANTS
-        .iter()
-        .map(|zone| zone.name().to_owned())
-        .collect()
 }
