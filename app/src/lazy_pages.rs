@@ -174,3 +174,18 @@ impl LazyRoute for PostMortemRoute {
         view! { <crate::postmortem::page::PostMortemPage/> }.into_any()
     }
 }
+
+/// `/follow-ups`.
+pub struct FollowUpsRoute;
+
+#[lazy_route]
+impl LazyRoute for FollowUpsRoute {
+    fn data() -> Self {
+        FollowUpsRoute
+    }
+
+    fn view(this: Self) -> AnyView {
+        let FollowUpsRoute = this;
+        view! { <crate::postmortem::followups_page::FollowUpsPage/> }.into_any()
+    }
+}

@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <A href="/">"Incidents"</A>
                     <A href="/sla">"SLA"</A>
                     <A href="/comms">"Customers"</A>
+                    <A href="/follow-ups">"Follow-ups"</A>
                     <identity::pages::UserMenu/>
                     <ui::theme::ThemeToggle/>
                 </nav>
@@ -102,6 +103,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/comms") view={Lazy::<lazy_pages::CommsTemplatesRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:key") view=incidents::IncidentPage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:key/postmortem") view={Lazy::<lazy_pages::PostMortemRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/follow-ups") view={Lazy::<lazy_pages::FollowUpsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalog") view={Lazy::<lazy_pages::CatalogRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/sla") view={Lazy::<lazy_pages::SlaPolicyRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view={Lazy::<lazy_pages::AuditRoute>::new()} ssr=SsrMode::Async/>

@@ -233,8 +233,8 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish.
-    /// The delivery worker, the SLA engine and the customer-update scheduler stop
-    /// with the server.
+    /// The delivery worker, the SLA engine, the customer-update scheduler, the
+    /// post-mortem drafter and the follow-up reminders stop with the server.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -249,6 +249,10 @@ impl Server {
             stopped(stop_rx.clone()),
         ));
         let postmortems = tokio::spawn(app::postmortem::drafter::run(
+            self.state.clone(),
+            stopped(stop_rx.clone()),
+        ));
+        let reminders = tokio::spawn(app::postmortem::followups::run_reminders(
             self.state.clone(),
             stopped(stop_rx.clone()),
         ));
@@ -275,6 +279,7 @@ impl Server {
         let _ = sla.await;
         let _ = comms.await;
         let _ = postmortems.await;
+        let _ = reminders.await;
         if let Some(follower) = follower {
             follower.abort();
         }

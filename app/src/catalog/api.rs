@@ -71,6 +71,14 @@ pub async fn list_teams() -> Result<Vec<super::model::Team>, AppError> {
     super::service::list_teams(&state).await
 }
 
+/// Teams as (slug, name) choices for a picker.
+pub async fn team_choices() -> Vec<(String, String)> {
+    list_teams()
+        .await
+        .map(|teams| teams.into_iter().map(|t| (t.slug, t.name)).collect())
+        .unwrap_or_default()
+}
+
 /// Creates a team from the admin page.
 #[server(prefix = "/api/fn", endpoint = "create_team")]
 pub async fn create_team(

@@ -64,6 +64,10 @@ const MOVE_ANY: &[Action] = &[
     SendCustomerMessage,
 ];
 
+/// A review step: which step decides (writers send, publish and reopen; named
+/// reviewers approve and comment).
+const REVIEW_ANY: &[Action] = &[WritePostMortem, ReviewPostMortem];
+
 /// REST operations, by method and the path template they are routed under.
 pub const REST: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/openapi.json", Public),
@@ -170,6 +174,20 @@ pub const REST: &[(&str, &str, Access)] = &[
         "/api/v1/incidents/{key}/postmortem/markdown",
         Needs(View),
     ),
+    (
+        "POST",
+        "/api/v1/incidents/{key}/postmortem/review",
+        AnyOf(REVIEW_ANY),
+    ),
+    ("GET", "/api/v1/incidents/{key}/followups", Needs(View)),
+    (
+        "POST",
+        "/api/v1/incidents/{key}/followups",
+        Needs(WritePostMortem),
+    ),
+    ("GET", "/api/v1/followups", Needs(View)),
+    // Its owner moves its status whatever their role (the service decides).
+    ("PATCH", "/api/v1/followups/{id}", AnyRole),
     ("GET", "/api/v1/teams", Needs(View)),
     ("POST", "/api/v1/teams", Needs(ManageCatalog)),
     ("POST", "/api/v1/teams/{slug}/members", Needs(ManageCatalog)),
@@ -232,6 +250,10 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("get_postmortem", Needs(View)),
     ("generate_postmortem", Needs(WritePostMortem)),
     ("save_postmortem", Needs(WritePostMortem)),
+    ("review_postmortem", AnyOf(REVIEW_ANY)),
+    ("create_followup", Needs(WritePostMortem)),
+    ("change_followup", AnyRole),
+    ("list_followups", Needs(View)),
     ("create_team", Needs(ManageCatalog)),
     ("create_system", Needs(ManageCatalog)),
     ("create_account", Needs(ManageCatalog)),
@@ -248,6 +270,7 @@ pub const PAGES: &[(&str, Access)] = &[
     ("/", Needs(View)),
     ("/incidents/{key}", Needs(View)),
     ("/incidents/{key}/postmortem", Needs(View)),
+    ("/follow-ups", Needs(View)),
     ("/sla", Needs(View)),
     ("/sla/reports", Needs(View)),
     ("/comms", Needs(View)),

@@ -167,8 +167,11 @@ pub enum Action {
     ApproveCustomerMessage,
     /// Customer-update schedules, message templates and approval policies.
     ManageComms,
-    /// Generate and edit an incident's post-mortem.
+    /// Generate and edit an incident's post-mortem, send it for review, publish it,
+    /// and create and change follow-up actions.
     WritePostMortem,
+    /// Be named a post-mortem's reviewer (approve it or comment).
+    ReviewPostMortem,
 }
 
 impl Action {
@@ -193,6 +196,7 @@ impl Action {
             ApproveCustomerMessage => "approve_customer_message",
             ManageComms => "manage_comms",
             WritePostMortem => "write_postmortem",
+            ReviewPostMortem => "review_postmortem",
         }
     }
 }
@@ -220,6 +224,7 @@ impl UserRole {
                     | DraftCustomerMessage
                     | SendCustomerMessage
                     | WritePostMortem
+                    | ReviewPostMortem
             ),
             // Customer success owns what customers are told: it approves, and sets
             // the schedules and templates; engineers may draft and, as owner, send.
@@ -233,6 +238,7 @@ impl UserRole {
                     | SendCustomerMessage
                     | ApproveCustomerMessage
                     | ManageComms
+                    | ReviewPostMortem
             ),
             UserRole::Viewer => matches!(action, View),
         }

@@ -569,6 +569,7 @@ fn kind_label(kind: &EntryKind) -> (&'static str, &'static str) {
         EntryKind::ImpactChange { .. } => ("Impact", "entry-detail"),
         EntryKind::Sla { .. } => ("SLA", "entry-detail"),
         EntryKind::CustomerMessage { .. } => ("Customer message", "entry-detail"),
+        EntryKind::PostMortem { .. } => ("Post-mortem", "entry-detail"),
     }
 }
 
@@ -637,6 +638,9 @@ fn detail_text(kind: &EntryKind) -> String {
             ),
             None => format!("Message #{message} to {audience} ({customer_status})"),
         },
+        EntryKind::PostMortem { step, version } => {
+            format!("Version {version} {}", step.label())
+        }
         EntryKind::Update | EntryKind::Note => String::new(),
     }
 }

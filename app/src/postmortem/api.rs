@@ -1,6 +1,6 @@
 //! Server functions for the post-mortem page: thin glue over the service.
 
-use super::model::PostMortem;
+use super::model::{FollowUp, FollowUpFilter, PostMortem};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -38,6 +38,81 @@ pub async fn save_postmortem(
     let id = crate::incidents::api::incident_id(&key)?;
     let edit = super::model::PostMortemEdit { body, base_version };
     super::service::edit(&state, id, &edit, &by)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// Takes a review step: `action` is request_review, approve, comment, publish or
+/// reopen; `reviewers` a comma-separated list of emails (for request_review).
+#[server(prefix = "/api/fn", endpoint = "review_postmortem")]
+pub async fn review_postmortem(
+    key: String,
+    action: String,
+    #[server(default)] reviewers: Vec<String>,
+    #[server(default)] comment: Option<String>,
+) -> Result<PostMortem, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let by = crate::identity::api::signed_in()?;
+    let id = crate::incidents::api::incident_id(&key)?;
+    let Some(action) = super::model::ReviewMove::parse(&action) else {
+        let mut invalid = crate::error::Invalid::default();
+        invalid.add("action", format!("Unknown review step {action:?}"));
+        return Err(AppError::Invalid(invalid));
+    };
+    let input = super::model::ReviewInput {
+        action,
+        reviewers,
+        comment,
+    };
+    super::review::take(&state, id, &input, &by)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// Adds a follow-up action to the incident.
+#[server(prefix = "/api/fn", endpoint = "create_followup")]
+pub async fn create_followup(
+    key: String,
+    title: String,
+    kind: String,
+    owner: String,
+    due_on: String,
+    #[server(default)] tracker_url: Option<String>,
+) -> Result<FollowUp, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let by = crate::identity::api::signed_in()?;
+    let id = crate::incidents::api::incident_id(&key)?;
+    let input = super::model::FollowUpInput {
+        title,
+        kind,
+        owner,
+        due_on,
+        tracker_url,
+    };
+    super::followups::create(&state, id, &input, &by)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// Moves a follow-up's status (its owner, or a writer).
+#[server(prefix = "/api/fn", endpoint = "change_followup")]
+pub async fn change_followup(id: i64, status: String) -> Result<FollowUp, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let by = crate::identity::api::signed_in()?;
+    let change = super::model::FollowUpChange {
+        status: Some(status),
+        ..Default::default()
+    };
+    super::followups::change(&state, id, &change, &by)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// Follow-ups across incidents.
+#[server(prefix = "/api/fn", endpoint = "list_followups")]
+pub async fn list_followups(filter: FollowUpFilter) -> Result<Vec<FollowUp>, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    super::followups::list(&state, &filter)
         .await
         .inspect_err(crate::error::set_error_status)
 }

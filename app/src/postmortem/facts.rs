@@ -176,7 +176,7 @@ pub fn gather(
         // not a participant.
         let by_a_person = match entry.kind {
             EntryKind::Declared { .. } => incident.source != Source::Alert,
-            EntryKind::Sla { .. } => false,
+            EntryKind::Sla { .. } | EntryKind::PostMortem { .. } => false,
             _ => true,
         };
         if by_a_person && !entry.author.is_empty() {
@@ -279,6 +279,8 @@ pub fn gather(
                 timeline.customer_messages.push(m.clone());
                 timeline.key_moments.push(m);
             }
+            // The document's own review: not part of what happened.
+            EntryKind::PostMortem { .. } => {}
         }
     }
     for person in [&incident.lead, &incident.comms_owner]

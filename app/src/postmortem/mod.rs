@@ -1,8 +1,10 @@
 //! Post-mortems: a draft generated from the timeline (what happened, when, what was
-//! tried, what fixed it, how long, which SLAs held), edited by people as versions.
+//! tried, what fixed it, how long, which SLAs held), edited by people as versions,
+//! reviewed and published; and the follow-up actions it leads to, tracked to done.
 //! Reads everything below it (incidents, timeline, sla); writes only its own table.
 
 pub mod api;
+pub mod followups_page;
 pub mod model;
 pub mod page;
 
@@ -11,7 +13,11 @@ pub mod drafter;
 #[cfg(feature = "ssr")]
 pub mod facts;
 #[cfg(feature = "ssr")]
+pub mod followups;
+#[cfg(feature = "ssr")]
 pub mod repo;
+#[cfg(feature = "ssr")]
+pub mod review;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]

@@ -49,6 +49,9 @@ pub struct PostMortem {
     pub timeline_changed: bool,
     /// Every version, newest first.
     pub versions: Vec<VersionSummary>,
+    pub review: Review,
+    /// The incident's follow-up actions, oldest first.
+    pub followups: Vec<FollowUp>,
 }
 
 /// One version in the history.
@@ -69,4 +72,280 @@ pub struct VersionSummary {
 pub struct PostMortemEdit {
     pub body: String,
     pub base_version: i64,
+}
+
+/// Where a post-mortem stands: a draft, in review by named people, or published
+/// (read-only until reopened for a new version).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewState {
+    Draft,
+    InReview,
+    Published,
+}
+
+impl ReviewState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewState::Draft => "draft",
+            ReviewState::InReview => "in_review",
+            ReviewState::Published => "published",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ReviewState> {
+        [
+            ReviewState::Draft,
+            ReviewState::InReview,
+            ReviewState::Published,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ReviewState::Draft => "Draft",
+            ReviewState::InReview => "In review",
+            ReviewState::Published => "Published",
+        }
+    }
+}
+
+/// The review: its state, who reviews, what they said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Review {
+    pub state: ReviewState,
+    pub reviewers: Vec<Reviewer>,
+    /// Oldest first.
+    pub comments: Vec<ReviewComment>,
+    pub published_version: Option<i64>,
+}
+
+/// A named reviewer and their approval, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Reviewer {
+    pub email: String,
+    pub name: String,
+    /// The version they approved (an approval of an older version no longer counts).
+    pub approved_version: Option<i64>,
+    /// They approved the newest version.
+    pub approved: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ReviewComment {
+    pub version: i64,
+    pub author: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A move in the review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewMove {
+    /// Draft → in review, naming `reviewers` (writers).
+    RequestReview,
+    /// A named reviewer approves the newest version.
+    Approve,
+    /// A named reviewer comments (the state does not change).
+    Comment,
+    /// In review → published, once every reviewer approved the newest version (writers).
+    Publish,
+    /// Published → draft, to write a new version (writers).
+    Reopen,
+}
+
+impl ReviewMove {
+    pub fn parse(text: &str) -> Option<ReviewMove> {
+        use ReviewMove::*;
+        [RequestReview, Approve, Comment, Publish, Reopen]
+            .into_iter()
+            .find(|m| m.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewMove::RequestReview => "request_review",
+            ReviewMove::Approve => "approve",
+            ReviewMove::Comment => "comment",
+            ReviewMove::Publish => "publish",
+            ReviewMove::Reopen => "reopen",
+        }
+    }
+}
+
+/// A review move as sent: reviewers' emails for `request_review`, text for
+/// `comment` (optional with `approve`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    #[serde(rename = "move")]
+    pub action: ReviewMove,
+    #[serde(default)]
+    pub reviewers: Vec<String>,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// What a follow-up action is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUpKind {
+    Mitigate,
+    Prevent,
+    Process,
+    Other,
+}
+
+impl FollowUpKind {
+    pub const ALL: [FollowUpKind; 4] = [
+        FollowUpKind::Mitigate,
+        FollowUpKind::Prevent,
+        FollowUpKind::Process,
+        FollowUpKind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FollowUpKind::Mitigate => "mitigate",
+            FollowUpKind::Prevent => "prevent",
+            FollowUpKind::Process => "process",
+            FollowUpKind::Other => "other",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<FollowUpKind> {
+        FollowUpKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            FollowUpKind::Mitigate => "Mitigate",
+            FollowUpKind::Prevent => "Prevent",
+            FollowUpKind::Process => "Process",
+            FollowUpKind::Other => "Other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUpStatus {
+    Open,
+    InProgress,
+    Done,
+    WontDo,
+}
+
+impl FollowUpStatus {
+    pub const ALL: [FollowUpStatus; 4] = [
+        FollowUpStatus::Open,
+        FollowUpStatus::InProgress,
+        FollowUpStatus::Done,
+        FollowUpStatus::WontDo,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FollowUpStatus::Open => "open",
+            FollowUpStatus::InProgress => "in_progress",
+            FollowUpStatus::Done => "done",
+            FollowUpStatus::WontDo => "wont_do",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<FollowUpStatus> {
+        FollowUpStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            FollowUpStatus::Open => "Open",
+            FollowUpStatus::InProgress => "In progress",
+            FollowUpStatus::Done => "Done",
+            FollowUpStatus::WontDo => "Won't do",
+        }
+    }
+
+    /// Still to be done (and so can be overdue).
+    pub fn is_pending(self) -> bool {
+        matches!(self, FollowUpStatus::Open | FollowUpStatus::InProgress)
+    }
+}
+
+/// A follow-up action from an incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FollowUp {
+    pub id: i64,
+    /// The incident's key and title.
+    pub incident: String,
+    pub incident_title: String,
+    pub title: String,
+    pub kind: FollowUpKind,
+    pub owner_email: String,
+    pub owner_name: String,
+    /// The last day it is due on (overdue once that day has ended, UTC).
+    pub due_on: chrono::NaiveDate,
+    pub status: FollowUpStatus,
+    pub tracker_url: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Pending and past its due date.
+    pub overdue: bool,
+}
+
+/// A new follow-up, as typed (the due date as YYYY-MM-DD, the owner by email).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpInput {
+    pub title: String,
+    pub kind: String,
+    pub owner: String,
+    pub due_on: String,
+    #[serde(default)]
+    pub tracker_url: Option<String>,
+}
+
+/// A change to a follow-up: only the fields given change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpChange {
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub due_on: Option<String>,
+}
+
+/// Which follow-ups to list across incidents.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams, utoipa::ToSchema))]
+pub struct FollowUpFilter {
+    /// The owner's email.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// A team's slug: follow-ups owned by its members.
+    #[serde(default)]
+    pub team: Option<String>,
+    /// Only overdue ones.
+    #[serde(default)]
+    pub overdue: bool,
+    /// Done and won't-do ones too.
+    #[serde(default)]
+    pub closed: bool,
 }

@@ -1,10 +1,11 @@
 //! `/incidents/:key/postmortem`: the incident's post-mortem, generated from the
 //! timeline, edited as versions. Works without JavaScript (plain form posts).
 
-use super::api::{get_postmortem, GeneratePostmortem, SavePostmortem};
-use super::model::{Origin, PostMortem};
-use crate::identity::model::{permits, Action};
-use crate::identity::pages::role_resource;
+use super::api::{get_postmortem, GeneratePostmortem, ReviewPostmortem, SavePostmortem};
+use super::followups_page::FollowUpsPanel;
+use super::model::{Origin, PostMortem, Review, ReviewState};
+use crate::identity::api::current_user;
+use crate::identity::model::{Action, User};
 use crate::ui::{failure_of, field_message, refusal_of, typed_value, FieldError, Timestamp};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,30 +18,31 @@ pub fn PostMortemPage() -> impl IntoView {
     let key = move || params.read().get("key").unwrap_or_default();
     let generate = ServerAction::<GeneratePostmortem>::new();
     let save = ServerAction::<SavePostmortem>::new();
-    // Reload after a successful generation or save only: a refused one changed nothing.
+    let review = ServerAction::<ReviewPostmortem>::new();
+    // Reload after a successful step only: a refused one changed nothing.
     let changes = RwSignal::new(0_u32);
-    Effect::new(move |_| {
-        if matches!(generate.value().get(), Some(Ok(_))) {
+    let reload_after = move |done: bool| {
+        if done {
             changes.update(|n| *n += 1);
         }
-    });
-    Effect::new(move |_| {
-        if matches!(save.value().get(), Some(Ok(_))) {
-            changes.update(|n| *n += 1);
-        }
-    });
+    };
+    Effect::new(move |_| reload_after(matches!(generate.value().get(), Some(Ok(_)))));
+    Effect::new(move |_| reload_after(matches!(save.value().get(), Some(Ok(_)))));
+    Effect::new(move |_| reload_after(matches!(review.value().get(), Some(Ok(_)))));
     let document = Resource::new(
         move || (key(), changes.get()),
         |(key, _)| get_postmortem(key),
     );
-    let role = role_resource();
+    let me = Resource::new(|| (), |_| async { current_user().await.ok().flatten() });
+    let people = Resource::new(|| (), |_| crate::catalog::api::people_choices());
     let failure = failure_of(move || generate.value().get());
     view! {
         <Title text=move || format!("Post-mortem {} · Sitrep", key())/>
         <p><A href=move || format!("/incidents/{}", key())>"← The war room and its full timeline"</A></p>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let writer = permits(role.await, Action::WritePostMortem);
+                let me = me.await;
+                let writer = me.as_ref().is_some_and(|u| u.role.permits(Action::WritePostMortem));
                 match document.await {
                     Err(err) => view! { <p class="card form-error" role="alert">{err.to_string()}</p> }.into_any(),
                     Ok(None) => view! {
@@ -56,7 +58,12 @@ pub fn PostMortemPage() -> impl IntoView {
                             })}
                         </section>
                     }.into_any(),
-                    Ok(Some(document)) => view! { <Document document writer generate save/> }.into_any(),
+                    Ok(Some(document)) => {
+                        let people = people.await;
+                        let review_panel = view! { <ReviewPanel document=document.clone() me=me.clone() writer people=people.clone() review/> };
+                        let followups = view! { <FollowUpsPanel document=document.clone() me writer people changes/> };
+                        view! { <Document document writer generate save/> {review_panel} {followups} }.into_any()
+                    }
                 }
             })}
         </Transition>
@@ -88,10 +95,14 @@ fn Document(
     };
     let key = document.incident.clone();
     let form_key = key.clone();
+    // Published text changes only through a new version: reopen it first.
+    let writer = writer && document.review.state != ReviewState::Published;
+    let state = document.review.state;
     view! {
         <article class="card postmortem" id="postmortem" data-version=document.version>
             <p class="muted postmortem-meta">
-                {format!("Version {} · {origin} by {} · ", document.version, document.author)}
+                <span class=format!("review-state review-{}", state.as_str()) id="review-state">{state.label()}</span>
+                {format!(" · Version {} · {origin} by {} · ", document.version, document.author)}
                 <Timestamp at=document.created_at/>
                 " · "
                 <a href=format!("/api/v1/incidents/{key}/postmortem/markdown") download=format!("{key}-postmortem.md")>"Markdown"</a>
@@ -136,6 +147,121 @@ fn Document(
                     </li>
                 }).collect_view()}
             </ol>
+        </section>
+    }
+}
+
+/// Where the review stands, and the step the signed-in person can take: send for
+/// review (writers, naming reviewers), approve or comment (named reviewers),
+/// publish (writers, once all approved), reopen (writers, once published).
+#[component]
+fn ReviewPanel(
+    document: PostMortem,
+    me: Option<User>,
+    writer: bool,
+    people: Vec<(String, String)>,
+    review: ServerAction<ReviewPostmortem>,
+) -> impl IntoView {
+    let refusal = refusal_of(move || review.value().get());
+    let failure = failure_of(move || review.value().get());
+    let Review {
+        state,
+        reviewers,
+        comments,
+        published_version,
+    } = document.review;
+    let version = document.version;
+    let key = document.incident;
+    let my_email = me.as_ref().map(|u| u.email.clone()).unwrap_or_default();
+    let reviewing = state == ReviewState::InReview && reviewers.iter().any(|r| r.email == my_email);
+    let all_approved = !reviewers.is_empty() && reviewers.iter().all(|r| r.approved);
+    let step_key = key.clone();
+    let step_form = move |action: &'static str, label: &'static str, id: &'static str| {
+        let key = step_key.clone();
+        view! {
+            <ActionForm action=review attr:id=id attr:class="inline-form">
+                <input type="hidden" name="key" value=key/>
+                <input type="hidden" name="action" value=action/>
+                <button type="submit" class="primary">{label}</button>
+            </ActionForm>
+        }
+    };
+    let request_form = (writer && state == ReviewState::Draft).then(|| {
+        let key = key.clone();
+        let candidates: Vec<(String, String)> =
+            people.into_iter().filter(|(email, _)| *email != my_email).collect();
+        view! {
+            <ActionForm action=review attr:id="request-review-form">
+                <input type="hidden" name="key" value=key/>
+                <input type="hidden" name="action" value="request_review"/>
+                <fieldset class="choices" aria-describedby="reviewers-error">
+                    <legend>"Reviewers"</legend>
+                    {candidates.into_iter().map(|(email, label)| view! {
+                        <label><input type="checkbox" name="reviewers[]" value=email/>" " {label}</label>
+                    }).collect_view()}
+                </fieldset>
+                <FieldError id="reviewers-error" message=field_message(refusal, "reviewers")/>
+                <button type="submit" class="primary">"Send for review"</button>
+            </ActionForm>
+        }
+    });
+    let verdict_form = reviewing.then(|| {
+        let key = key.clone();
+        view! {
+            <ActionForm action=review attr:id="verdict-form">
+                <input type="hidden" name="key" value=key/>
+                <div class="field">
+                    <label for="review-comment">"Comment (optional when approving)"</label>
+                    <textarea id="review-comment" name="comment" rows="3" aria-describedby="comment-error"></textarea>
+                    <FieldError id="comment-error" message=field_message(refusal, "comment")/>
+                </div>
+                <button type="submit" name="action" value="approve" class="primary">{format!("Approve version {version}")}</button>
+                " "
+                <button type="submit" name="action" value="comment">"Comment"</button>
+            </ActionForm>
+        }
+    });
+    let publish_form = (writer && state == ReviewState::InReview && all_approved)
+        .then(|| step_form("publish", "Publish", "publish-form"));
+    let reopen_form = (writer && state == ReviewState::Published)
+        .then(|| step_form("reopen", "Reopen for a new version", "reopen-form"));
+    view! {
+        <section class="card" id="postmortem-review" aria-labelledby="review-heading">
+            <h2 id="review-heading">"Review"</h2>
+            <p>{match state {
+                ReviewState::Draft => "A draft: send it to reviewers when it is ready.".to_owned(),
+                ReviewState::InReview if all_approved => format!("Every reviewer approved version {version}: it can be published."),
+                ReviewState::InReview => format!("In review: version {version} is published once every reviewer approved it."),
+                ReviewState::Published => format!("Version {} is published and read-only; reopen it to write a new version.", published_version.unwrap_or(version)),
+            }}</p>
+            {(!reviewers.is_empty()).then(|| view! {
+                <ul class="reviewers" id="reviewers">
+                    {reviewers.into_iter().map(|r| {
+                        let verdict = match (r.approved, r.approved_version) {
+                            (true, _) => format!("approved version {version}"),
+                            (false, Some(older)) => format!("approved version {older}; version {version} awaits"),
+                            (false, None) => "has not approved yet".to_owned(),
+                        };
+                        view! { <li class:approved=r.approved>{format!("{} — {verdict}", r.name)}</li> }
+                    }).collect_view()}
+                </ul>
+            })}
+            <p class="form-error" role="alert">{move || failure.get()}</p>
+            {request_form}
+            {verdict_form}
+            {publish_form}
+            {reopen_form}
+            {(!comments.is_empty()).then(|| view! {
+                <h3>"Comments"</h3>
+                <ol class="review-comments" id="review-comments">
+                    {comments.into_iter().map(|c| view! {
+                        <li>
+                            <p class="muted">{format!("{} on version {} · ", c.author, c.version)}<Timestamp at=c.created_at/></p>
+                            <p>{c.body}</p>
+                        </li>
+                    }).collect_view()}
+                </ol>
+            })}
         </section>
     }
 }

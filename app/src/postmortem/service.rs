@@ -9,6 +9,7 @@ use crate::error::{AppError, Invalid};
 use crate::identity::model::{Action, User};
 use crate::incidents::model::IncidentId;
 use crate::state::AppState;
+use crate::timeline::model::EntryKind;
 
 /// Longest post-mortem text accepted (Markdown).
 const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -21,18 +22,44 @@ pub async fn current(state: &AppState, id: IncidentId) -> Result<Option<PostMort
         return Ok(None);
     };
     let versions = repo::versions(pool, id).await?;
-    Ok(Some(view(
-        &incident.key,
-        incident.last_seq,
-        latest,
+    let review = super::review::read(pool, id, latest.summary.version).await?;
+    let followups = repo::incident_followups(pool, id, super::followups::today(state.now())).await?;
+    let timeline = crate::timeline::service::read_timeline(state, id).await?;
+    let changed = timeline_changed(&timeline, latest.generated_from_seq);
+    Ok(Some(PostMortem {
+        incident: incident.key,
+        version: latest.summary.version,
+        body_html: crate::markdown::to_safe_html(&latest.body),
+        body: latest.body,
+        origin: latest.summary.origin,
+        author: latest.summary.author,
+        created_at: latest.summary.created_at,
+        generated_from_seq: latest.generated_from_seq,
+        timeline_changed: changed,
         versions,
-    )))
+        review,
+        followups,
+    }))
+}
+
+/// Whether anything but the post-mortem's own review steps happened on the timeline
+/// after `seq`: every event (entry, correction, removal, change) takes one seq, and
+/// each review step is one entry, so the seqs past `seq` not taken by review steps
+/// are the changes.
+fn timeline_changed(timeline: &crate::timeline::cache::Timeline, seq: i64) -> bool {
+    let review_steps = timeline
+        .entries
+        .iter()
+        .filter(|e| e.seq > seq && matches!(e.kind, EntryKind::PostMortem { .. }))
+        .count() as i64;
+    timeline.last_seq - seq > review_steps
 }
 
 /// Generates a draft from the timeline as it stands, as the next version; times are
 /// in `by`'s zone.
 pub async fn generate(state: &AppState, id: IncidentId, by: &User) -> Result<PostMortem, AppError> {
     crate::identity::service::require(by, Action::WritePostMortem)?;
+    super::review::require_unpublished(state.db.pool(), id).await?;
     let zone = crate::clock::parse_zone(&by.time_zone).unwrap_or(chrono_tz::UTC);
     let (body, last_seq) = draft(state, id, zone).await?;
     store(
@@ -41,7 +68,7 @@ pub async fn generate(state: &AppState, id: IncidentId, by: &User) -> Result<Pos
         None,
         body,
         Origin::Generated,
-        last_seq,
+        Some(last_seq),
         &by.display_name,
     )
     .await
@@ -75,7 +102,7 @@ pub async fn draft_at_resolution(
         Some(0),
         body,
         Origin::Generated,
-        last_seq,
+        Some(last_seq),
         GENERATOR,
     )
     .await
@@ -95,12 +122,12 @@ pub async fn draft(
 ) -> Result<(String, i64), AppError> {
     let incident = crate::incidents::service::get_incident(state, id).await?;
     let timeline = crate::timeline::service::read_timeline(state, id).await?;
-    let entries = timeline.after(0);
     let clocks = crate::sla::engine::incident_clocks(state, id).await?;
-    let facts = facts::gather(&incident, &entries, &clocks, zone, state.now());
+    let facts = facts::gather(&incident, &timeline.entries, &clocks, zone, state.now());
     let body = template::render(template::DEFAULT_TEMPLATE, &facts)
         .map_err(|err| AppError::internal("render the post-mortem template", err))?;
-    Ok((body, facts.timeline.last_seq))
+    // The timeline's own newest seq, not its newest entry's: a correction takes one too.
+    Ok((body, timeline.last_seq))
 }
 
 /// Saves an edit as the next version.
@@ -124,34 +151,36 @@ pub async fn edit(
         invalid.echo("body", &edit.body);
         return Err(AppError::Invalid(invalid));
     }
-    let latest = repo::latest(state.db.pool(), id).await?;
-    let seq = latest.as_ref().map_or(0, |v| v.generated_from_seq);
+    super::review::require_unpublished(state.db.pool(), id).await?;
     store(
         state,
         id,
         Some(edit.base_version),
         edit.body.clone(),
         Origin::Edited,
-        seq,
+        None,
         &by.display_name,
     )
     .await
 }
 
-/// Stores the next version; with `base`, only if that is still the newest.
+/// Stores the next version; with `base`, only if that is still the newest. An edit
+/// (`generated_from_seq` `None`) keeps the seq its text was last generated from.
 async fn store(
     state: &AppState,
     id: IncidentId,
     base: Option<i64>,
     body: String,
     origin: Origin,
-    generated_from_seq: i64,
+    generated_from_seq: Option<i64>,
     author: &str,
 ) -> Result<PostMortem, AppError> {
     let mut conn = state.db.pool().acquire().await?;
-    let newest = repo::latest(&mut *conn, id)
-        .await?
-        .map_or(0, |v| v.summary.version);
+    let latest = repo::latest(&mut *conn, id).await?;
+    let newest = latest.as_ref().map_or(0, |v| v.summary.version);
+    let generated_from_seq = generated_from_seq
+        .or_else(|| latest.as_ref().map(|v| v.generated_from_seq))
+        .unwrap_or(0);
     if let Some(base) = base.filter(|base| *base != newest) {
         return Err(AppError::Conflict(format!(
             "Version {newest} was saved after version {base}, which this edit started from: \
@@ -178,24 +207,4 @@ async fn store(
     current(state, id)
         .await?
         .ok_or_else(|| AppError::internal("save post-mortem", "saved version not found"))
-}
-
-fn view(
-    key: &str,
-    last_seq: i64,
-    latest: StoredVersion,
-    versions: Vec<VersionSummary>,
-) -> PostMortem {
-    PostMortem {
-        incident: key.to_owned(),
-        version: latest.summary.version,
-        body_html: crate::markdown::to_safe_html(&latest.body),
-        body: latest.body,
-        origin: latest.summary.origin,
-        author: latest.summary.author,
-        created_at: latest.summary.created_at,
-        generated_from_seq: latest.generated_from_seq,
-        timeline_changed: last_seq > latest.generated_from_seq,
-        versions,
-    }
 }

@@ -101,6 +101,35 @@ pub enum EntryKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retracts: Option<i64>,
     },
+    /// The post-mortem moved in its review (written by the post-mortem feature).
+    PostMortem {
+        step: PostMortemStep,
+        /// The document's version the step was taken on.
+        version: i64,
+    },
+}
+
+/// A step in a post-mortem's review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PostMortemStep {
+    SentForReview,
+    Approved,
+    Published,
+    Reopened,
+}
+
+impl PostMortemStep {
+    /// In words, after the document: "Post-mortem sent for review".
+    pub fn label(self) -> &'static str {
+        match self {
+            PostMortemStep::SentForReview => "sent for review",
+            PostMortemStep::Approved => "approved",
+            PostMortemStep::Published => "published",
+            PostMortemStep::Reopened => "reopened for a new version",
+        }
+    }
 }
 
 impl EntryKind {
@@ -118,6 +147,7 @@ impl EntryKind {
             EntryKind::ImpactChange { .. } => "impact_change",
             EntryKind::Sla { .. } => "sla",
             EntryKind::CustomerMessage { .. } => "customer_message",
+            EntryKind::PostMortem { .. } => "postmortem",
         }
     }
 

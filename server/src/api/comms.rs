@@ -1,14 +1,13 @@
 //! Customer communication: each incident's schedule and messages, the log across
 //! incidents, templates, approval policies and accounts' signed webhooks.
 
-use super::{Actor, ApiError, ApiJson, ApiQuery, ErrorBody};
+use super::{incident_id, Actor, ApiError, ApiJson, ApiQuery, ErrorBody};
 use app::comms::model::{
     ApprovalPolicy, CommsOverview, CommsSchedule, CustomerMessage, DraftInput, EditInput,
     GuardFinding, MoveInput, ScheduleInput, Template,
 };
 use app::comms::{service, settings};
 use app::error::{AppError, Invalid};
-use app::incidents::model::IncidentId;
 use app::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -36,10 +35,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 type ApiResult<T> = Result<T, ApiError>;
-
-fn incident_id(key: &str) -> Result<IncidentId, ApiError> {
-    IncidentId::from_key(key).ok_or_else(|| AppError::NotFound(key.to_owned()).into())
-}
 
 fn message_id(key: &str, id: &str) -> Result<i64, ApiError> {
     id.parse()

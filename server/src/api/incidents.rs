@@ -1,8 +1,8 @@
 //! `/api/v1/incidents` and their timelines.
 
-use super::{Actor, ApiError, ApiJson, ApiQuery, ErrorBody};
+use super::{incident_id, Actor, ApiError, ApiJson, ApiQuery, ErrorBody};
 use app::error::AppError;
-use app::incidents::model::{ChangeInput, DeclareInput, Incident, IncidentId};
+use app::incidents::model::{ChangeInput, DeclareInput, Incident};
 use app::incidents::service;
 use app::state::AppState;
 use app::timeline::model::{PostEntry, Revision, TimelineEntry};
@@ -27,10 +27,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 type ApiResult<T> = Result<T, ApiError>;
-
-fn incident_id(key: &str) -> Result<IncidentId, ApiError> {
-    IncidentId::from_key(key).ok_or_else(|| AppError::NotFound(key.to_owned()).into())
-}
 
 fn entry_seq(key: &str, seq: &str) -> Result<i64, ApiError> {
     seq.parse()

@@ -48,6 +48,12 @@ struct ApiDoc;
 /// through: every handler that acts for someone takes its actor from here.
 pub struct Actor(pub app::identity::model::User);
 
+/// The incident a path's `{key}` names (404 for a key that is not one).
+fn incident_id(key: &str) -> Result<app::incidents::model::IncidentId, ApiError> {
+    app::incidents::model::IncidentId::from_key(key)
+        .ok_or_else(|| app::error::AppError::NotFound(key.to_owned()).into())
+}
+
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Actor {
     type Rejection = ApiError;
 

@@ -1,11 +1,12 @@
 //! Post-mortems: the incident's document, generated from the timeline and edited as
 //! versions; its Markdown for export.
 
-use super::{Actor, ApiError, ApiJson, ErrorBody};
+use super::{incident_id, Actor, ApiError, ApiJson, ApiQuery, ErrorBody};
 use app::error::AppError;
-use app::incidents::model::IncidentId;
-use app::postmortem::model::{PostMortem, PostMortemEdit};
-use app::postmortem::service;
+use app::postmortem::model::{
+    FollowUp, FollowUpChange, FollowUpFilter, FollowUpInput, PostMortem, PostMortemEdit, ReviewInput,
+};
+use app::postmortem::{followups, review as review_steps, service};
 use app::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -18,13 +19,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(current, generate, edit))
         .routes(routes!(markdown))
+        .routes(routes!(review))
+        .routes(routes!(incident_followups, create_followup))
+        .routes(routes!(list_followups))
+        .routes(routes!(change_followup))
 }
 
 type ApiResult<T> = Result<T, ApiError>;
-
-fn incident_id(key: &str) -> Result<IncidentId, ApiError> {
-    IncidentId::from_key(key).ok_or_else(|| AppError::NotFound(key.to_owned()).into())
-}
 
 async fn existing(state: &AppState, key: &str) -> ApiResult<PostMortem> {
     service::current(state, incident_id(key)?)
@@ -99,4 +100,84 @@ async fn markdown(State(state): State<AppState>, Path(key): Path<String>) -> Api
         document.body,
     )
         .into_response())
+}
+
+/// Takes a review step: `request_review` (with `reviewers`, emails), `approve` (a
+/// named reviewer; `comment` optional), `comment`, `publish` (once every reviewer
+/// approved the newest version) or `reopen` (a published document, for a new
+/// version). Each step but a comment is written on the incident's timeline.
+#[utoipa::path(post, path = "/incidents/{key}/postmortem/review", tag = "postmortem",
+    params(("key" = String, Path, description = "Incident key, e.g. INC-42")), request_body = ReviewInput,
+    responses((status = 200, description = "The document with its review as it now stands", body = PostMortem),
+              (status = 403, description = "Not a writer, or not a named reviewer", body = ErrorBody),
+              (status = 404, body = ErrorBody),
+              (status = 409, description = "The step does not fit the review's state (e.g. publishing before every approval)", body = ErrorBody),
+              (status = 422, description = "Unknown or unfit reviewers, an empty comment", body = ErrorBody)))]
+async fn review(
+    State(state): State<AppState>,
+    Actor(by): Actor,
+    Path(key): Path<String>,
+    ApiJson(input): ApiJson<ReviewInput>,
+) -> ApiResult<Json<PostMortem>> {
+    Ok(Json(
+        review_steps::take(&state, incident_id(&key)?, &input, &by).await?,
+    ))
+}
+
+/// The incident's follow-up actions, oldest first.
+#[utoipa::path(get, path = "/incidents/{key}/followups", tag = "postmortem",
+    params(("key" = String, Path, description = "Incident key, e.g. INC-42")),
+    responses((status = 200, body = Vec<FollowUp>), (status = 404, body = ErrorBody)))]
+async fn incident_followups(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Vec<FollowUp>>> {
+    Ok(Json(
+        followups::for_incident(&state, incident_id(&key)?).await?,
+    ))
+}
+
+/// Adds a follow-up action: `kind` mitigate, prevent, process or other; `owner` an
+/// email; `due_on` YYYY-MM-DD (overdue once that day has ended, UTC).
+#[utoipa::path(post, path = "/incidents/{key}/followups", tag = "postmortem",
+    params(("key" = String, Path, description = "Incident key, e.g. INC-42")), request_body = FollowUpInput,
+    responses((status = 201, description = "Created", body = FollowUp),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, description = "A field is missing or wrong; nothing written", body = ErrorBody)))]
+async fn create_followup(
+    State(state): State<AppState>,
+    Actor(by): Actor,
+    Path(key): Path<String>,
+    ApiJson(input): ApiJson<FollowUpInput>,
+) -> ApiResult<(StatusCode, Json<FollowUp>)> {
+    let created = followups::create(&state, incident_id(&key)?, &input, &by).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Follow-ups across incidents, soonest due first (at most 500): by owner, by the
+/// owners on a team, overdue only; open and in progress unless `closed`.
+#[utoipa::path(get, path = "/followups", tag = "postmortem", params(FollowUpFilter),
+    responses((status = 200, body = Vec<FollowUp>),
+              (status = 422, description = "Unknown owner or team", body = ErrorBody)))]
+async fn list_followups(
+    State(state): State<AppState>,
+    ApiQuery(filter): ApiQuery<FollowUpFilter>,
+) -> ApiResult<Json<Vec<FollowUp>>> {
+    Ok(Json(followups::list(&state, &filter).await?))
+}
+
+/// Changes a follow-up's status, owner or due date (the fields given). Its owner may
+/// move its status; changing the owner or due date takes `write_postmortem`.
+#[utoipa::path(patch, path = "/followups/{id}", tag = "postmortem",
+    params(("id" = i64, Path, description = "The follow-up's id")), request_body = FollowUpChange,
+    responses((status = 200, body = FollowUp),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+async fn change_followup(
+    State(state): State<AppState>,
+    Actor(by): Actor,
+    Path(id): Path<i64>,
+    ApiJson(change): ApiJson<FollowUpChange>,
+) -> ApiResult<Json<FollowUp>> {
+    Ok(Json(followups::change(&state, id, &change, &by).await?))
 }
