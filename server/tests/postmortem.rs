@@ -1,15 +1,25 @@
 //! Post-mortems through the API: drafted when the incident is resolved (what was
 //! tried, the root cause, how long; a removed entry's text never), edited as
 //! versions with stale saves refused, regenerated when the timeline changed, exported
-//! as Markdown, and only by those who may write them. Both backends.
+//! as Markdown, and only by those who may write them; reviewed by named people and
+//! published read-only; follow-up actions tracked across incidents, their owners
+//! reminded by email when overdue. Both backends.
 
 mod common;
 
-use common::{Backend, TestApp};
+use app::clock::{Clock, ManualClock};
+use chrono::Utc;
+use common::peers::SmtpSink;
+use common::{Backend, Options, TestApp, ADMIN_EMAIL};
 use reqwest::Method;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
-for_each_backend!(a_resolved_incident_gets_a_draft_people_then_edit_and_export);
+for_each_backend!(
+    a_resolved_incident_gets_a_draft_people_then_edit_and_export,
+    a_post_mortem_is_approved_by_every_reviewer_then_published_read_only,
+    follow_ups_are_tracked_across_incidents_and_overdue_owners_reminded,
+);
 
 async fn post(app: &TestApp, key: &str, entry: Value) -> i64 {
     let (status, posted) = app.post(&format!("/incidents/{key}/timeline"), entry).await;
@@ -196,4 +206,426 @@ async fn a_resolved_incident_gets_a_draft_people_then_edit_and_export(backend: B
     assert_eq!(status, 200);
     assert!(page.contains("Version 3"), "{page}");
     assert!(page.contains("<h1>Post-mortem:"), "{page}");
+}
+
+/// An incident with a generated post-mortem: its key.
+async fn incident_with_draft(app: &TestApp, title: &str) -> String {
+    let (status, incident) = app
+        .post(
+            "/incidents",
+            json!({"title": title, "severity": "P2", "description": "Found by a test."}),
+        )
+        .await;
+    assert_eq!(status, 201, "{incident}");
+    let key = incident["key"].as_str().unwrap().to_owned();
+    let (status, draft) = app
+        .post(&format!("/incidents/{key}/postmortem"), json!({}))
+        .await;
+    assert_eq!(status, 201, "{draft}");
+    key
+}
+
+async fn step(app: &TestApp, as_who: &reqwest::Client, key: &str, step: Value) -> (u16, Value) {
+    app.api_as(
+        as_who,
+        Method::POST,
+        &format!("/incidents/{key}/postmortem/review"),
+        Some(step),
+    )
+    .await
+}
+
+async fn a_post_mortem_is_approved_by_every_reviewer_then_published_read_only(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let key = incident_with_draft(&app, "Search results stale").await;
+    let document = format!("/incidents/{key}/postmortem");
+    let admin = &app.client;
+    let (rita, _, rita_client) = app.person("engineer", "Rita Reyes");
+    let (casey, _, casey_client) = app.person("cs", "Casey Chu");
+    let (viewer, _, _) = app.person("viewer", "Vic Viewer");
+    let (_, _, outsider) = app.person("engineer", "Otto Outside");
+
+    // Reviewers must be known people who can review, other than the requester.
+    for (reviewers, said) in [
+        (json!([]), "Name at least one reviewer"),
+        (
+            json!(["nobody@example.com"]),
+            "Nobody signs in as nobody@example.com",
+        ),
+        (json!([viewer]), "Vic Viewer is a viewer and cannot review"),
+        (json!([ADMIN_EMAIL]), "ame someone other than yourself"),
+    ] {
+        let (status, refused) = step(
+            &app,
+            admin,
+            &key,
+            json!({"move": "request_review", "reviewers": reviewers}),
+        )
+        .await;
+        assert_eq!(status, 422, "{refused}");
+        let message = refused["error"]["fields"]["reviewers"].as_str().unwrap();
+        assert!(message.contains(said), "{message:?} lacks {said:?}");
+    }
+    let (status, refused) = step(&app, &rita_client, &key, json!({"move": "approve"})).await;
+    assert_eq!(status, 409, "a draft is not approved: {refused}");
+
+    let (status, sent) = step(
+        &app,
+        admin,
+        &key,
+        json!({"move": "request_review", "reviewers": [rita, casey]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{sent}");
+    assert_eq!(sent["review"]["state"], "in_review");
+    assert_eq!(sent["review"]["reviewers"].as_array().unwrap().len(), 2);
+
+    // Publishing waits for every reviewer; only named reviewers approve.
+    let (status, early) = step(&app, admin, &key, json!({"move": "publish"})).await;
+    assert_eq!(status, 409, "{early}");
+    let message = early["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Casey Chu") && message.contains("Rita Reyes"),
+        "{message}"
+    );
+    let (status, _) = step(&app, &outsider, &key, json!({"move": "approve"})).await;
+    assert_eq!(status, 403);
+    let (status, approved) = step(&app, &rita_client, &key, json!({"move": "approve"})).await;
+    assert_eq!(status, 200, "{approved}");
+    let (status, empty) = step(
+        &app,
+        &casey_client,
+        &key,
+        json!({"move": "comment", "comment": "  "}),
+    )
+    .await;
+    assert_eq!(status, 422, "{empty}");
+    let (status, commented) = step(
+        &app,
+        &casey_client,
+        &key,
+        json!({"move": "comment", "comment": "Say when Acme was told"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{commented}");
+    assert_eq!(
+        commented["review"]["comments"][0]["body"],
+        "Say when Acme was told"
+    );
+    assert_eq!(commented["review"]["comments"][0]["author"], "Casey Chu");
+
+    // An edit during review asks again: an approval holds for its version only.
+    let edited = format!(
+        "{}\nAcme was told at 10:05.\n",
+        commented["body"].as_str().unwrap()
+    );
+    let (status, saved) = app
+        .api_as(
+            admin,
+            Method::PUT,
+            &document,
+            Some(json!({"body": edited, "base_version": 1})),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    let rita_row = saved["review"]["reviewers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Rita Reyes")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            rita_row["approved"].as_bool(),
+            rita_row["approved_version"].as_i64()
+        ),
+        (Some(false), Some(1))
+    );
+    for client in [&rita_client, &casey_client] {
+        let (status, body) = step(&app, client, &key, json!({"move": "approve"})).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, published) = step(&app, admin, &key, json!({"move": "publish"})).await;
+    assert_eq!(status, 200, "{published}");
+    assert_eq!(published["review"]["state"], "published");
+    assert_eq!(published["review"]["published_version"], 2);
+    // The review's own steps do not make the text "behind the timeline".
+    assert_eq!(published["timeline_changed"], false);
+
+    // Published is read-only until reopened.
+    let (status, refused) = app
+        .api_as(
+            admin,
+            Method::PUT,
+            &document,
+            Some(json!({"body": "rewrite", "base_version": 2})),
+        )
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(refused["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("published and read-only"));
+    let (status, _) = app.post(&document, json!({})).await;
+    assert_eq!(status, 409, "no regeneration over a published version");
+
+    // Every step is on the incident's timeline.
+    let steps: Vec<(String, String)> = app
+        .timeline(&key)
+        .await
+        .iter()
+        .filter(|e| e["kind"] == "postmortem")
+        .map(|e| {
+            (
+                e["step"].as_str().unwrap().to_owned(),
+                e["author"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("sent_for_review", "Ada Admin"),
+        ("approved", "Rita Reyes"),
+        ("approved", "Rita Reyes"),
+        ("approved", "Casey Chu"),
+        ("published", "Ada Admin"),
+    ]
+    .iter()
+    .map(|(s, a)| (s.to_string(), a.to_string()))
+    .collect();
+    assert_eq!(steps, expected);
+
+    let (status, reopened) = step(&app, admin, &key, json!({"move": "reopen"})).await;
+    assert_eq!(status, 200, "{reopened}");
+    assert_eq!(reopened["review"]["state"], "draft");
+    let (status, saved) = app
+        .api_as(
+            admin,
+            Method::PUT,
+            &document,
+            Some(json!({"body": "Version three", "base_version": 2})),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["version"], 3);
+}
+
+async fn follow_ups_are_tracked_across_incidents_and_overdue_owners_reminded(backend: Backend) {
+    let smtp = SmtpSink::start().await;
+    let time = Arc::new(ManualClock::new(Utc::now()));
+    let app = TestApp::spawn_with(
+        backend,
+        Options {
+            smtp_url: Some(smtp.url()),
+            clock: Some(time.clone()),
+            ..Options::default()
+        },
+    )
+    .await;
+    let first = incident_with_draft(&app, "Checkout latency").await;
+    let second = incident_with_draft(&app, "Login loop").await;
+    let (omar, _, omar_client) = app.person("engineer", "Omar Okafor");
+    let (carla, _, carla_client) = app.person("cs", "Carla Cruz");
+    let (_, _, viewer) = app.person("viewer", "Vic Viewer");
+    let (status, _) = app
+        .post("/teams", json!({"slug": "payments", "name": "Payments"}))
+        .await;
+    assert_eq!(status, 201);
+    let (status, team) = app
+        .post(
+            "/teams/payments/members",
+            json!({"email": omar, "name": "Omar Okafor"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{team}");
+
+    // Every wrong field is named at once, and nothing is written.
+    let (status, refused) = app
+        .post(
+            &format!("/incidents/{first}/followups"),
+            json!({"title": " ", "kind": "fix", "owner": "ghost@example.com", "due_on": "31/12/2026", "tracker_url": "ftp://x"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    for field in ["title", "kind", "owner", "due_on", "tracker_url"] {
+        assert!(
+            refused["error"]["fields"][field].is_string(),
+            "{field} not named: {refused}"
+        );
+    }
+    let (_, none) = app.get(&format!("/incidents/{first}/followups")).await;
+    assert_eq!(none, json!([]));
+    let (status, _) = app
+        .api_as(
+            &viewer,
+            Method::POST,
+            &format!("/incidents/{first}/followups"),
+            Some(json!({"title": "x", "kind": "other", "owner": omar, "due_on": "2030-01-01"})),
+        )
+        .await;
+    assert_eq!(status, 403);
+
+    let today = time.now().date_naive();
+    let day = |offset: i64| {
+        (today + chrono::Duration::days(offset))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let (status, late) = app
+        .post(
+            &format!("/incidents/{first}/followups"),
+            json!({"title": "Alert on checkout p99", "kind": "prevent", "owner": omar, "due_on": day(-2),
+                   "tracker_url": "https://tracker.example.com/PAY-12"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{late}");
+    assert_eq!(late["overdue"], true);
+    let (status, later) = app
+        .post(
+            &format!("/incidents/{second}/followups"),
+            json!({"title": "Runbook for login loops", "kind": "process", "owner": carla, "due_on": day(10)}),
+        )
+        .await;
+    assert_eq!(status, 201, "{later}");
+    assert_eq!(later["overdue"], false);
+
+    // Across incidents: by owner, by team, overdue only.
+    let titles = |rows: &Value| -> Vec<String> {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, all) = app.get("/followups").await;
+    assert_eq!(
+        titles(&all),
+        ["Alert on checkout p99", "Runbook for login loops"]
+    );
+    let (_, mine) = app.get(&format!("/followups?owner={carla}")).await;
+    assert_eq!(titles(&mine), ["Runbook for login loops"]);
+    let (_, overdue) = app.get("/followups?overdue=true").await;
+    assert_eq!(titles(&overdue), ["Alert on checkout p99"]);
+    let (_, team_rows) = app.get("/followups?team=payments").await;
+    assert_eq!(titles(&team_rows), ["Alert on checkout p99"]);
+    let (status, unknown) = app.get("/followups?team=nope").await;
+    assert_eq!(status, 422, "{unknown}");
+
+    // The overdue one's owner is reminded once: a notification and an email.
+    let reminders = |body: &Value| -> Vec<Value> {
+        body["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["reason"] == "follow-up owner: overdue")
+            .cloned()
+            .collect()
+    };
+    let mut reminded = Vec::new();
+    for _ in 0..100 {
+        let (_, body) = app.get(&format!("/incidents/{first}/notifications")).await;
+        reminded = reminders(&body);
+        let delivered = reminded
+            .first()
+            .is_some_and(|n| n["deliveries"][0]["status"] == "delivered");
+        if delivered {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(reminded.len(), 1, "{reminded:?}");
+    assert_eq!(reminded[0]["recipient"], "Omar Okafor");
+    let mail = smtp
+        .received()
+        .into_iter()
+        .find(|m| m.to == [format!("<{omar}>")])
+        .expect("the owner's email");
+    assert!(
+        mail.data
+            .contains("Follow-up overdue: Alert on checkout p99"),
+        "{}",
+        mail.data
+    );
+
+    // Only the owner (or a writer) moves it; only writers reassign it.
+    let patch = |id: i64| format!("/followups/{id}");
+    let late_id = late["id"].as_i64().unwrap();
+    let later_id = later["id"].as_i64().unwrap();
+    let (status, _) = app
+        .api_as(
+            &carla_client,
+            Method::PATCH,
+            &patch(late_id),
+            Some(json!({"status": "done"})),
+        )
+        .await;
+    assert_eq!(status, 403, "not hers");
+    let (status, _) = app
+        .api_as(
+            &carla_client,
+            Method::PATCH,
+            &patch(later_id),
+            Some(json!({"owner": omar})),
+        )
+        .await;
+    assert_eq!(status, 403, "reassigning takes write_postmortem");
+    let (status, moved) = app
+        .api_as(
+            &carla_client,
+            Method::PATCH,
+            &patch(later_id),
+            Some(json!({"status": "in_progress"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["status"], "in_progress");
+    let (status, bad) = app
+        .api_as(
+            &omar_client,
+            Method::PATCH,
+            &patch(late_id),
+            Some(json!({"status": "finished"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{bad}");
+
+    // Still overdue a week later: reminded again (once), then done stops it.
+    time.advance(chrono::Duration::days(8));
+    let (status, _) = app
+        .api_as(
+            &carla_client,
+            Method::PATCH,
+            &patch(later_id),
+            Some(json!({"status": "open"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut count = 0;
+    for _ in 0..100 {
+        let (_, body) = app.get(&format!("/incidents/{first}/notifications")).await;
+        count = reminders(&body).len();
+        if count == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(count, 2, "a second reminder after a week");
+    let (status, done) = app
+        .api_as(
+            &omar_client,
+            Method::PATCH,
+            &patch(late_id),
+            Some(json!({"status": "done"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["overdue"], false);
+    let (_, overdue) = app.get("/followups?overdue=true").await;
+    assert_eq!(overdue, json!([]));
+    let (_, closed) = app.get("/followups?closed=true").await;
+    assert_eq!(closed.as_array().unwrap().len(), 2);
+
+    // The post-mortem lists its incident's follow-ups.
+    let (_, document) = app.get(&format!("/incidents/{first}/postmortem")).await;
+    assert_eq!(document["followups"][0]["title"], "Alert on checkout p99");
 }

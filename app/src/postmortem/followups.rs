@@ -2,7 +2,9 @@
 //! a due date, tracked to done across incidents. Overdue ones remind their owner
 //! (a notification and an email through the outbox) once, then weekly.
 
-use super::model::{FollowUp, FollowUpChange, FollowUpFilter, FollowUpInput, FollowUpKind, FollowUpStatus};
+use super::model::{
+    FollowUp, FollowUpChange, FollowUpFilter, FollowUpInput, FollowUpKind, FollowUpStatus,
+};
 use super::repo::{self, NewFollowUp};
 use crate::error::{AppError, Invalid};
 use crate::identity::model::{Action, User};
@@ -40,7 +42,10 @@ pub async fn create(
     if title.is_empty() {
         invalid.add("title", "Say what is to be done (the title is empty)");
     } else if title.chars().count() > TITLE_MAX_CHARS {
-        invalid.add("title", format!("Too long: at most {TITLE_MAX_CHARS} characters"));
+        invalid.add(
+            "title",
+            format!("Too long: at most {TITLE_MAX_CHARS} characters"),
+        );
     }
     let kind = FollowUpKind::parse(input.kind.trim());
     if kind.is_none() {
@@ -90,6 +95,7 @@ pub async fn create(
     let created = repo::insert_followup(&mut tx, &new, now).await?;
     tx.commit().await?;
     state.live.notify(id);
+    remind_soon(state);
     find(state, created).await
 }
 
@@ -145,12 +151,19 @@ pub async fn change(
     };
     let moved = change.owner.is_some() || due_on != current.due_on;
     let mut tx = state.db.begin_write().await?;
-    repo::update_followup(&mut tx, followup, (status, owner_id, due_on), moved, state.now())
-        .await?;
+    repo::update_followup(
+        &mut tx,
+        followup,
+        (status, owner_id, due_on),
+        moved,
+        state.now(),
+    )
+    .await?;
     tx.commit().await?;
     if let Some(id) = IncidentId::from_key(&current.incident) {
         state.live.notify(id);
     }
+    remind_soon(state);
     find(state, followup).await
 }
 
@@ -171,11 +184,21 @@ pub async fn find(state: &AppState, followup: i64) -> Result<FollowUp, AppError>
 pub async fn list(state: &AppState, filter: &FollowUpFilter) -> Result<Vec<FollowUp>, AppError> {
     let pool = state.db.pool();
     let mut invalid = Invalid::default();
-    let owner = match filter.owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+    let owner = match filter
+        .owner
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+    {
         Some(email) => owner(pool, email, &mut invalid).await?,
         None => None,
     };
-    let team = match filter.team.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    let team = match filter
+        .team
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         Some(slug) => match crate::catalog::repo::find_team(pool, slug).await? {
             Some(team) => Some(team.id.0),
             None => {
@@ -251,14 +274,25 @@ pub async fn remind_overdue(state: &AppState) -> Result<usize, AppError> {
 pub async fn run_reminders(state: AppState, stop: impl Future<Output = ()>) {
     tokio::pin!(stop);
     loop {
-        if let Err(err) = remind_overdue(&state).await {
-            tracing::warn!("follow-up reminders failed: {err}");
-        }
+        remind_in_background(&state).await;
         tokio::select! {
             () = &mut stop => return,
             () = tokio::time::sleep(REMINDER_POLL) => {}
         }
     }
+}
+
+async fn remind_in_background(state: &AppState) {
+    if let Err(err) = remind_overdue(state).await {
+        tracing::warn!("follow-up reminders failed: {err}");
+    }
+}
+
+/// A follow-up created or moved may be overdue already: its owner hears at once,
+/// not at the next poll.
+fn remind_soon(state: &AppState) {
+    let state = state.clone();
+    tokio::spawn(async move { remind_in_background(&state).await });
 }
 
 /// The owner's user id, by email.
@@ -290,7 +324,10 @@ fn due_date(text: &str, invalid: &mut Invalid) -> Option<NaiveDate> {
     match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         Ok(date) => Some(date),
         Err(_) => {
-            invalid.add("due_on", format!("{text:?} is not a date: write YYYY-MM-DD"));
+            invalid.add(
+                "due_on",
+                format!("{text:?} is not a date: write YYYY-MM-DD"),
+            );
             None
         }
     }

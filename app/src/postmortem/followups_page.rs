@@ -24,7 +24,9 @@ pub fn FollowUpsPanel(
     let create = ServerAction::<CreateFollowup>::new();
     let change = ServerAction::<ChangeFollowup>::new();
     Effect::new(move |_| {
-        if matches!(create.value().get(), Some(Ok(_))) || matches!(change.value().get(), Some(Ok(_))) {
+        if matches!(create.value().get(), Some(Ok(_)))
+            || matches!(change.value().get(), Some(Ok(_)))
+        {
             changes.update(|n| *n += 1);
         }
     });

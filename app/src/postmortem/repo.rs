@@ -329,7 +329,8 @@ pub async fn incident_followups(
     incident: IncidentId,
     today: NaiveDate,
 ) -> Result<Vec<FollowUp>, sqlx::Error> {
-    let sql = format!("SELECT {FOLLOWUP_COLUMNS} {FOLLOWUP_FROM} WHERE f.incident_id = $1 ORDER BY f.id");
+    let sql =
+        format!("SELECT {FOLLOWUP_COLUMNS} {FOLLOWUP_FROM} WHERE f.incident_id = $1 ORDER BY f.id");
     sqlx::query(&sql)
         .bind(incident.0)
         .fetch_all(ex)

@@ -3,7 +3,9 @@
 //! read-only until reopened for a new version. Every step but a comment is an entry
 //! on the incident's timeline, written in the same transaction.
 
-use super::model::{PostMortem, Review, ReviewComment, ReviewInput, ReviewMove, ReviewState, Reviewer};
+use super::model::{
+    PostMortem, Review, ReviewComment, ReviewInput, ReviewMove, ReviewState, Reviewer,
+};
 use super::repo;
 use crate::error::{AppError, Invalid};
 use crate::identity::model::{Action, User};
@@ -67,7 +69,10 @@ pub async fn take(
     let mut tx = state.db.begin_write().await?;
     lock(&mut tx, id).await?;
     let latest = repo::latest(&mut *tx, id).await?.ok_or_else(|| {
-        AppError::NotFound(format!("a post-mortem of {} (generate one first)", id.key()))
+        AppError::NotFound(format!(
+            "a post-mortem of {} (generate one first)",
+            id.key()
+        ))
     })?;
     let version = latest.summary.version;
     let (current, published) = repo::review_state(&mut *tx, id)
@@ -163,8 +168,7 @@ pub async fn take(
                     waiting.join(", ")
                 )));
             }
-            repo::set_review_state(&mut tx, id, ReviewState::Published, Some(version), now)
-                .await?;
+            repo::set_review_state(&mut tx, id, ReviewState::Published, Some(version), now).await?;
             (
                 Some(PostMortemStep::Published),
                 format!("Post-mortem version {version} published"),
@@ -177,7 +181,9 @@ pub async fn take(
             let was = published.unwrap_or(version);
             (
                 Some(PostMortemStep::Reopened),
-                format!("Post-mortem reopened after version {was} was published, for a new version"),
+                format!(
+                    "Post-mortem reopened after version {was} was published, for a new version"
+                ),
             )
         }
         (ReviewMove::Reopen, _) => return Err(wrong_state("published")),
@@ -209,7 +215,12 @@ async fn named_reviewers(
 ) -> Result<Vec<User>, AppError> {
     let mut problems = Vec::new();
     let mut named: Vec<User> = Vec::new();
-    for email in input.reviewers.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
+    for email in input
+        .reviewers
+        .iter()
+        .map(|e| e.trim())
+        .filter(|e| !e.is_empty())
+    {
         match crate::identity::repo::find_login(&mut *conn, email).await? {
             None => problems.push(format!("nobody signs in as {email}")),
             Some((user, _)) if user.id == by.id => {

@@ -23,7 +23,8 @@ pub async fn current(state: &AppState, id: IncidentId) -> Result<Option<PostMort
     };
     let versions = repo::versions(pool, id).await?;
     let review = super::review::read(pool, id, latest.summary.version).await?;
-    let followups = repo::incident_followups(pool, id, super::followups::today(state.now())).await?;
+    let followups =
+        repo::incident_followups(pool, id, super::followups::today(state.now())).await?;
     let timeline = crate::timeline::service::read_timeline(state, id).await?;
     let changed = timeline_changed(&timeline, latest.generated_from_seq);
     Ok(Some(PostMortem {

@@ -102,6 +102,7 @@ pub enum EntryKind {
         retracts: Option<i64>,
     },
     /// The post-mortem moved in its review (written by the post-mortem feature).
+    #[serde(rename = "postmortem")]
     PostMortem {
         step: PostMortemStep,
         /// The document's version the step was taken on.

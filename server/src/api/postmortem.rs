@@ -4,7 +4,8 @@
 use super::{incident_id, Actor, ApiError, ApiJson, ApiQuery, ErrorBody};
 use app::error::AppError;
 use app::postmortem::model::{
-    FollowUp, FollowUpChange, FollowUpFilter, FollowUpInput, PostMortem, PostMortemEdit, ReviewInput,
+    FollowUp, FollowUpChange, FollowUpFilter, FollowUpInput, PostMortem, PostMortemEdit,
+    ReviewInput,
 };
 use app::postmortem::{followups, review as review_steps, service};
 use app::state::AppState;
