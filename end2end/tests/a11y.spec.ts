@@ -74,6 +74,7 @@ const signedInPages = [
   "/admin/comms",
   "/incidents/:key",
   "/incidents/:key/postmortem",
+  "/follow-ups",
   "/admin/catalog",
   "/admin/sla",
   "/admin/audit",
@@ -88,7 +89,16 @@ for (const who of roles) {
     for (const template of signedInPages) {
       test(`${template} has no serious accessibility violation`, async ({ page, request, javaScriptEnabled }) => {
         test.skip(!javaScriptEnabled, "checked once, hydrated");
-        const path = template.includes(":key") ? template.replace(":key", await declareWarRoom(request)) : template;
+        const key = template.includes(":key") || template === "/follow-ups" ? await declareWarRoom(request) : "";
+        if (template.endsWith("/postmortem") || template === "/follow-ups") {
+          // A document with its review and follow-up panels, and a follow-up to list.
+          expect((await request.post(`/api/v1/incidents/${key}/postmortem`)).status()).toBe(201);
+          const followup = await request.post(`/api/v1/incidents/${key}/followups`, {
+            data: { title: "Alert on checkout latency", kind: "prevent", owner: people[who].email, due_on: "2026-01-05" },
+          });
+          expect(followup.status()).toBe(201);
+        }
+        const path = template.replace(":key", key);
         await checkPage(page, path, people[who].role, javaScriptEnabled);
       });
     }

@@ -21,6 +21,7 @@ use app::identity::service::{self as identity, Client};
 use app::incidents::model::{ChangeInput, DeclareInput, Incident, IncidentStatus};
 use app::incidents::service as incidents;
 use app::notify::repo::{self as outbox, Queue};
+use app::postmortem::{followups, review, service as postmortem};
 use app::sla::engine::Engine;
 use app::state::AppState;
 use app::timeline::model::PostEntry;
@@ -1170,8 +1171,82 @@ async fn play(state: &AppState) -> Result<(), AppError> {
             Some(j) => run.perform(i, &SCRIPTS[i].steps[j]).await?,
         }
     }
-    run.advance_to(now).await
+    run.advance_to(now).await?;
+    run.follow_up().await
 }
+
+/// Follow-up actions from past incidents (by title): what, type, owner, due in days
+/// from today (negative: overdue), status. Dana's list has one overdue.
+const FOLLOW_UPS: &[(&str, &str, &str, Who, i64, &str)] = &[
+    (
+        "SSO logins fail for Okta customers",
+        "Alert on clock drift on every auth node",
+        "prevent",
+        Dana,
+        -3,
+        "open",
+    ),
+    (
+        "SSO logins fail for Okta customers",
+        "Page on SAML error rate above 2 %",
+        "mitigate",
+        Sam,
+        6,
+        "in_progress",
+    ),
+    (
+        "SSO logins fail for Okta customers",
+        "Add NTP to the kernel-update checklist",
+        "process",
+        Sam,
+        -20,
+        "done",
+    ),
+    (
+        "Customers charged twice for renewals",
+        "Idempotency keys on renewal charges",
+        "prevent",
+        Dana,
+        12,
+        "in_progress",
+    ),
+    (
+        "Customers charged twice for renewals",
+        "Refund runbook for duplicate charges",
+        "process",
+        Priya,
+        4,
+        "open",
+    ),
+    (
+        "Search cluster red: all queries fail",
+        "Disk-watermark alert before the cluster goes red",
+        "prevent",
+        Ravi,
+        -1,
+        "open",
+    ),
+    (
+        "Card payments declined for Amex",
+        "Contract test against the acquirer's sandbox",
+        "prevent",
+        Lena,
+        20,
+        "open",
+    ),
+];
+
+/// Post-mortems in review (by incident title): who sends it, the reviewers, and
+/// whether every reviewer approved and it was published.
+const REVIEWS: &[(&str, Who, &[Who], bool)] = &[
+    ("SSO logins fail for Okta customers", Sam, &[Ada, Mei], true),
+    (
+        "Customers charged twice for renewals",
+        Ada,
+        &[Dana, Priya],
+        false,
+    ),
+];
 
 /// Minutes from drafting a customer update to sending it, with its review.
 const TELL_MINUTES: i64 = 5;
@@ -1459,6 +1534,80 @@ impl Run {
         self.settle(i).await
     }
 
+    /// After the history: follow-ups, and post-mortems under review or published.
+    async fn follow_up(&self) -> Result<(), AppError> {
+        use app::postmortem::model::{FollowUpChange, FollowUpInput, ReviewInput, ReviewMove};
+        let by_title = |title: &str| {
+            SCRIPTS
+                .iter()
+                .position(|s| s.title == title)
+                .and_then(|i| self.incidents[i].as_ref())
+                .map(|incident| incident.id)
+                .ok_or_else(|| {
+                    AppError::internal("demo follow-ups", format!("no incident {title:?}"))
+                })
+        };
+        let today = self.state.now().date_naive();
+        for (title, what, kind, owner, due, status) in FOLLOW_UPS {
+            let input = FollowUpInput {
+                title: (*what).into(),
+                kind: (*kind).into(),
+                owner: self.user(*owner).email.clone(),
+                due_on: (today + Duration::days(*due))
+                    .format("%Y-%m-%d")
+                    .to_string(),
+                tracker_url: None,
+            };
+            let created =
+                followups::create(&self.state, by_title(title)?, &input, self.user(Ada)).await?;
+            if *status != "open" {
+                let change = FollowUpChange {
+                    status: Some((*status).into()),
+                    ..Default::default()
+                };
+                followups::change(&self.state, created.id, &change, self.user(Ada)).await?;
+            }
+        }
+        for (title, by, reviewers, published) in REVIEWS {
+            let id = by_title(title)?;
+            let step = |action, reviewers: Vec<String>| ReviewInput {
+                action,
+                reviewers,
+                comment: None,
+            };
+            let emails = reviewers
+                .iter()
+                .map(|w| self.user(*w).email.clone())
+                .collect();
+            review::take(
+                &self.state,
+                id,
+                &step(ReviewMove::RequestReview, emails),
+                self.user(*by),
+            )
+            .await?;
+            if *published {
+                for reviewer in reviewers.iter() {
+                    review::take(
+                        &self.state,
+                        id,
+                        &step(ReviewMove::Approve, vec![]),
+                        self.user(*reviewer),
+                    )
+                    .await?;
+                }
+                review::take(
+                    &self.state,
+                    id,
+                    &step(ReviewMove::Publish, vec![]),
+                    self.user(*by),
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
     async fn perform(&mut self, i: usize, step: &Step) -> Result<(), AppError> {
         let incident = self.incident(i)?.clone();
         let who = step.who;
@@ -1508,9 +1657,13 @@ impl Run {
                     ..Default::default()
                 };
                 self.change(i, who, change).await?;
-                if to == IncidentStatus::Resolved.as_str() && !incident.accounts.is_empty() {
-                    // The customer-update schedule stops, as the scheduler would see to.
-                    comms::ensure_schedule(&self.state, self.incident(i)?).await?;
+                if to == IncidentStatus::Resolved.as_str() {
+                    if !incident.accounts.is_empty() {
+                        // The customer-update schedule stops, as the scheduler would see to.
+                        comms::ensure_schedule(&self.state, self.incident(i)?).await?;
+                    }
+                    // The draft the server writes at resolution (its drafter task).
+                    postmortem::draft_at_resolution(&self.state, incident.id).await?;
                 }
                 Ok(())
             }

@@ -106,7 +106,7 @@ fn FollowUpTable(
     view! {
         <p class="form-error" role="alert">{move || failure.get()}</p>
         <div class="table-scroll">
-            <table class="followups">
+            <table class="board followups">
                 <thead>
                     <tr>
                         {show_incident.then(|| view! { <th scope="col">"Incident"</th> })}
@@ -127,20 +127,20 @@ fn FollowUpTable(
                                 {show_incident.then(|| view! {
                                     <td><A href=format!("/incidents/{}/postmortem#followups", f.incident)>{f.incident.clone()}</A>" " <span class="muted">{f.incident_title.clone()}</span></td>
                                 })}
-                                <td>
+                                <td class="followup-title">
                                     {f.title.clone()}
                                     {f.tracker_url.clone().map(|url| view! { " " <a href=url rel="noopener noreferrer">"tracker"</a> })}
                                 </td>
-                                <td>{f.kind.label()}</td>
-                                <td>{f.owner_name.clone()}</td>
-                                <td>
+                                <td data-label="Type">{f.kind.label()}</td>
+                                <td data-label="Owner">{f.owner_name.clone()}</td>
+                                <td data-label="Due">
                                     {f.due_on.format("%Y-%m-%d").to_string()}
                                     {f.overdue.then(|| view! { " " <strong class="overdue-flag">"overdue"</strong> })}
                                 </td>
-                                <td>
+                                <td data-label="Status">
                                     {if movable {
                                         view! {
-                                            <ActionForm action=change attr:class="inline-form">
+                                            <ActionForm action=change attr:class="status-form">
                                                 <input type="hidden" name="id" value=id/>
                                                 <label class="visually-hidden" for=format!("followup-status-{id}")>"Status"</label>
                                                 <select id=format!("followup-status-{id}") name="status">
@@ -148,7 +148,6 @@ fn FollowUpTable(
                                                         <option value=s.as_str() selected=s == status>{s.label()}</option>
                                                     }).collect_view()}
                                                 </select>
-                                                " "
                                                 <button type="submit">"Save"</button>
                                             </ActionForm>
                                         }.into_any()
@@ -212,20 +211,26 @@ pub fn FollowUpsPage() -> impl IntoView {
         <section class="card" aria-labelledby="followups-heading">
             <h1 id="followups-heading">"Follow-up actions"</h1>
             <Form method="GET" action="" attr:class="filters" attr:id="followup-filters">
-                <div class="field">
-                    <label for="filter-owner">"Owner"</label>
-                    <ChoiceSelect id="filter-owner" name="owner" blank="Me (or the team chosen)" choices=people
-                        selected=Signal::derive(move || param("owner"))/>
+                <div class="field-row">
+                    <div class="field">
+                        <label for="filter-owner">"Owner"</label>
+                        <ChoiceSelect id="filter-owner" name="owner" blank="Me (or the team chosen)" choices=people
+                            selected=Signal::derive(move || param("owner"))/>
+                    </div>
+                    <div class="field">
+                        <label for="filter-team">"Owners on team"</label>
+                        <ChoiceSelect id="filter-team" name="team" blank="Any team" choices=teams
+                            selected=Signal::derive(move || param("team"))/>
+                    </div>
                 </div>
-                <div class="field">
-                    <label for="filter-team">"Team"</label>
-                    <ChoiceSelect id="filter-team" name="team" blank="Any team" choices=teams
-                        selected=Signal::derive(move || param("team"))/>
+                <div class="button-row">
+                    <label class="check"><input type="checkbox" name="overdue" value="1" checked=move || !param("overdue").is_empty()/>"Overdue only"</label>
+                    <label class="check"><input type="checkbox" name="closed" value="1" checked=move || !param("closed").is_empty()/>"Done and won't do too"</label>
                 </div>
-                <label><input type="checkbox" name="overdue" value="1" checked=move || !param("overdue").is_empty()/>" Overdue only"</label>
-                <label><input type="checkbox" name="closed" value="1" checked=move || !param("closed").is_empty()/>" Done and won't do too"</label>
-                <button type="submit">"Show"</button>
-                <A href="/follow-ups?anyone=1">"Everyone's"</A>
+                <div class="button-row">
+                    <button type="submit">"Show"</button>
+                    <A href="/follow-ups?anyone=1">"Everyone's follow-ups"</A>
+                </div>
             </Form>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
