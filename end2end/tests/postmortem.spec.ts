@@ -51,13 +51,18 @@ test("resolving drafts the post-mortem; edited, approved, published and exported
   await expect(review.locator("#reviewers")).toContainText("Dana Lee — has not approved yet");
   await expect(review.getByRole("button", { name: "Publish" })).toHaveCount(0);
 
-  const dana = await (await browser.newContext({ storageState: authFile("dana"), javaScriptEnabled })).newPage();
-  await dana.goto(`/incidents/${key}/postmortem`);
-  if (javaScriptEnabled) await expect(dana.locator("body")).toHaveAttribute("data-hydrated", "true");
+  const asDana = async (path: string) => {
+    const dana = await (await browser.newContext({ storageState: authFile("dana"), javaScriptEnabled })).newPage();
+    await dana.goto(path);
+    if (javaScriptEnabled) await expect(dana.locator("body")).toHaveAttribute("data-hydrated", "true");
+    return dana;
+  };
+  let dana = await asDana(`/incidents/${key}/postmortem`);
   await dana.getByLabel("Comment (optional when approving)").fill("Clear; the flag needs an owner.");
   await dana.getByRole("button", { name: "Approve version 2" }).click();
   await expect(dana.locator("#reviewers")).toContainText("Dana Lee — approved version 2");
   await expect(dana.locator("#review-comments")).toContainText("Clear; the flag needs an owner.");
+  await dana.context().close();
 
   await page.reload();
   if (javaScriptEnabled) await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
@@ -74,7 +79,6 @@ test("resolving drafts the post-mortem; edited, approved, published and exported
   // A follow-up from the document, due yesterday: overdue on Dana's own list.
   const followup = `Owner for the tax flag ${Date.now().toString(36)}`;
   const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
-  await page.locator("#followups summary").click();
   const form = page.locator("#followup-form");
   await form.getByLabel("What is to be done").fill(followup);
   await form.getByLabel("Type").selectOption("process");
@@ -83,8 +87,7 @@ test("resolving drafts the post-mortem; edited, approved, published and exported
   await form.getByRole("button", { name: "Add the follow-up" }).click();
   await expect(page.locator("#followups tr", { hasText: followup })).toContainText("overdue");
 
-  await dana.goto("/follow-ups");
-  if (javaScriptEnabled) await expect(dana.locator("body")).toHaveAttribute("data-hydrated", "true");
+  dana = await asDana("/follow-ups");
   await expect(dana.locator("#followups-summary")).toContainText("Yours:");
   const row = dana.locator("tr", { hasText: followup });
   await expect(row).toContainText("overdue");

@@ -45,10 +45,12 @@ pub fn FollowUpsPanel(
             } else {
                 view! { <FollowUpTable rows my_email=my_email.clone() writer change show_incident=false/> }.into_any()
             }}
+            // Not folded in a <details>: Chromium left the date and link inputs without
+            // a layout box (0×0, not fillable) when the page re-rendered them inside a
+            // closed one after a save.
             {writer.then(|| view! {
-                <details class="panel-toggle" open=move || refusal.get().is_some()>
-                    <summary>"Add a follow-up"</summary>
-                    <ActionForm action=create attr:id="followup-form">
+                <h3 id="add-followup-heading">"Add a follow-up"</h3>
+                <ActionForm action=create attr:id="followup-form" attr:aria-labelledby="add-followup-heading">
                         <input type="hidden" name="key" value=key/>
                         <p class="form-error" role="alert">{move || failure.get()}</p>
                         <div class="field">
@@ -86,8 +88,7 @@ pub fn FollowUpsPanel(
                             <FieldError id="followup-url-error" message=field_message(refusal, "tracker_url")/>
                         </div>
                         <button type="submit" class="primary">"Add the follow-up"</button>
-                    </ActionForm>
-                </details>
+                </ActionForm>
             })}
         </section>
     }
