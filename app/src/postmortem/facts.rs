@@ -28,6 +28,38 @@ pub struct Facts {
     pub zone: String,
     /// When the draft was generated (in `zone`).
     pub generated_at: String,
+    /// The incident's follow-up actions as they stood (added by the service: they are
+    /// not timeline facts).
+    pub followups: Vec<FollowUpLine>,
+}
+
+/// A follow-up action, as the document lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowUpLine {
+    pub title: String,
+    /// mitigate, prevent, process or other.
+    pub kind: String,
+    pub owner: String,
+    /// YYYY-MM-DD.
+    pub due_on: String,
+    /// In words: "open", "in progress", "done", "won't do".
+    pub status: String,
+    pub done: bool,
+    pub tracker_url: Option<String>,
+}
+
+impl FollowUpLine {
+    pub fn of(f: &super::model::FollowUp) -> FollowUpLine {
+        FollowUpLine {
+            title: f.title.clone(),
+            kind: f.kind.as_str().to_owned(),
+            owner: f.owner_name.clone(),
+            due_on: f.due_on.format("%Y-%m-%d").to_string(),
+            status: f.status.label().to_lowercase(),
+            done: f.status == super::model::FollowUpStatus::Done,
+            tracker_url: f.tracker_url.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -361,6 +393,7 @@ pub fn gather(
         participants: participants.into_iter().collect(),
         zone: zone.name().to_owned(),
         generated_at: at(now),
+        followups: Vec::new(),
     }
 }
 

@@ -110,7 +110,8 @@ pub async fn change(
     let current = find(state, followup).await?;
     let is_owner = current.owner_email == by.email;
     let writer = by.role.permits(Action::WritePostMortem);
-    if !writer && !(is_owner && change.owner.is_none() && change.due_on.is_none()) {
+    let only_status = change.owner.is_none() && change.due_on.is_none();
+    if !(writer || is_owner && only_status) {
         return Err(AppError::Forbidden(format!(
             "Only its owner ({}) moves follow-up #{followup}, and only writers of post-mortems \
              (write_postmortem) change its owner or due date",

@@ -335,6 +335,7 @@ pub struct FollowUpChange {
 /// Which follow-ups to list across incidents.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::IntoParams, utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct FollowUpFilter {
     /// The owner's email.
     #[serde(default)]

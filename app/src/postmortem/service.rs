@@ -124,7 +124,13 @@ pub async fn draft(
     let incident = crate::incidents::service::get_incident(state, id).await?;
     let timeline = crate::timeline::service::read_timeline(state, id).await?;
     let clocks = crate::sla::engine::incident_clocks(state, id).await?;
-    let facts = facts::gather(&incident, &timeline.entries, &clocks, zone, state.now());
+    let mut facts = facts::gather(&incident, &timeline.entries, &clocks, zone, state.now());
+    let today = super::followups::today(state.now());
+    facts.followups = repo::incident_followups(state.db.pool(), id, today)
+        .await?
+        .iter()
+        .map(facts::FollowUpLine::of)
+        .collect();
     let body = template::render(template::DEFAULT_TEMPLATE, &facts)
         .map_err(|err| AppError::internal("render the post-mortem template", err))?;
     // The timeline's own newest seq, not its newest entry's: a correction takes one too.

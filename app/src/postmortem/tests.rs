@@ -341,6 +341,38 @@ fn a_removed_entry_never_reaches_the_document() {
 }
 
 #[test]
+fn follow_up_actions_are_listed_with_owner_due_date_and_status() {
+    use super::facts::FollowUpLine;
+    let mut facts = facts_of(p1_with_reopen(), chrono_tz::UTC);
+    let line = |title: &str, status: &str, done: bool, tracker: Option<&str>| FollowUpLine {
+        title: title.into(),
+        kind: "prevent".into(),
+        owner: "Dana Lee".into(),
+        due_on: "2026-12-14".into(),
+        status: status.into(),
+        done,
+        tracker_url: tracker.map(str::to_owned),
+    };
+    facts.followups = vec![
+        line(
+            "Alert on certificate expiry",
+            "open",
+            false,
+            Some("https://tracker.example.com/PAY-9"),
+        ),
+        line("Pin the chain in one place", "done", true, None),
+    ];
+    let draft = render(DEFAULT_TEMPLATE, &facts).unwrap();
+    let section = &draft[draft.find("## Follow-up actions").unwrap()..];
+    assert_eq!(
+        section.trim_end(),
+        "## Follow-up actions\n\n\
+         - [ ] Alert on certificate expiry (prevent; Dana Lee; due 2026-12-14; open) [tracker](https://tracker.example.com/PAY-9)\n\
+         - [x] Pin the chain in one place (prevent; Dana Lee; due 2026-12-14; done)"
+    );
+}
+
+#[test]
 fn metrics_count_from_when_impact_began() {
     let facts = facts_of(p1_with_reopen(), chrono_tz::UTC);
     let m = &facts.metrics;
