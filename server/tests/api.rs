@@ -843,6 +843,7 @@ async fn openapi_document_lists_every_route(backend: Backend) {
         "POST /api/v1/incidents/{key}/postmortem",
         "PUT /api/v1/incidents/{key}/postmortem",
         "GET /api/v1/incidents/{key}/postmortem/markdown",
+        "GET /api/v1/incidents/{key}/postmortem/versions/{version}/diff",
         "POST /api/v1/incidents/{key}/postmortem/review",
         "GET /api/v1/incidents/{key}/followups",
         "POST /api/v1/incidents/{key}/followups",

@@ -342,6 +342,25 @@ async fn a_post_mortem_is_approved_by_every_reviewer_then_published_read_only(ba
         ),
         (Some(false), Some(1))
     );
+    // The history says what the edit changed.
+    let (status, diff) = app.get(&format!("{document}/versions/2/diff")).await;
+    assert_eq!(status, 200, "{diff}");
+    let added: Vec<&str> = diff["hunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| h.as_array().unwrap())
+        .filter(|l| l["change"] == "added")
+        .map(|l| l["text"].as_str().unwrap())
+        .collect();
+    // The new line (and the blank line before it); nothing else was touched.
+    assert_eq!(added.last(), Some(&"Acme was told at 10:05."), "{diff}");
+    assert!(added[..added.len() - 1].iter().all(|l| l.trim().is_empty()), "{diff}");
+    assert_eq!(diff["to"]["author"], "Ada Admin");
+    let (status, _) = app.get(&format!("{document}/versions/1/diff")).await;
+    assert_eq!(status, 422, "nothing before version 1");
+    let (status, _) = app.get(&format!("{document}/versions/99/diff")).await;
+    assert_eq!(status, 404);
     for client in [&rita_client, &casey_client] {
         let (status, body) = step(&app, client, &key, json!({"move": "approve"})).await;
         assert_eq!(status, 200, "{body}");

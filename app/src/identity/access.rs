@@ -175,6 +175,11 @@ pub const REST: &[(&str, &str, Access)] = &[
         Needs(View),
     ),
     (
+        "GET",
+        "/api/v1/incidents/{key}/postmortem/versions/{version}/diff",
+        Needs(View),
+    ),
+    (
         "POST",
         "/api/v1/incidents/{key}/postmortem/review",
         AnyOf(REVIEW_ANY),
@@ -251,6 +256,7 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("generate_postmortem", Needs(WritePostMortem)),
     ("save_postmortem", Needs(WritePostMortem)),
     ("review_postmortem", AnyOf(REVIEW_ANY)),
+    ("postmortem_diff", Needs(View)),
     ("create_followup", Needs(WritePostMortem)),
     ("change_followup", AnyRole),
     ("list_followups", Needs(View)),

@@ -1,6 +1,6 @@
 //! Server functions for the post-mortem page: thin glue over the service.
 
-use super::model::{FollowUp, FollowUpFilter, PostMortem};
+use super::model::{FollowUp, FollowUpFilter, PostMortem, VersionDiff};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -113,6 +113,16 @@ pub async fn change_followup(id: i64, status: String) -> Result<FollowUp, AppErr
 pub async fn list_followups(filter: FollowUpFilter) -> Result<Vec<FollowUp>, AppError> {
     let state = crate::state::AppState::from_context()?;
     super::followups::list(&state, &filter)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// What a version changed from the one before it.
+#[server(prefix = "/api/fn", endpoint = "postmortem_diff")]
+pub async fn postmortem_diff(key: String, version: i64) -> Result<VersionDiff, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let id = crate::incidents::api::incident_id(&key)?;
+    super::service::diff(&state, id, version)
         .await
         .inspect_err(crate::error::set_error_status)
 }

@@ -350,3 +350,22 @@ pub struct FollowUpFilter {
     #[serde(default)]
     pub closed: bool,
 }
+
+/// What changed from one version to the next: the changed lines with a little
+/// context around each change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct VersionDiff {
+    pub from: VersionSummary,
+    pub to: VersionSummary,
+    /// Groups of lines around each change, in order.
+    pub hunks: Vec<Vec<DiffLine>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DiffLine {
+    /// added, removed or same.
+    pub change: String,
+    pub text: String,
+}

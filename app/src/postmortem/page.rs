@@ -1,7 +1,9 @@
 //! `/incidents/:key/postmortem`: the incident's post-mortem, generated from the
 //! timeline, edited as versions. Works without JavaScript (plain form posts).
 
-use super::api::{get_postmortem, GeneratePostmortem, ReviewPostmortem, SavePostmortem};
+use super::api::{
+    get_postmortem, postmortem_diff, GeneratePostmortem, ReviewPostmortem, SavePostmortem,
+};
 use super::followups_page::FollowUpsPanel;
 use super::model::{Origin, PostMortem, Review, ReviewState};
 use crate::identity::api::current_user;
@@ -10,7 +12,7 @@ use crate::ui::{failure_of, field_message, refusal_of, typed_value, FieldError, 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
 pub fn PostMortemPage() -> impl IntoView {
@@ -35,6 +37,22 @@ pub fn PostMortemPage() -> impl IntoView {
     );
     let me = Resource::new(|| (), |_| async { current_user().await.ok().flatten() });
     let people = Resource::new(|| (), |_| crate::catalog::api::people_choices());
+    // `?diff=N`: what version N changed from the one before.
+    let query = use_query_map();
+    let diff = Resource::new(
+        move || {
+            (
+                key(),
+                query.read().get("diff").and_then(|v| v.parse::<i64>().ok()),
+            )
+        },
+        |(key, version)| async move {
+            match version {
+                Some(version) => Some(postmortem_diff(key, version).await),
+                None => None,
+            }
+        },
+    );
     let failure = failure_of(move || generate.value().get());
     view! {
         <Title text=move || format!("Post-mortem {} · Sitrep", key())/>
@@ -60,9 +78,10 @@ pub fn PostMortemPage() -> impl IntoView {
                     }.into_any(),
                     Ok(Some(document)) => {
                         let people = people.await;
+                        let version_changes = diff.await.map(|diff| view! { <VersionChanges diff/> });
                         let review_panel = view! { <ReviewPanel document=document.clone() me=me.clone() writer people=people.clone() review/> };
                         let followups = view! { <FollowUpsPanel document=document.clone() me writer people changes/> };
-                        view! { <Document document writer generate save/> {review_panel} {followups} }.into_any()
+                        view! { <Document document writer generate save/> {version_changes} {review_panel} {followups} }.into_any()
                     }
                 }
             })}
@@ -140,11 +159,17 @@ fn Document(
         <section class="card" id="postmortem-versions">
             <h2>"Versions"</h2>
             <ol reversed=true>
-                {document.versions.into_iter().map(|v| view! {
-                    <li>
-                        {format!("Version {} · {} by {} · ", v.version, v.origin.as_str(), v.author)}
-                        <Timestamp at=v.created_at/>
-                    </li>
+                {document.versions.into_iter().map(|v| {
+                    let changes = (v.version > 1).then(|| view! {
+                        " · " <a href=format!("?diff={}#version-changes", v.version)>"What changed"</a>
+                    });
+                    view! {
+                        <li>
+                            {format!("Version {} · {} by {} · ", v.version, v.origin.as_str(), v.author)}
+                            <Timestamp at=v.created_at/>
+                            {changes}
+                        </li>
+                    }
                 }).collect_view()}
             </ol>
         </section>
@@ -262,6 +287,49 @@ fn ReviewPanel(
                     }).collect_view()}
                 </ol>
             })}
+        </section>
+    }
+}
+
+/// What one version changed: removed lines struck out, added ones marked, with a
+/// little context.
+#[component]
+fn VersionChanges(
+    diff: Result<super::model::VersionDiff, crate::error::AppError>,
+) -> impl IntoView {
+    view! {
+        <section class="card" id="version-changes" aria-labelledby="changes-heading">
+            {match diff {
+                Err(err) => view! {
+                    <h2 id="changes-heading">"What changed"</h2>
+                    <p class="form-error" role="alert">{err.to_string()}</p>
+                }.into_any(),
+                Ok(diff) => view! {
+                    <h2 id="changes-heading">{format!("What version {} changed", diff.to.version)}</h2>
+                    <p class="muted">
+                        {format!("From version {} ({} by {}) to version {} ({} by {}). ",
+                            diff.from.version, diff.from.origin.as_str(), diff.from.author,
+                            diff.to.version, diff.to.origin.as_str(), diff.to.author)}
+                        <a href="?">"Close"</a>
+                    </p>
+                    {if diff.hunks.is_empty() {
+                        view! { <p>"The text is the same."</p> }.into_any()
+                    } else {
+                        diff.hunks.into_iter().map(|hunk| view! {
+                            <pre class="diff">
+                                {hunk.into_iter().map(|line| {
+                                    let (mark, class) = match line.change.as_str() {
+                                        "added" => ("+ ", "diff-added"),
+                                        "removed" => ("- ", "diff-removed"),
+                                        _ => ("  ", "diff-same"),
+                                    };
+                                    view! { <span class=class>{mark}{line.text}"\n"</span> }
+                                }).collect_view()}
+                            </pre>
+                        }).collect_view().into_any()
+                    }}
+                }.into_any(),
+            }}
         </section>
     }
 }

@@ -51,6 +51,30 @@ pub async fn latest(
     .transpose()
 }
 
+/// One version, whole.
+pub async fn version(
+    ex: impl Executor<'_, Database = Any>,
+    incident: IncidentId,
+    version: i64,
+) -> Result<Option<StoredVersion>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT version, body, origin, generated_from_seq, author, created_at FROM postmortem_versions \
+         WHERE incident_id = $1 AND version = $2",
+    )
+    .bind(incident.0)
+    .bind(version)
+    .fetch_optional(ex)
+    .await?;
+    row.map(|row| {
+        Ok(StoredVersion {
+            summary: summary(&row)?,
+            body: row.try_get("body")?,
+            generated_from_seq: row.try_get("generated_from_seq")?,
+        })
+    })
+    .transpose()
+}
+
 /// Every version, newest first (without their text).
 pub async fn versions(
     ex: impl Executor<'_, Database = Any>,

@@ -2,7 +2,7 @@
 //! someone asks), people edit it as new versions, and a save made on top of an
 //! older version than the newest is refused rather than overwriting someone's work.
 
-use super::model::{Origin, PostMortem, PostMortemEdit, VersionSummary};
+use super::model::{DiffLine, Origin, PostMortem, PostMortemEdit, VersionDiff, VersionSummary};
 use super::repo::{self, StoredVersion};
 use super::{facts, template};
 use crate::error::{AppError, Invalid};
@@ -169,6 +169,59 @@ pub async fn edit(
         &by.display_name,
     )
     .await
+}
+
+/// What `version` changed from the one before it.
+pub async fn diff(state: &AppState, id: IncidentId, version: i64) -> Result<VersionDiff, AppError> {
+    let pool = state.db.pool();
+    let missing = || {
+        AppError::NotFound(format!(
+            "version {version} of the post-mortem of {}",
+            id.key()
+        ))
+    };
+    let to = repo::version(pool, id, version)
+        .await?
+        .ok_or_else(missing)?;
+    if version < 2 {
+        let mut invalid = Invalid::default();
+        invalid.add(
+            "version",
+            "Version 1 is the first: there is nothing before it to compare with",
+        );
+        return Err(AppError::Invalid(invalid));
+    }
+    let from = repo::version(pool, id, version - 1)
+        .await?
+        .ok_or_else(missing)?;
+    Ok(VersionDiff {
+        hunks: line_changes(&from.body, &to.body),
+        from: from.summary,
+        to: to.summary,
+    })
+}
+
+/// Lines changed between two texts, grouped with two lines of context.
+fn line_changes(before: &str, after: &str) -> Vec<Vec<DiffLine>> {
+    let diff = similar::TextDiff::from_lines(before, after);
+    diff.grouped_ops(2)
+        .iter()
+        .map(|group| {
+            group
+                .iter()
+                .flat_map(|op| diff.iter_changes(op))
+                .map(|change| DiffLine {
+                    change: match change.tag() {
+                        similar::ChangeTag::Insert => "added",
+                        similar::ChangeTag::Delete => "removed",
+                        similar::ChangeTag::Equal => "same",
+                    }
+                    .to_owned(),
+                    text: change.value().trim_end_matches('\n').to_owned(),
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Stores the next version; with `base`, only if that is still the newest. An edit

@@ -5,7 +5,7 @@ use super::{incident_id, Actor, ApiError, ApiJson, ApiQuery, ErrorBody};
 use app::error::AppError;
 use app::postmortem::model::{
     FollowUp, FollowUpChange, FollowUpFilter, FollowUpInput, PostMortem, PostMortemEdit,
-    ReviewInput,
+    ReviewInput, VersionDiff,
 };
 use app::postmortem::{followups, review as review_steps, service};
 use app::state::AppState;
@@ -21,6 +21,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(current, generate, edit))
         .routes(routes!(markdown))
         .routes(routes!(review))
+        .routes(routes!(version_diff))
         .routes(routes!(incident_followups, create_followup))
         .routes(routes!(list_followups))
         .routes(routes!(change_followup))
@@ -181,4 +182,20 @@ async fn change_followup(
     ApiJson(change): ApiJson<FollowUpChange>,
 ) -> ApiResult<Json<FollowUp>> {
     Ok(Json(followups::change(&state, id, &change, &by).await?))
+}
+
+/// What `version` changed from the version before it: changed lines with two lines of
+/// context, grouped.
+#[utoipa::path(get, path = "/incidents/{key}/postmortem/versions/{version}/diff", tag = "postmortem",
+    params(("key" = String, Path, description = "Incident key, e.g. INC-42"),
+           ("version" = i64, Path, description = "A version after the first")),
+    responses((status = 200, body = VersionDiff), (status = 404, body = ErrorBody),
+              (status = 422, description = "Version 1 has nothing before it", body = ErrorBody)))]
+async fn version_diff(
+    State(state): State<AppState>,
+    Path((key, version)): Path<(String, i64)>,
+) -> ApiResult<Json<VersionDiff>> {
+    Ok(Json(
+        service::diff(&state, incident_id(&key)?, version).await?,
+    ))
 }
