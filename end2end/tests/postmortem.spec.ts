@@ -42,6 +42,12 @@ test("resolving drafts the post-mortem; edited, approved, published and exported
   await expect(doc).toContainText("Version 2 · edited by Ada Admin");
   await expect(doc).toContainText("The alert fired within a minute");
   await expect(page.locator("#postmortem-versions li")).toHaveCount(2);
+  // The history shows what the edit changed.
+  await page.locator("#postmortem-versions").getByRole("link", { name: "What changed" }).click();
+  await expect(page.locator("#version-changes")).toContainText("What version 2 changed");
+  // One line changed, whichever way the form was sent (a plain form post sends CRLF).
+  await expect(page.locator("#version-changes .diff-added")).toHaveCount(1);
+  await expect(page.locator("#version-changes .diff-added")).toContainText("The alert fired within a minute");
 
   // Sent to Dana for review; she approves in her own browser.
   const review = page.locator("#postmortem-review");

@@ -355,7 +355,10 @@ async fn a_post_mortem_is_approved_by_every_reviewer_then_published_read_only(ba
         .collect();
     // The new line (and the blank line before it); nothing else was touched.
     assert_eq!(added.last(), Some(&"Acme was told at 10:05."), "{diff}");
-    assert!(added[..added.len() - 1].iter().all(|l| l.trim().is_empty()), "{diff}");
+    assert!(
+        added[..added.len() - 1].iter().all(|l| l.trim().is_empty()),
+        "{diff}"
+    );
     assert_eq!(diff["to"]["author"], "Ada Admin");
     let (status, _) = app.get(&format!("{document}/versions/1/diff")).await;
     assert_eq!(status, 422, "nothing before version 1");
@@ -422,11 +425,15 @@ async fn a_post_mortem_is_approved_by_every_reviewer_then_published_read_only(ba
             admin,
             Method::PUT,
             &document,
-            Some(json!({"body": "Version three", "base_version": 2})),
+            Some(json!({"body": "Version three\r\nfrom a plain form post\r\n", "base_version": 2})),
         )
         .await;
     assert_eq!(status, 200, "{saved}");
     assert_eq!(saved["version"], 3);
+    assert_eq!(
+        saved["body"], "Version three\nfrom a plain form post\n",
+        "line ends stored as LF"
+    );
 }
 
 async fn follow_ups_are_tracked_across_incidents_and_overdue_owners_reminded(backend: Backend) {

@@ -159,11 +159,14 @@ pub async fn edit(
         return Err(AppError::Invalid(invalid));
     }
     super::review::require_unpublished(state.db.pool(), id).await?;
+    // A browser's plain form post sends CRLF line ends: stored as LF, so versions
+    // compare line by line and the Markdown export is the same whichever way it came.
+    let body = edit.body.replace("\r\n", "\n");
     store(
         state,
         id,
         Some(edit.base_version),
-        edit.body.clone(),
+        body,
         Origin::Edited,
         None,
         &by.display_name,
