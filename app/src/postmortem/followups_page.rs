@@ -215,7 +215,7 @@ pub fn FollowUpsPage() -> impl IntoView {
                 <div class="field-row">
                     <div class="field">
                         <label for="filter-owner">"Owner"</label>
-                        <ChoiceSelect id="filter-owner" name="owner" blank="Me (or the team chosen)" choices=people
+                        <ChoiceSelect id="filter-owner" name="owner" blank="Me" choices=people
                             selected=Signal::derive(move || param("owner"))/>
                     </div>
                     <div class="field">
