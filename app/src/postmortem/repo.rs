@@ -29,26 +29,30 @@ fn summary(row: &AnyRow) -> Result<VersionSummary, sqlx::Error> {
     })
 }
 
+const VERSION_COLUMNS: &str = "version, body, origin, generated_from_seq, author, created_at";
+
+fn stored(row: &AnyRow) -> Result<StoredVersion, sqlx::Error> {
+    Ok(StoredVersion {
+        summary: summary(row)?,
+        body: row.try_get("body")?,
+        generated_from_seq: row.try_get("generated_from_seq")?,
+    })
+}
+
 /// The newest version, if any.
 pub async fn latest(
     ex: impl Executor<'_, Database = Any>,
     incident: IncidentId,
 ) -> Result<Option<StoredVersion>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT version, body, origin, generated_from_seq, author, created_at FROM postmortem_versions \
-         WHERE incident_id = $1 ORDER BY version DESC LIMIT 1",
-    )
-    .bind(incident.0)
-    .fetch_optional(ex)
-    .await?;
-    row.map(|row| {
-        Ok(StoredVersion {
-            summary: summary(&row)?,
-            body: row.try_get("body")?,
-            generated_from_seq: row.try_get("generated_from_seq")?,
-        })
-    })
-    .transpose()
+    let sql = format!(
+        "SELECT {VERSION_COLUMNS} FROM postmortem_versions \
+         WHERE incident_id = $1 ORDER BY version DESC LIMIT 1"
+    );
+    let row = sqlx::query(&sql)
+        .bind(incident.0)
+        .fetch_optional(ex)
+        .await?;
+    row.as_ref().map(stored).transpose()
 }
 
 /// One version, whole.
@@ -57,22 +61,15 @@ pub async fn version(
     incident: IncidentId,
     version: i64,
 ) -> Result<Option<StoredVersion>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT version, body, origin, generated_from_seq, author, created_at FROM postmortem_versions \
-         WHERE incident_id = $1 AND version = $2",
-    )
-    .bind(incident.0)
-    .bind(version)
-    .fetch_optional(ex)
-    .await?;
-    row.map(|row| {
-        Ok(StoredVersion {
-            summary: summary(&row)?,
-            body: row.try_get("body")?,
-            generated_from_seq: row.try_get("generated_from_seq")?,
-        })
-    })
-    .transpose()
+    let sql = format!(
+        "SELECT {VERSION_COLUMNS} FROM postmortem_versions WHERE incident_id = $1 AND version = $2"
+    );
+    let row = sqlx::query(&sql)
+        .bind(incident.0)
+        .bind(version)
+        .fetch_optional(ex)
+        .await?;
+    row.as_ref().map(stored).transpose()
 }
 
 /// Every version, newest first (without their text).
