@@ -70,6 +70,21 @@ impl LazyRoute for CommsTemplatesRoute {
     }
 }
 
+/// `/admin/postmortem-templates`.
+pub struct PostMortemTemplatesRoute;
+
+#[lazy_route]
+impl LazyRoute for PostMortemTemplatesRoute {
+    fn data() -> Self {
+        PostMortemTemplatesRoute
+    }
+
+    fn view(this: Self) -> AnyView {
+        let PostMortemTemplatesRoute = this;
+        view! { <crate::postmortem::templates_page::PostMortemTemplatesPage/> }.into_any()
+    }
+}
+
 /// `/sla/reports`.
 pub struct SlaReportRoute;
 

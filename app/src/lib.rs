@@ -101,6 +101,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sla/reports") view={Lazy::<lazy_pages::SlaReportRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/comms") view={Lazy::<lazy_pages::CommsLogRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/comms") view={Lazy::<lazy_pages::CommsTemplatesRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/postmortem-templates") view={Lazy::<lazy_pages::PostMortemTemplatesRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:key") view=incidents::IncidentPage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:key/postmortem") view={Lazy::<lazy_pages::PostMortemRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/follow-ups") view={Lazy::<lazy_pages::FollowUpsRoute>::new()} ssr=SsrMode::Async/>

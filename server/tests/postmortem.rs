@@ -18,6 +18,8 @@ use std::sync::Arc;
 for_each_backend!(
     a_resolved_incident_gets_a_draft_people_then_edit_and_export,
     a_post_mortem_is_approved_by_every_reviewer_then_published_read_only,
+    drawing_one_section_again_keeps_the_edits_in_the_others,
+    each_severity_drafts_in_the_teams_own_template,
     follow_ups_are_tracked_across_incidents_and_overdue_owners_reminded,
 );
 
@@ -206,6 +208,397 @@ async fn a_resolved_incident_gets_a_draft_people_then_edit_and_export(backend: B
     assert_eq!(status, 200);
     assert!(page.contains("Version 3"), "{page}");
     assert!(page.contains("<h1>Post-mortem:"), "{page}");
+}
+
+/// The text of `body`'s `## heading` section, up to the next heading.
+fn section<'a>(body: &'a str, heading: &str) -> &'a str {
+    let start = body
+        .find(&format!("## {heading}\n"))
+        .unwrap_or_else(|| panic!("no section {heading:?} in\n{body}"));
+    let rest = &body[start..];
+    &rest[..rest[3..].find("\n## ").map_or(rest.len(), |end| end + 4)]
+}
+
+fn stale_sections(document: &Value) -> Vec<&str> {
+    document["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["timeline_changed"] == true)
+        .map(|s| s["heading"].as_str().unwrap())
+        .collect()
+}
+
+async fn drawing_one_section_again_keeps_the_edits_in_the_others(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (status, incident) = app
+        .post(
+            "/incidents",
+            json!({"title": "Webhooks delayed", "severity": "P2", "description": "Found by a test."}),
+        )
+        .await;
+    assert_eq!(status, 201, "{incident}");
+    let key = incident["key"].as_str().unwrap().to_owned();
+    let document = format!("/incidents/{key}/postmortem");
+    let redraw = format!("{document}/sections");
+    post(
+        &app,
+        &key,
+        json!({"kind": "action", "outcome": "did_not_work", "body": "Restart the webhook workers"}),
+    )
+    .await;
+    let (status, draft) = app.post(&document, json!({})).await;
+    assert_eq!(status, 201, "{draft}");
+    let generated = draft["body"].as_str().unwrap().to_owned();
+    let headings: Vec<_> = draft["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["heading"].as_str().unwrap(), s["generated"] == true))
+        .collect();
+    assert!(headings.contains(&("What was tried", true)), "{headings:?}");
+    assert!(stale_sections(&draft).is_empty());
+
+    // People write the summary and what went well, and add a section of their own.
+    let edited = generated
+        .replace("Found by a test.", "Webhooks queued for 40 minutes.")
+        .replace(
+            "## What went well\n\n- \n",
+            "## What went well\n\n- Paging was quick\n",
+        )
+        + "\n## Notes\n\nAsk the queue team.\n";
+    assert_ne!(edited, generated);
+    let (status, saved) = app
+        .api(
+            Method::PUT,
+            &document,
+            Some(json!({"body": edited, "base_version": 1})),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    let notes = saved["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["heading"] == "Notes")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        notes["generated"], false,
+        "a section people added is theirs"
+    );
+
+    // A later action: the sections it changes say so, the others do not.
+    post(
+        &app,
+        &key,
+        json!({"kind": "action", "outcome": "worked", "body": "Scale the queue consumers"}),
+    )
+    .await;
+    let (_, behind) = app.get(&document).await;
+    assert_eq!(behind["timeline_changed"], true);
+    let stale = stale_sections(&behind);
+    // What worked is part of the resolution too.
+    assert_eq!(stale, ["Timeline", "What was tried", "Resolution"]);
+    for unchanged in [
+        "Summary",
+        "What went well",
+        "Root cause and trigger",
+        "Notes",
+    ] {
+        assert!(
+            !stale.contains(&unchanged),
+            "{unchanged} marked changed: {stale:?}"
+        );
+    }
+
+    // Drawing "What was tried" again replaces that section only.
+    let (status, redrawn) = app
+        .post(
+            &redraw,
+            json!({"section": "What was tried", "base_version": 2}),
+        )
+        .await;
+    assert_eq!(status, 200, "{redrawn}");
+    assert_eq!(
+        (redrawn["version"].as_i64(), redrawn["origin"].as_str()),
+        (Some(3), Some("regenerated"))
+    );
+    let body = redrawn["body"].as_str().unwrap();
+    let tried = section(body, "What was tried");
+    assert!(
+        tried.contains("Restart the webhook workers")
+            && tried.contains("Scale the queue consumers"),
+        "{tried}"
+    );
+    for kept in [
+        "Webhooks queued for 40 minutes.",
+        "- Paging was quick",
+        "Ask the queue team.",
+    ] {
+        assert!(body.contains(kept), "the edit {kept:?} was lost:\n{body}");
+    }
+    // Everything outside the section is as it was edited.
+    assert_eq!(
+        body.replace(tried, ""),
+        edited.replace(section(&edited, "What was tried"), ""),
+    );
+    assert!(!section(body, "Timeline").contains("Scale the queue consumers"));
+    assert_eq!(stale_sections(&redrawn), ["Timeline", "Resolution"]);
+    assert_eq!(redrawn["timeline_changed"], true);
+
+    // A draw from an older version is refused, as a stale save is.
+    let (status, refused) = app
+        .post(&redraw, json!({"section": "Timeline", "base_version": 2}))
+        .await;
+    assert_eq!(status, 409, "{refused}");
+
+    // Once every section says what the timeline does, the text is current again.
+    let (status, partly) = app
+        .post(&redraw, json!({"section": "timeline", "base_version": 3}))
+        .await;
+    assert_eq!(status, 200, "{partly}");
+    assert!(
+        section(partly["body"].as_str().unwrap(), "Timeline").contains("Scale the queue consumers")
+    );
+    assert_eq!(stale_sections(&partly), ["Resolution"]);
+    assert_eq!(partly["timeline_changed"], true);
+    let (status, current) = app
+        .post(&redraw, json!({"section": "Resolution", "base_version": 4}))
+        .await;
+    assert_eq!(status, 200, "{current}");
+    assert_eq!(
+        current["timeline_changed"],
+        false,
+        "{:?}",
+        stale_sections(&current)
+    );
+
+    // Sections the template lacks, or the text lost, are named, and nothing is written.
+    let (status, unknown) = app
+        .post(&redraw, json!({"section": "Lessons", "base_version": 5}))
+        .await;
+    assert_eq!(status, 422, "{unknown}");
+    assert!(unknown["error"]["fields"]["section"]
+        .as_str()
+        .unwrap()
+        .contains("\"Lessons\""));
+    let without = current["body"].as_str().unwrap().replace(
+        section(current["body"].as_str().unwrap(), "Open questions"),
+        "",
+    );
+    let (status, _) = app
+        .api(
+            Method::PUT,
+            &document,
+            Some(json!({"body": without, "base_version": 5})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, lost) = app
+        .post(
+            &redraw,
+            json!({"section": "Open questions", "base_version": 6}),
+        )
+        .await;
+    assert_eq!(status, 422, "{lost}");
+    assert!(lost["error"]["fields"]["section"]
+        .as_str()
+        .unwrap()
+        .contains("any more"));
+    let (_, after) = app.get(&document).await;
+    assert_eq!(after["version"], 6);
+
+    // Viewers may not draw.
+    let viewer = app.client_as("viewer");
+    let (status, _) = app
+        .api_as(
+            &viewer,
+            Method::POST,
+            &redraw,
+            Some(json!({"section": "Timeline", "base_version": 6})),
+        )
+        .await;
+    assert_eq!(status, 403);
+
+    // The page lists the sections with a button for each.
+    let (status, page) = app.page(&document).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"postmortem-sections\""), "{page}");
+    assert!(
+        page.contains("Draw “What was tried” again from the timeline"),
+        "{page}"
+    );
+}
+
+async fn each_severity_drafts_in_the_teams_own_template(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let templates = "/postmortem-templates";
+    let (status, listed) = app.get(templates).await;
+    assert_eq!(status, 200, "{listed}");
+    let listed: Vec<_> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap(), t["source"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("default", "built_in"),
+            ("P1", "default"),
+            ("P2", "default"),
+            ("P3", "default")
+        ]
+    );
+
+    // A template that does not render is refused, naming its line; nothing saved.
+    let field = |body: &Value| {
+        body["error"]["fields"]["body"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    for (bad, line) in [
+        (
+            "# {{ incident.title }}\n\n## Cause\n{{ incident.nope }}\n",
+            "line 4",
+        ),
+        (
+            "# Ours\n{% for a in timeline.actions %}\n- {{ a.headline }}\n",
+            "line",
+        ),
+        (
+            "# Ours\n\n{% for a in timeline.actions %}- {{ a.nope }}{% endfor %}\n",
+            "line 3",
+        ),
+    ] {
+        let (status, refused) = app
+            .api(
+                Method::PUT,
+                &format!("{templates}/P1"),
+                Some(json!({"body": bad})),
+            )
+            .await;
+        assert_eq!(status, 422, "{bad:?} was accepted: {refused}");
+        assert!(field(&refused).contains(line), "{bad:?}: {refused}");
+    }
+    let (status, _) = app
+        .api(
+            Method::PUT,
+            &format!("{templates}/P4"),
+            Some(json!({"body": "# x"})),
+        )
+        .await;
+    assert_eq!(status, 404, "only default, P1, P2 and P3");
+    let (_, _, engineer) = app.person("engineer", "Dana Lee");
+    let (status, _) = app
+        .api_as(
+            &engineer,
+            Method::PUT,
+            &format!("{templates}/P1"),
+            Some(json!({"body": "# x"})),
+        )
+        .await;
+    assert_eq!(status, 403, "admins only");
+
+    let ours = "# {{ incident.key }} in our format\r\n\r\n## Customer impact\r\n\r\n{{ metrics.customer_impact }}\r\n\r\n## Tried\r\n\r\n{% for a in timeline.actions %}- {{ a.headline }} ({{ a.outcome }})\r\n{% endfor %}";
+    let (status, saved) = app
+        .api(
+            Method::PUT,
+            &format!("{templates}/P1"),
+            Some(json!({"body": ours})),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["source"], "custom");
+    assert!(
+        !saved["body"].as_str().unwrap().contains('\r'),
+        "stored with LF line ends"
+    );
+
+    // A P1 is drafted with it; a P2 still with the built-in format.
+    let declare = |severity: &'static str| {
+        let app = &app;
+        async move {
+            let (status, incident) = app
+                .post(
+                    "/incidents",
+                    json!({"title": "Exports stuck", "severity": severity, "description": "Found by a test."}),
+                )
+                .await;
+            assert_eq!(status, 201, "{incident}");
+            let key = incident["key"].as_str().unwrap().to_owned();
+            post(
+                app,
+                &key,
+                json!({"kind": "action", "outcome": "worked", "body": "Drain the export queue"}),
+            )
+            .await;
+            key
+        }
+    };
+    let p1 = declare("P1").await;
+    let (status, draft) = app
+        .post(&format!("/incidents/{p1}/postmortem"), json!({}))
+        .await;
+    assert_eq!(status, 201, "{draft}");
+    let text = draft["body"].as_str().unwrap();
+    assert!(text.starts_with(&format!("# {p1} in our format")), "{text}");
+    assert!(text.contains("- Drain the export queue (worked)"), "{text}");
+    assert!(!text.contains("## Summary"), "{text}");
+    let headings: Vec<_> = draft["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["heading"].as_str().unwrap())
+        .collect();
+    assert_eq!(headings, ["Customer impact", "Tried"]);
+    let p2 = declare("P2").await;
+    let (_, draft) = app
+        .post(&format!("/incidents/{p2}/postmortem"), json!({}))
+        .await;
+    assert!(
+        draft["body"].as_str().unwrap().contains("## Summary"),
+        "{draft}"
+    );
+
+    // The preview renders any text on a real incident, saving nothing.
+    let preview = format!("{templates}/preview");
+    let (status, drawn) = app
+        .post(&preview, json!({"body": "Title: {{ incident.title }} ({{ incident.severity }})", "incident": p2}))
+        .await;
+    assert_eq!(status, 200, "{drawn}");
+    assert_eq!(drawn["markdown"], "Title: Exports stuck (P2)");
+    let (status, refused) = app
+        .post(&preview, json!({"body": "\n{{ nope }}", "incident": p2}))
+        .await;
+    assert_eq!(status, 422);
+    assert!(field(&refused).contains("line 2"), "{refused}");
+    let (status, _) = app
+        .post(&preview, json!({"body": "x", "incident": "INC-999"}))
+        .await;
+    assert_eq!(status, 404);
+
+    // The page shows the template being edited and its preview.
+    let (status, page) = app.page("/admin/postmortem-templates?name=P1").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("in our format"), "{page}");
+    assert!(page.contains("id=\"pm-template-preview\""), "{page}");
+
+    // Reset: P1 drafts with the built-in format again.
+    let (status, after) = app
+        .api(Method::DELETE, &format!("{templates}/P1"), None)
+        .await;
+    assert_eq!(status, 200, "{after}");
+    assert_eq!(after[1]["source"], "default");
+    let (_, draft) = app
+        .post(&format!("/incidents/{p1}/postmortem"), json!({}))
+        .await;
+    assert!(
+        draft["body"].as_str().unwrap().contains("## Summary"),
+        "{draft}"
+    );
 }
 
 /// An incident with a generated post-mortem: its key.

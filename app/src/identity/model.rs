@@ -172,6 +172,8 @@ pub enum Action {
     WritePostMortem,
     /// Be named a post-mortem's reviewer (approve it or comment).
     ReviewPostMortem,
+    /// The team's post-mortem templates (the format every draft is written in).
+    ManagePostMortemTemplates,
 }
 
 impl Action {
@@ -197,6 +199,7 @@ impl Action {
             ManageComms => "manage_comms",
             WritePostMortem => "write_postmortem",
             ReviewPostMortem => "review_postmortem",
+            ManagePostMortemTemplates => "manage_postmortem_templates",
         }
     }
 }

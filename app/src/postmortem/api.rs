@@ -1,6 +1,8 @@
 //! Server functions for the post-mortem page: thin glue over the service.
 
-use super::model::{FollowUp, FollowUpFilter, PostMortem, VersionDiff};
+use super::model::{
+    FollowUp, FollowUpFilter, PostMortem, PostMortemTemplate, TemplatePreview, VersionDiff,
+};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -38,6 +40,25 @@ pub async fn save_postmortem(
     let id = crate::incidents::api::incident_id(&key)?;
     let edit = super::model::PostMortemEdit { body, base_version };
     super::service::edit(&state, id, &edit, &by)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// Draws one section from the timeline again as the next version.
+#[server(prefix = "/api/fn", endpoint = "regenerate_postmortem_section")]
+pub async fn regenerate_postmortem_section(
+    key: String,
+    section: String,
+    base_version: i64,
+) -> Result<PostMortem, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let by = crate::identity::api::signed_in()?;
+    let id = crate::incidents::api::incident_id(&key)?;
+    let input = super::model::SectionRegeneration {
+        section,
+        base_version,
+    };
+    super::service::regenerate_section(&state, id, &input, &by)
         .await
         .inspect_err(crate::error::set_error_status)
 }
@@ -123,6 +144,51 @@ pub async fn postmortem_diff(key: String, version: i64) -> Result<VersionDiff, A
     let state = crate::state::AppState::from_context()?;
     let id = crate::incidents::api::incident_id(&key)?;
     super::service::diff(&state, id, version)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// The team's post-mortem templates (default, P1, P2, P3) as drafts use them.
+#[server(prefix = "/api/fn", endpoint = "list_postmortem_templates")]
+pub async fn list_postmortem_templates() -> Result<Vec<PostMortemTemplate>, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    super::team_templates::list(&state)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// Saves one template once it renders (refused naming the line otherwise).
+#[server(prefix = "/api/fn", endpoint = "save_postmortem_template")]
+pub async fn save_postmortem_template(
+    name: String,
+    body: String,
+) -> Result<PostMortemTemplate, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let by = crate::identity::api::signed_in()?;
+    super::team_templates::save(&state, &name, &body, &by)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// Drops the team's text for one template: it drafts as the default again.
+#[server(prefix = "/api/fn", endpoint = "reset_postmortem_template")]
+pub async fn reset_postmortem_template(name: String) -> Result<Vec<PostMortemTemplate>, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let by = crate::identity::api::signed_in()?;
+    super::team_templates::reset(&state, &name, &by)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// A template's text rendered on a real incident, nothing saved.
+#[server(prefix = "/api/fn", endpoint = "preview_postmortem_template")]
+pub async fn preview_postmortem_template(
+    body: String,
+    incident: String,
+) -> Result<TemplatePreview, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let by = crate::identity::api::signed_in()?;
+    super::team_templates::preview(&state, &body, &incident, &by)
         .await
         .inspect_err(crate::error::set_error_status)
 }

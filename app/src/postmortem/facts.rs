@@ -397,6 +397,98 @@ pub fn gather(
     }
 }
 
+impl Facts {
+    /// A context with every field set and every list holding one item: a template
+    /// that renders on it names only placeholders that exist (an empty list would
+    /// hide a bad name inside its loop). Templates are checked on it when saved.
+    pub fn example() -> Facts {
+        let moment = |seq: i64, what: &str, outcome: Option<&str>| Moment {
+            seq,
+            at: format!("2026-03-04 10:{:02} UTC", seq),
+            author: "Dana Lee".to_owned(),
+            what: what.to_owned(),
+            headline: what.to_owned(),
+            text: what.to_owned(),
+            outcome: outcome.map(str::to_owned),
+            link: format!("/incidents/INC-1#entry-{seq}"),
+        };
+        let tried = moment(2, "Tried: roll back the deploy", Some("did not work"));
+        let worked = moment(3, "Tried: fail over to the replica", Some("worked"));
+        let found = moment(4, "Found: the primary's disk was full", None);
+        Facts {
+            incident: IncidentFacts {
+                key: "INC-1".to_owned(),
+                title: "Checkout failing".to_owned(),
+                severity: "P1".to_owned(),
+                status: "resolved".to_owned(),
+                description: "Card payments failed for every customer.".to_owned(),
+                systems: vec!["payments".to_owned()],
+                accounts: vec!["Acme Corp".to_owned()],
+                tier: Some("enterprise".to_owned()),
+                source: "alert".to_owned(),
+                detected_by: "an alert".to_owned(),
+                declared_by: "Dana Lee".to_owned(),
+                lead: Some("Dana Lee".to_owned()),
+                comms_owner: Some("Priya Shah".to_owned()),
+                link: "/incidents/INC-1".to_owned(),
+            },
+            times: Times {
+                impact_started: "2026-03-04 09:50 UTC".to_owned(),
+                detected: "2026-03-04 10:00 UTC".to_owned(),
+                acknowledged: Some("2026-03-04 10:02 UTC".to_owned()),
+                mitigated: Some("2026-03-04 10:40 UTC".to_owned()),
+                resolved: Some("2026-03-04 11:00 UTC".to_owned()),
+            },
+            metrics: Metrics {
+                time_to_detect: "10 min".to_owned(),
+                time_to_acknowledge: Some("12 min".to_owned()),
+                time_to_mitigate: Some("50 min".to_owned()),
+                time_to_resolve: Some("1 h 10 min".to_owned()),
+                customer_impact: Some("50 min".to_owned()),
+                response_window: Some("1 h".to_owned()),
+                seconds: MetricSeconds {
+                    time_to_detect: 600,
+                    time_to_acknowledge: Some(720),
+                    time_to_mitigate: Some(3000),
+                    time_to_resolve: Some(4200),
+                },
+            },
+            timeline: TimelineFacts {
+                key_moments: vec![tried.clone(), worked.clone(), found.clone()],
+                actions: vec![tried.clone(), worked.clone()],
+                actions_worked: vec![worked.clone()],
+                actions_failed: vec![tried],
+                findings: vec![found.clone()],
+                root_causes: vec![found],
+                resolution: vec![moment(5, "Status monitoring → resolved", None)],
+                customer_messages: vec![moment(6, "Told Acme Corp: resolved", None)],
+                removed: 1,
+                last_seq: 6,
+            },
+            sla: vec![AccountOutcome {
+                account: "acme".to_owned(),
+                name: "Acme Corp".to_owned(),
+                tier: "enterprise".to_owned(),
+                response: Some("met".to_owned()),
+                resolution: Some("missed by 10 min".to_owned()),
+                met: false,
+            }],
+            participants: vec!["Dana Lee".to_owned(), "Priya Shah".to_owned()],
+            zone: "UTC".to_owned(),
+            generated_at: "2026-03-04 11:05 UTC".to_owned(),
+            followups: vec![FollowUpLine {
+                title: "Alert on disk use".to_owned(),
+                kind: "prevent".to_owned(),
+                owner: "Dana Lee".to_owned(),
+                due_on: "2026-03-18".to_owned(),
+                status: "open".to_owned(),
+                done: false,
+                tracker_url: Some("https://tracker.example.com/OPS-1".to_owned()),
+            }],
+        }
+    }
+}
+
 /// Each account's clocks in words, accounts in name order.
 fn outcomes(clocks: &[SlaClock], now: DateTime<Utc>) -> Vec<AccountOutcome> {
     let mut rows: Vec<AccountOutcome> = vec![];

@@ -7,6 +7,7 @@ pub mod api;
 pub mod followups_page;
 pub mod model;
 pub mod page;
+pub mod templates_page;
 
 #[cfg(feature = "ssr")]
 pub mod drafter;
@@ -19,7 +20,11 @@ pub mod repo;
 #[cfg(feature = "ssr")]
 pub mod review;
 #[cfg(feature = "ssr")]
+pub mod sections;
+#[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod team_templates;
 #[cfg(feature = "ssr")]
 pub mod template;
 

@@ -12,6 +12,8 @@ pub enum Origin {
     Generated,
     /// Written by a person.
     Edited,
+    /// One section drawn from the timeline again, the rest kept as it was.
+    Regenerated,
 }
 
 impl Origin {
@@ -19,11 +21,21 @@ impl Origin {
         match self {
             Origin::Generated => "generated",
             Origin::Edited => "edited",
+            Origin::Regenerated => "regenerated",
+        }
+    }
+
+    /// How the history says where a version came from.
+    pub fn label(self) -> &'static str {
+        match self {
+            Origin::Generated => "generated from the timeline",
+            Origin::Edited => "edited",
+            Origin::Regenerated => "one section drawn again from the timeline",
         }
     }
 
     pub fn parse(text: &str) -> Option<Origin> {
-        [Origin::Generated, Origin::Edited]
+        [Origin::Generated, Origin::Edited, Origin::Regenerated]
             .into_iter()
             .find(|o| o.as_str() == text)
     }
@@ -47,11 +59,36 @@ pub struct PostMortem {
     pub generated_from_seq: i64,
     /// The timeline has entries (or corrections) newer than the generated text.
     pub timeline_changed: bool,
+    /// The text's `## ` sections, in order.
+    pub sections: Vec<SectionStatus>,
     /// Every version, newest first.
     pub versions: Vec<VersionSummary>,
     pub review: Review,
     /// The incident's follow-up actions, oldest first.
     pub followups: Vec<FollowUp>,
+}
+
+/// One `## ` section of the text: whether it came from the template (and so can be
+/// drawn from the timeline again) and whether the timeline has changed what it
+/// would say since.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SectionStatus {
+    pub heading: String,
+    /// The generated text has this section.
+    pub generated: bool,
+    /// Drawn again now, the section would say something else.
+    pub timeline_changed: bool,
+}
+
+/// Draws one section from the timeline again, keeping the rest of `base_version`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SectionRegeneration {
+    /// The section's heading, e.g. `What was tried`.
+    pub section: String,
+    pub base_version: i64,
 }
 
 /// One version in the history.
@@ -368,4 +405,62 @@ pub struct DiffLine {
     /// added, removed or same.
     pub change: String,
     pub text: String,
+}
+
+/// Where a post-mortem template's text comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateSource {
+    /// Saved by the team.
+    Custom,
+    /// The default as Sitrep ships it (the team has not saved its own).
+    BuiltIn,
+    /// A severity without its own template: drafted with the default's text.
+    Default,
+}
+
+/// The team's template names, in the order the templates page shows them: `default`,
+/// then one per severity.
+pub const TEMPLATE_NAMES: [&str; 4] = ["default", "P1", "P2", "P3"];
+
+/// One of the team's post-mortem templates: `default`, or the one a severity's
+/// incidents are drafted with (`P1`, `P2`, `P3`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PostMortemTemplate {
+    pub name: String,
+    /// The template text (Markdown with minijinja placeholders), as drafts use it.
+    pub body: String,
+    pub source: TemplateSource,
+    pub updated_by: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// A template's new text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TemplateInput {
+    pub body: String,
+}
+
+/// A template text to try on a real incident, without saving it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TemplatePreviewInput {
+    pub body: String,
+    /// The incident's key, e.g. INC-42.
+    pub incident: String,
+}
+
+/// A template rendered on an incident, as its draft would read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TemplatePreview {
+    pub incident: String,
+    pub markdown: String,
+    /// `markdown` rendered and sanitised on the server.
+    pub html: String,
 }

@@ -2,10 +2,11 @@
 //! timeline, edited as versions. Works without JavaScript (plain form posts).
 
 use super::api::{
-    get_postmortem, postmortem_diff, GeneratePostmortem, ReviewPostmortem, SavePostmortem,
+    get_postmortem, postmortem_diff, GeneratePostmortem, RegeneratePostmortemSection,
+    ReviewPostmortem, SavePostmortem,
 };
 use super::followups_page::FollowUpsPanel;
-use super::model::{Origin, PostMortem, Review, ReviewState};
+use super::model::{PostMortem, Review, ReviewState};
 use crate::identity::api::current_user;
 use crate::identity::model::{Action, User};
 use crate::ui::{failure_of, field_message, refusal_of, typed_value, FieldError, Timestamp};
@@ -21,6 +22,7 @@ pub fn PostMortemPage() -> impl IntoView {
     let generate = ServerAction::<GeneratePostmortem>::new();
     let save = ServerAction::<SavePostmortem>::new();
     let review = ServerAction::<ReviewPostmortem>::new();
+    let redraw = ServerAction::<RegeneratePostmortemSection>::new();
     // Reload after a successful step only: a refused one changed nothing.
     let changes = RwSignal::new(0_u32);
     let reload_after = move |done: bool| {
@@ -31,6 +33,7 @@ pub fn PostMortemPage() -> impl IntoView {
     Effect::new(move |_| reload_after(matches!(generate.value().get(), Some(Ok(_)))));
     Effect::new(move |_| reload_after(matches!(save.value().get(), Some(Ok(_)))));
     Effect::new(move |_| reload_after(matches!(review.value().get(), Some(Ok(_)))));
+    Effect::new(move |_| reload_after(matches!(redraw.value().get(), Some(Ok(_)))));
     let document = Resource::new(
         move || (key(), changes.get()),
         |(key, _)| get_postmortem(key),
@@ -61,6 +64,8 @@ pub fn PostMortemPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let me = me.await;
                 let writer = me.as_ref().is_some_and(|u| u.role.permits(Action::WritePostMortem));
+                let formats = me.as_ref().is_some_and(|u| u.role.permits(Action::ManagePostMortemTemplates))
+                    .then(|| view! { <p class="muted"><A href="/admin/postmortem-templates">"The team's post-mortem templates"</A></p> });
                 match document.await {
                     Err(err) => view! { <p class="card form-error" role="alert">{err.to_string()}</p> }.into_any(),
                     Ok(None) => view! {
@@ -81,7 +86,7 @@ pub fn PostMortemPage() -> impl IntoView {
                         let version_changes = diff.await.map(|diff| view! { <VersionChanges diff/> });
                         let review_panel = view! { <ReviewPanel document=document.clone() me=me.clone() writer people=people.clone() review/> };
                         let followups = view! { <FollowUpsPanel document=document.clone() me writer people changes/> };
-                        view! { <Document document writer generate save/> {version_changes} {review_panel} {followups} }.into_any()
+                        view! { <Document document writer generate save redraw/> {version_changes} {review_panel} {followups} {formats} }.into_any()
                     }
                 }
             })}
@@ -95,6 +100,7 @@ fn Document(
     writer: bool,
     generate: ServerAction<GeneratePostmortem>,
     save: ServerAction<SavePostmortem>,
+    redraw: ServerAction<RegeneratePostmortemSection>,
 ) -> impl IntoView {
     let refusal = refusal_of(move || save.value().get());
     let failure = failure_of(move || save.value().get());
@@ -108,15 +114,21 @@ fn Document(
             typed
         }
     };
-    let origin = match document.origin {
-        Origin::Generated => "generated from the timeline",
-        Origin::Edited => "edited",
-    };
+    let origin = document.origin.label();
     let key = document.incident.clone();
     let form_key = key.clone();
     // Published text changes only through a new version: reopen it first.
     let writer = writer && document.review.state != ReviewState::Published;
     let state = document.review.state;
+    let stale: Vec<String> = document
+        .sections
+        .iter()
+        .filter(|s| s.timeline_changed)
+        .map(|s| s.heading.clone())
+        .collect();
+    let sections = writer.then(|| {
+        view! { <SectionsPanel key=key.clone() version=document.version sections=document.sections.clone() redraw/> }
+    });
     view! {
         <article class="card postmortem" id="postmortem" data-version=document.version>
             <p class="muted postmortem-meta">
@@ -128,11 +140,14 @@ fn Document(
             </p>
             {document.timeline_changed.then(|| view! {
                 <p class="notice" id="timeline-changed" role="status">
-                    "The timeline changed since this text was generated: regenerate to draw it again (earlier versions stay in the history)."
+                    "The timeline changed since this text was generated"
+                    {(!stale.is_empty()).then(|| format!(" (it changes {})", stale.join(", ")))}
+                    ": draw those sections again below, or regenerate the whole text (earlier versions stay in the history)."
                 </p>
             })}
             <div class="markdown" inner_html=document.body_html></div>
         </article>
+        {sections}
         {writer.then(move || { let (save_key, generate_key) = (form_key.clone(), form_key); view! {
             <details class="card panel-toggle" id="postmortem-editor" open=move || refusal.get().is_some() || failure.get().is_some()>
                 <summary>"Edit"</summary>
@@ -165,7 +180,7 @@ fn Document(
                     });
                     view! {
                         <li>
-                            {format!("Version {} · {} by {} · ", v.version, v.origin.as_str(), v.author)}
+                            {format!("Version {} · {} by {} · ", v.version, v.origin.label(), v.author)}
                             <Timestamp at=v.created_at/>
                             {changes}
                         </li>
@@ -173,6 +188,55 @@ fn Document(
                 }).collect_view()}
             </ol>
         </section>
+    }
+}
+
+/// The document's sections from the template, each with whether the timeline has
+/// changed what it would say, and a button drawing that one section again (the
+/// rest, edits included, stays).
+#[component]
+fn SectionsPanel(
+    key: String,
+    version: i64,
+    sections: Vec<super::model::SectionStatus>,
+    redraw: ServerAction<RegeneratePostmortemSection>,
+) -> impl IntoView {
+    let failure = failure_of(move || redraw.value().get());
+    let refusal = refusal_of(move || redraw.value().get());
+    let refused = field_message(refusal, "section");
+    let rows = sections
+        .into_iter()
+        .filter(|s| s.generated)
+        .map(|section| {
+            let status = if section.timeline_changed {
+                view! { <span class="badge stale">"Timeline changed since generated"</span> }
+                    .into_any()
+            } else {
+                view! { <span class="muted">"as generated, or edited"</span> }.into_any()
+            };
+            let label = format!("Draw “{}” again from the timeline", section.heading);
+            let key = key.clone();
+            view! {
+                <li class:stale=section.timeline_changed>
+                    <ActionForm action=redraw attr:class="inline-form">
+                        <input type="hidden" name="key" value=key/>
+                        <input type="hidden" name="base_version" value=version/>
+                        <input type="hidden" name="section" value=section.heading.clone()/>
+                        <span class="section-name">{section.heading.clone()}</span>
+                        " " {status} " "
+                        <button type="submit" aria-label=label>"Draw again"</button>
+                    </ActionForm>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <details class="card panel-toggle" id="postmortem-sections">
+            <summary>"Sections"</summary>
+            <p class="muted">"Drawing a section again replaces only that section with what the timeline says now; edits in the others stay."</p>
+            <p class="form-error" role="alert">{move || refused.get().or_else(|| failure.get())}</p>
+            <ul class="section-list">{rows}</ul>
+        </details>
     }
 }
 

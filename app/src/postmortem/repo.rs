@@ -16,6 +16,11 @@ pub struct StoredVersion {
     pub summary: VersionSummary,
     pub body: String,
     pub generated_from_seq: i64,
+    /// What each section was last generated as (sections.rs); for versions stored
+    /// before sections were tracked, the body.
+    pub generated_body: String,
+    /// The zone the generated text's times are in (`None`: stored before zones were).
+    pub generated_zone: Option<String>,
 }
 
 fn summary(row: &AnyRow) -> Result<VersionSummary, sqlx::Error> {
@@ -29,13 +34,18 @@ fn summary(row: &AnyRow) -> Result<VersionSummary, sqlx::Error> {
     })
 }
 
-const VERSION_COLUMNS: &str = "version, body, origin, generated_from_seq, author, created_at";
+const VERSION_COLUMNS: &str =
+    "version, body, origin, generated_from_seq, generated_body, generated_zone, author, created_at";
 
 fn stored(row: &AnyRow) -> Result<StoredVersion, sqlx::Error> {
+    let body: String = row.try_get("body")?;
+    let generated_body: Option<String> = row.try_get("generated_body")?;
     Ok(StoredVersion {
         summary: summary(row)?,
-        body: row.try_get("body")?,
+        generated_body: generated_body.unwrap_or_else(|| body.clone()),
+        body,
         generated_from_seq: row.try_get("generated_from_seq")?,
+        generated_zone: row.try_get("generated_zone")?,
     })
 }
 
@@ -98,14 +108,17 @@ pub async fn insert(
 ) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO postmortem_versions \
-           (incident_id, version, body, origin, generated_from_seq, author, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (incident_id, version) DO NOTHING",
+           (incident_id, version, body, origin, generated_from_seq, generated_body, \
+            generated_zone, author, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (incident_id, version) DO NOTHING",
     )
     .bind(incident.0)
     .bind(version.summary.version)
     .bind(&version.body)
     .bind(version.summary.origin.as_str())
     .bind(version.generated_from_seq)
+    .bind(&version.generated_body)
+    .bind(&version.generated_zone)
     .bind(&version.summary.author)
     .bind(millis(version.summary.created_at))
     .execute(conn)
@@ -478,4 +491,84 @@ pub async fn followup_owner(
         })
     })
     .transpose()
+}
+
+/// A template the team saved: its text, who saved it, when.
+pub struct SavedTemplate {
+    pub name: String,
+    pub body: String,
+    pub updated_by: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Every template the team saved.
+pub async fn templates(
+    ex: impl Executor<'_, Database = Any>,
+) -> Result<Vec<SavedTemplate>, sqlx::Error> {
+    sqlx::query("SELECT name, body, updated_by, updated_at FROM postmortem_templates")
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(SavedTemplate {
+                name: row.try_get("name")?,
+                body: row.try_get("body")?,
+                updated_by: row.try_get("updated_by")?,
+                updated_at: from_millis("updated_at", row.try_get("updated_at")?)?,
+            })
+        })
+        .collect()
+}
+
+/// The saved text of the first of `names` the team saved, in that order.
+pub async fn first_template(
+    ex: impl Executor<'_, Database = Any>,
+    names: [&str; 2],
+) -> Result<Option<String>, sqlx::Error> {
+    let rows = sqlx::query("SELECT name, body FROM postmortem_templates WHERE name IN ($1, $2)")
+        .bind(names[0])
+        .bind(names[1])
+        .fetch_all(ex)
+        .await?;
+    for name in names {
+        for row in &rows {
+            if row.try_get::<String, _>("name")? == name {
+                return Ok(Some(row.try_get("body")?));
+            }
+        }
+    }
+    Ok(None)
+}
+
+pub async fn save_template(
+    ex: impl Executor<'_, Database = Any>,
+    name: &str,
+    body: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO postmortem_templates (name, body, updated_by, updated_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO UPDATE SET \
+           body = excluded.body, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+    )
+    .bind(name)
+    .bind(body)
+    .bind(by)
+    .bind(millis(now))
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Drops the team's text: the name goes back to the default (or the built-in).
+pub async fn remove_template(
+    ex: impl Executor<'_, Database = Any>,
+    name: &str,
+) -> Result<bool, sqlx::Error> {
+    let removed = sqlx::query("DELETE FROM postmortem_templates WHERE name = $1")
+        .bind(name)
+        .execute(ex)
+        .await?;
+    Ok(removed.rows_affected() > 0)
 }

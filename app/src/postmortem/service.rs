@@ -2,9 +2,12 @@
 //! someone asks), people edit it as new versions, and a save made on top of an
 //! older version than the newest is refused rather than overwriting someone's work.
 
-use super::model::{DiffLine, Origin, PostMortem, PostMortemEdit, VersionDiff, VersionSummary};
+use super::model::{
+    DiffLine, Origin, PostMortem, PostMortemEdit, SectionRegeneration, SectionStatus, VersionDiff,
+    VersionSummary,
+};
 use super::repo::{self, StoredVersion};
-use super::{facts, template};
+use super::{facts, sections, template};
 use crate::error::{AppError, Invalid};
 use crate::identity::model::{Action, User};
 use crate::incidents::model::IncidentId;
@@ -27,6 +30,22 @@ pub async fn current(state: &AppState, id: IncidentId) -> Result<Option<PostMort
         repo::incident_followups(pool, id, super::followups::today(state.now())).await?;
     let timeline = crate::timeline::service::read_timeline(state, id).await?;
     let changed = timeline_changed(&timeline, latest.generated_from_seq);
+    // Only a changed timeline can change what a section would say: the fresh draft
+    // is drawn then alone.
+    let stale = if changed {
+        let (fresh, _) = draft(state, id, generated_zone(&latest, None)).await?;
+        sections::changed(&latest.generated_body, &fresh)
+    } else {
+        Vec::new()
+    };
+    let sections = sections::split(&latest.body)
+        .iter()
+        .map(|section| SectionStatus {
+            heading: section.heading.to_owned(),
+            generated: sections::find(&latest.generated_body, section.heading).is_some(),
+            timeline_changed: stale.iter().any(|h| h == section.heading),
+        })
+        .collect();
     Ok(Some(PostMortem {
         incident: incident.key,
         version: latest.summary.version,
@@ -37,6 +56,7 @@ pub async fn current(state: &AppState, id: IncidentId) -> Result<Option<PostMort
         created_at: latest.summary.created_at,
         generated_from_seq: latest.generated_from_seq,
         timeline_changed: changed,
+        sections,
         versions,
         review,
         followups,
@@ -63,16 +83,112 @@ pub async fn generate(state: &AppState, id: IncidentId, by: &User) -> Result<Pos
     super::review::require_unpublished(state.db.pool(), id).await?;
     let zone = crate::clock::parse_zone(&by.time_zone).unwrap_or(chrono_tz::UTC);
     let (body, last_seq) = draft(state, id, zone).await?;
+    let baseline = Baseline::whole(&body, last_seq, zone);
     store(
         state,
         id,
         None,
         body,
         Origin::Generated,
-        Some(last_seq),
+        Some(baseline),
         &by.display_name,
     )
     .await
+}
+
+/// Draws one section from the timeline again as the next version, keeping every
+/// other section of `base_version` (edits included) as it is.
+pub async fn regenerate_section(
+    state: &AppState,
+    id: IncidentId,
+    input: &SectionRegeneration,
+    by: &User,
+) -> Result<PostMortem, AppError> {
+    crate::identity::service::require(by, Action::WritePostMortem)?;
+    super::review::require_unpublished(state.db.pool(), id).await?;
+    let latest = repo::latest(state.db.pool(), id).await?.ok_or_else(|| {
+        AppError::NotFound(format!(
+            "the post-mortem of {} (generate the draft first)",
+            id.key()
+        ))
+    })?;
+    let refuse = |message: String| {
+        let mut invalid = Invalid::default();
+        invalid.add("section", message);
+        AppError::Invalid(invalid)
+    };
+    let heading = input.section.trim();
+    let zone = generated_zone(&latest, Some(by));
+    let (fresh, last_seq) = draft(state, id, zone).await?;
+    let drawn = sections::find(&fresh, heading).ok_or_else(|| {
+        refuse(format!(
+            "The template has no section {heading:?} to draw again"
+        ))
+    })?;
+    let body = sections::replace(&latest.body, heading, drawn.text).ok_or_else(|| {
+        refuse(format!(
+            "The post-mortem has no section {heading:?} any more (renamed or removed): \
+             add its heading back to draw it again"
+        ))
+    })?;
+    let generated_body = sections::replace(&latest.generated_body, heading, drawn.text)
+        .unwrap_or_else(|| format!("{}{}", latest.generated_body, drawn.text));
+    if body == latest.body && generated_body == latest.generated_body {
+        // Nothing to draw again: no new version for an unchanged text.
+        return current(state, id)
+            .await?
+            .ok_or_else(|| AppError::internal("regenerate a section", "post-mortem vanished"));
+    }
+    // The whole text counts as current once no section would say something else.
+    let seq = if sections::changed(&generated_body, &fresh).is_empty() {
+        last_seq
+    } else {
+        latest.generated_from_seq
+    };
+    let baseline = Baseline {
+        seq,
+        body: generated_body,
+        zone: zone.name().to_owned(),
+    };
+    store(
+        state,
+        id,
+        Some(input.base_version),
+        body,
+        Origin::Regenerated,
+        Some(baseline),
+        &by.display_name,
+    )
+    .await
+}
+
+/// The zone a version's generated times are in; for a version stored before zones
+/// were kept, the reader's (or UTC).
+fn generated_zone(version: &StoredVersion, reader: Option<&User>) -> chrono_tz::Tz {
+    version
+        .generated_zone
+        .as_deref()
+        .or(reader.map(|u| u.time_zone.as_str()))
+        .and_then(|zone| crate::clock::parse_zone(zone).ok())
+        .unwrap_or(chrono_tz::UTC)
+}
+
+/// What a version's generated text was drawn from: the timeline up to `seq`, in
+/// `zone`, as `body` (section by section, since one can be drawn again alone).
+struct Baseline {
+    seq: i64,
+    body: String,
+    zone: String,
+}
+
+impl Baseline {
+    fn whole(body: &str, seq: i64, zone: chrono_tz::Tz) -> Baseline {
+        Baseline {
+            seq,
+            body: body.to_owned(),
+            zone: zone.name().to_owned(),
+        }
+    }
 }
 
 /// Who the drafts generated at resolution are by.
@@ -96,14 +212,16 @@ pub async fn draft_at_resolution(
             .and_then(|zone| crate::clock::parse_zone(&zone).ok()),
         None => None,
     };
-    let (body, last_seq) = draft(state, id, zone.unwrap_or(chrono_tz::UTC)).await?;
+    let zone = zone.unwrap_or(chrono_tz::UTC);
+    let (body, last_seq) = draft(state, id, zone).await?;
+    let baseline = Baseline::whole(&body, last_seq, zone);
     match store(
         state,
         id,
         Some(0),
         body,
         Origin::Generated,
-        Some(last_seq),
+        Some(baseline),
         GENERATOR,
     )
     .await
@@ -115,12 +233,37 @@ pub async fn draft_at_resolution(
     }
 }
 
-/// The draft's text in `zone` and the newest seq it was drawn from (nothing is stored).
+/// The draft's text in `zone` and the newest seq it was drawn from (nothing is
+/// stored), in the team's template for the incident's severity.
 pub async fn draft(
     state: &AppState,
     id: IncidentId,
     zone: chrono_tz::Tz,
 ) -> Result<(String, i64), AppError> {
+    let (facts, last_seq) = facts(state, id, zone).await?;
+    let severity = facts.incident.severity.clone();
+    let team_text = super::team_templates::for_severity(state.db.pool(), &severity).await?;
+    let body = match template::render(&team_text, &facts) {
+        Ok(body) => body,
+        // A saved template was checked on an example incident; should a real one
+        // still trip it, the draft is the built-in format rather than none at all.
+        Err(err) => {
+            tracing::warn!(incident = %id.key(), %severity, error = %err,
+                "the team's post-mortem template failed; drafted with the built-in one");
+            template::render(template::DEFAULT_TEMPLATE, &facts)
+                .map_err(|err| AppError::internal("render the post-mortem template", err))?
+        }
+    };
+    Ok((body, last_seq))
+}
+
+/// Everything a template can say about the incident, in `zone`, and the newest seq
+/// of the timeline it was read from.
+pub async fn facts(
+    state: &AppState,
+    id: IncidentId,
+    zone: chrono_tz::Tz,
+) -> Result<(facts::Facts, i64), AppError> {
     let incident = crate::incidents::service::get_incident(state, id).await?;
     let timeline = crate::timeline::service::read_timeline(state, id).await?;
     let clocks = crate::sla::engine::incident_clocks(state, id).await?;
@@ -131,10 +274,8 @@ pub async fn draft(
         .iter()
         .map(facts::FollowUpLine::of)
         .collect();
-    let body = template::render(template::DEFAULT_TEMPLATE, &facts)
-        .map_err(|err| AppError::internal("render the post-mortem template", err))?;
     // The timeline's own newest seq, not its newest entry's: a correction takes one too.
-    Ok((body, timeline.last_seq))
+    Ok((facts, timeline.last_seq))
 }
 
 /// Saves an edit as the next version.
@@ -228,22 +369,28 @@ fn line_changes(before: &str, after: &str) -> Vec<Vec<DiffLine>> {
 }
 
 /// Stores the next version; with `base`, only if that is still the newest. An edit
-/// (`generated_from_seq` `None`) keeps the seq its text was last generated from.
+/// (`baseline` `None`) keeps what its text was last generated from.
 async fn store(
     state: &AppState,
     id: IncidentId,
     base: Option<i64>,
     body: String,
     origin: Origin,
-    generated_from_seq: Option<i64>,
+    baseline: Option<Baseline>,
     author: &str,
 ) -> Result<PostMortem, AppError> {
     let mut conn = state.db.pool().acquire().await?;
     let latest = repo::latest(&mut *conn, id).await?;
     let newest = latest.as_ref().map_or(0, |v| v.summary.version);
-    let generated_from_seq = generated_from_seq
-        .or_else(|| latest.as_ref().map(|v| v.generated_from_seq))
-        .unwrap_or(0);
+    let (generated_from_seq, generated_body, generated_zone) = match (baseline, &latest) {
+        (Some(b), _) => (b.seq, b.body, Some(b.zone)),
+        (None, Some(v)) => (
+            v.generated_from_seq,
+            v.generated_body.clone(),
+            v.generated_zone.clone(),
+        ),
+        (None, None) => (0, body.clone(), None),
+    };
     if let Some(base) = base.filter(|base| *base != newest) {
         return Err(AppError::Conflict(format!(
             "Version {newest} was saved after version {base}, which this edit started from: \
@@ -259,6 +406,8 @@ async fn store(
         },
         body,
         generated_from_seq,
+        generated_body,
+        generated_zone,
     };
     if !repo::insert(&mut conn, id, &version).await? {
         return Err(AppError::Conflict(format!(

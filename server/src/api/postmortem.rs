@@ -5,9 +5,10 @@ use super::{incident_id, Actor, ApiError, ApiJson, ApiQuery, ErrorBody};
 use app::error::AppError;
 use app::postmortem::model::{
     FollowUp, FollowUpChange, FollowUpFilter, FollowUpInput, PostMortem, PostMortemEdit,
-    ReviewInput, VersionDiff,
+    PostMortemTemplate, ReviewInput, SectionRegeneration, TemplateInput, TemplatePreview,
+    TemplatePreviewInput, VersionDiff,
 };
-use app::postmortem::{followups, review as review_steps, service};
+use app::postmortem::{followups, review as review_steps, service, team_templates};
 use app::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -21,10 +22,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(current, generate, edit))
         .routes(routes!(markdown))
         .routes(routes!(review))
+        .routes(routes!(regenerate_section))
         .routes(routes!(version_diff))
         .routes(routes!(incident_followups, create_followup))
         .routes(routes!(list_followups))
         .routes(routes!(change_followup))
+        .routes(routes!(list_templates))
+        .routes(routes!(save_template, reset_template))
+        .routes(routes!(preview_template))
 }
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -78,6 +83,25 @@ async fn edit(
 ) -> ApiResult<Json<PostMortem>> {
     Ok(Json(
         service::edit(&state, incident_id(&key)?, &input, &by).await?,
+    ))
+}
+
+/// Draws one `## ` section from the timeline again as the next version; every other
+/// section of `base_version` stays as it is, edits included.
+#[utoipa::path(post, path = "/incidents/{key}/postmortem/sections", tag = "postmortem",
+    params(("key" = String, Path, description = "Incident key, e.g. INC-42")), request_body = SectionRegeneration,
+    responses((status = 200, description = "Saved (or unchanged, when the section already says what the timeline does)", body = PostMortem),
+              (status = 403, body = ErrorBody), (status = 404, description = "No such incident, or no draft yet", body = ErrorBody),
+              (status = 409, description = "base_version is no longer the newest, or the document is published: nothing written", body = ErrorBody),
+              (status = 422, description = "The template or the document has no such section; nothing written", body = ErrorBody)))]
+async fn regenerate_section(
+    State(state): State<AppState>,
+    Actor(by): Actor,
+    Path(key): Path<String>,
+    ApiJson(input): ApiJson<SectionRegeneration>,
+) -> ApiResult<Json<PostMortem>> {
+    Ok(Json(
+        service::regenerate_section(&state, incident_id(&key)?, &input, &by).await?,
     ))
 }
 
@@ -197,5 +221,60 @@ async fn version_diff(
 ) -> ApiResult<Json<VersionDiff>> {
     Ok(Json(
         service::diff(&state, incident_id(&key)?, version).await?,
+    ))
+}
+
+/// The team's post-mortem templates: `default`, and `P1`/`P2`/`P3`, each as drafts of
+/// that severity use it (`source` says whether the team saved it).
+#[utoipa::path(get, path = "/postmortem-templates", tag = "postmortem",
+    responses((status = 200, description = "default, P1, P2, P3", body = [PostMortemTemplate])))]
+async fn list_templates(State(state): State<AppState>) -> ApiResult<Json<Vec<PostMortemTemplate>>> {
+    Ok(Json(team_templates::list(&state).await?))
+}
+
+/// Saves one template's text once it renders on an example incident.
+#[utoipa::path(put, path = "/postmortem-templates/{name}", tag = "postmortem",
+    params(("name" = String, Path, description = "default, P1, P2 or P3")), request_body = TemplateInput,
+    responses((status = 200, description = "Saved", body = PostMortemTemplate),
+              (status = 403, body = ErrorBody), (status = 404, description = "No such template name", body = ErrorBody),
+              (status = 422, description = "Empty, too long, or does not render (the message names the line); nothing written", body = ErrorBody)))]
+async fn save_template(
+    State(state): State<AppState>,
+    Actor(by): Actor,
+    Path(name): Path<String>,
+    ApiJson(input): ApiJson<TemplateInput>,
+) -> ApiResult<Json<PostMortemTemplate>> {
+    Ok(Json(
+        team_templates::save(&state, &name, &input.body, &by).await?,
+    ))
+}
+
+/// Drops the team's text for one template: drafts use the default (or the built-in
+/// one) again.
+#[utoipa::path(delete, path = "/postmortem-templates/{name}", tag = "postmortem",
+    params(("name" = String, Path, description = "default, P1, P2 or P3")),
+    responses((status = 200, description = "Every template after the reset", body = [PostMortemTemplate]),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn reset_template(
+    State(state): State<AppState>,
+    Actor(by): Actor,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Vec<PostMortemTemplate>>> {
+    Ok(Json(team_templates::reset(&state, &name, &by).await?))
+}
+
+/// Renders a template's text on a real incident as its draft would read; nothing saved.
+#[utoipa::path(post, path = "/postmortem-templates/preview", tag = "postmortem",
+    request_body = TemplatePreviewInput,
+    responses((status = 200, description = "Rendered", body = TemplatePreview),
+              (status = 403, body = ErrorBody), (status = 404, description = "No such incident", body = ErrorBody),
+              (status = 422, description = "The text does not render (the message names the line)", body = ErrorBody)))]
+async fn preview_template(
+    State(state): State<AppState>,
+    Actor(by): Actor,
+    ApiJson(input): ApiJson<TemplatePreviewInput>,
+) -> ApiResult<Json<TemplatePreview>> {
+    Ok(Json(
+        team_templates::preview(&state, &input.body, &input.incident, &by).await?,
     ))
 }
