@@ -104,3 +104,80 @@ test("resolving drafts the post-mortem; edited, approved, published and exported
   await expect(dana.locator("tr", { hasText: followup })).toHaveCount(0);
   await dana.context().close();
 });
+
+// The team's own format: an admin saves a severity's template (a typo is refused
+// naming its line, the text kept), the next incident of that severity is drafted in
+// it, and one section is drawn again after the timeline moved on, the rest kept.
+test("a severity's template drafts its incidents; a typo is refused with its line; one section is drawn again", async ({ page, request, javaScriptEnabled }) => {
+  // The two projects run at once: each its own severity.
+  const severity = javaScriptEnabled ? "P1" : "P3";
+  const templates = `/admin/postmortem-templates?name=${severity}`;
+  const hydrated = async () => {
+    if (javaScriptEnabled) await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  };
+  try {
+    await page.goto(templates);
+    await hydrated();
+    await expect(page.locator("#pm-template-source")).toContainText("Not saved: drafts use the default's text");
+    const editor = page.getByLabel("Markdown with placeholders");
+    const ours = "# {{ incident.key }} in our words\n\n## What we tried\n\n{% for a in timeline.actions %}- {{ a.headline }} ({{ a.outcome }})\n{% endfor %}\n## Lessons\n\n- \n";
+    const typo = ours.replace("## Lessons", "## Lessons\n\n{{ incident.owner }}");
+    await editor.fill(typo);
+    await page.getByRole("button", { name: "Save template" }).click();
+    await expect(page.locator("#pm-template-body-error")).toContainText("line 9");
+    await expect(editor).toHaveValue(typo);
+
+    await editor.fill(ours);
+    await page.getByRole("button", { name: "Save template" }).click();
+    await expect(page.locator("#pm-template-source")).toContainText("Saved by Ada Admin");
+
+    const title = `Search down ${Date.now().toString(36)}`;
+    const declared = await request.post("/api/v1/incidents", { data: { title, severity } });
+    expect(declared.status()).toBe(201);
+    const key = (await declared.json()).key as string;
+    const entry = (data: object) => request.post(`/api/v1/incidents/${key}/timeline`, { data });
+    expect((await entry({ kind: "action", outcome: "did_not_work", body: "Restart the indexers" })).status()).toBe(201);
+    expect((await request.patch(`/api/v1/incidents/${key}`, { data: { status: "resolved" } })).status()).toBe(200);
+    await expect.poll(async () => (await request.get(`/api/v1/incidents/${key}/postmortem`)).status()).toBe(200);
+
+    if (javaScriptEnabled) {
+      // The preview draws the text being typed on the newest resolved incident.
+      await page.reload();
+      await hydrated();
+      await expect(page.locator("#pm-template-incident")).toHaveValue(key);
+      await expect(page.locator("#pm-template-preview")).toContainText(`${key} in our words`);
+      await editor.fill(ours.replace("in our words", "as we write it"));
+      await expect(page.locator("#pm-template-preview")).toContainText(`${key} as we write it`);
+      await editor.fill(typo);
+      await expect(page.locator("#pm-template-preview-error")).toContainText("line 9");
+    }
+
+    await page.goto(`/incidents/${key}/postmortem`);
+    await hydrated();
+    const doc = page.locator("#postmortem");
+    await expect(doc.getByRole("heading", { level: 1 })).toHaveText(`${key} in our words`);
+    await expect(doc).toContainText("Restart the indexers (did not work)");
+
+    // People write the lessons; then the timeline moves on.
+    await page.locator("#postmortem-editor summary").click();
+    const body = page.getByLabel("Post-mortem (Markdown)");
+    await body.fill((await body.inputValue()).replace("## Lessons\n\n- ", "## Lessons\n\n- Indexers need a health check"));
+    await page.getByRole("button", { name: "Save as a new version" }).click();
+    await expect(doc).toContainText("Version 2 · edited by Ada Admin");
+    expect((await entry({ kind: "action", outcome: "worked", body: "Rebuild the index from the snapshot" })).status()).toBe(201);
+    await page.reload();
+    await hydrated();
+    await expect(page.locator("#timeline-changed")).toContainText("it changes What we tried");
+
+    await page.locator("#postmortem-sections summary").click();
+    await expect(page.locator("#postmortem-sections li", { hasText: "What we tried" })).toContainText("Timeline changed since generated");
+    await page.getByRole("button", { name: "Draw “What we tried” again from the timeline" }).click();
+    await expect(doc).toContainText("Version 3 · one section drawn again from the timeline by Ada Admin");
+    await expect(doc).toContainText("Rebuild the index from the snapshot (worked)");
+    await expect(doc).toContainText("Indexers need a health check");
+    await expect(page.locator("#timeline-changed")).toHaveCount(0);
+  } finally {
+    // Other tests draft incidents of this severity: back to the default.
+    await request.delete(`/api/v1/postmortem-templates/${severity}`);
+  }
+});

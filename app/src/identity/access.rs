@@ -289,6 +289,7 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("regenerate_postmortem_section", Needs(WritePostMortem)),
     ("review_postmortem", AnyOf(REVIEW_ANY)),
     ("postmortem_diff", Needs(View)),
+    ("preview_postmortem_markdown", Needs(View)),
     ("create_followup", Needs(WritePostMortem)),
     ("change_followup", AnyRole),
     ("list_followups", Needs(View)),

@@ -192,3 +192,10 @@ pub async fn preview_postmortem_template(
         .await
         .inspect_err(crate::error::set_error_status)
 }
+
+/// Post-mortem Markdown as the page shows it (sanitised HTML), for the editor's preview.
+#[server(prefix = "/api/fn", endpoint = "preview_postmortem_markdown")]
+pub async fn preview_postmortem_markdown(body: String) -> Result<String, AppError> {
+    crate::identity::api::signed_in()?;
+    super::service::preview(&body).inspect_err(crate::error::set_error_status)
+}

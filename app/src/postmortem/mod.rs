@@ -4,6 +4,7 @@
 //! Reads everything below it (incidents, timeline, sla); writes only its own table.
 
 pub mod api;
+pub mod editor;
 pub mod followups_page;
 pub mod model;
 pub mod page;

@@ -5,11 +5,12 @@ use super::api::{
     get_postmortem, postmortem_diff, GeneratePostmortem, RegeneratePostmortemSection,
     ReviewPostmortem, SavePostmortem,
 };
+use super::editor::PostMortemEditor;
 use super::followups_page::FollowUpsPanel;
 use super::model::{PostMortem, Review, ReviewState};
 use crate::identity::api::current_user;
 use crate::identity::model::{Action, User};
-use crate::ui::{failure_of, field_message, refusal_of, typed_value, FieldError, Timestamp};
+use crate::ui::{failure_of, field_message, refusal_of, FieldError, Timestamp};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -102,18 +103,7 @@ fn Document(
     save: ServerAction<SavePostmortem>,
     redraw: ServerAction<RegeneratePostmortemSection>,
 ) -> impl IntoView {
-    let refusal = refusal_of(move || save.value().get());
-    let failure = failure_of(move || save.value().get());
-    let typed = typed_value(refusal, "body");
     let stored = document.body.clone();
-    let text = move || {
-        let typed = typed.get();
-        if typed.is_empty() {
-            stored.clone()
-        } else {
-            typed
-        }
-    };
     let origin = document.origin.label();
     let key = document.incident.clone();
     let form_key = key.clone();
@@ -149,22 +139,7 @@ fn Document(
         </article>
         {sections}
         {writer.then(move || { let (save_key, generate_key) = (form_key.clone(), form_key); view! {
-            <details class="card panel-toggle" id="postmortem-editor" open=move || refusal.get().is_some() || failure.get().is_some()>
-                <summary>"Edit"</summary>
-                <ActionForm action=save attr:id="postmortem-form">
-                    <input type="hidden" name="key" value=save_key/>
-                    <input type="hidden" name="base_version" value=document.version/>
-                    <p class="form-error" role="alert">{move || failure.get()}</p>
-                    <div class="field">
-                        <label for="postmortem-body">"Post-mortem (Markdown)"</label>
-                        <textarea id="postmortem-body" name="body" rows="30" aria-describedby="postmortem-body-error"
-                            aria-invalid=move || field_message(refusal, "body").get().is_some().then_some("true")
-                            prop:value=text.clone()>{text.clone()}</textarea>
-                        <FieldError id="postmortem-body-error" message=field_message(refusal, "body")/>
-                    </div>
-                    <button type="submit" class="primary">"Save as a new version"</button>
-                </ActionForm>
-            </details>
+            <PostMortemEditor key=save_key version=document.version body=stored.clone() save/>
             <ActionForm action=generate attr:id="regenerate-form" attr:class="inline-form">
                 <input type="hidden" name="key" value=generate_key/>
                 <button type="submit">"Regenerate from the timeline"</button>

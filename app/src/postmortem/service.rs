@@ -278,6 +278,16 @@ pub async fn facts(
     Ok((facts, timeline.last_seq))
 }
 
+/// `body` as the page would show it, nothing saved (for the editor's preview).
+pub fn preview(body: &str) -> Result<String, AppError> {
+    if body.len() > MAX_BODY_BYTES {
+        let mut invalid = Invalid::default();
+        invalid.add("body", format!("Too long: at most {} KB", MAX_BODY_BYTES / 1024));
+        return Err(AppError::Invalid(invalid));
+    }
+    Ok(crate::markdown::to_safe_html(body))
+}
+
 /// Saves an edit as the next version.
 pub async fn edit(
     state: &AppState,

@@ -158,7 +158,7 @@ fn TemplateEditor(
         {
             let mine = typing.get_value();
             gloo_timers::callback::Timeout::new(PREVIEW_PAUSE_MS, move || {
-                if typing.get_value() == mine {
+                if typing.try_get_value() == Some(mine) {
                     settled.set(text.get_untracked());
                 }
             })
