@@ -99,7 +99,12 @@ pub fn PostMortemEditor(
         older.set(None);
     };
     let preview = Resource::new(move || settled.get(), preview_postmortem_markdown);
-    let invalid = move || field_message(refusal, "body").get().is_some().then_some("true");
+    let invalid = move || {
+        field_message(refusal, "body")
+            .get()
+            .is_some()
+            .then_some("true")
+    };
     view! {
         <details class="card panel-toggle" id="postmortem-editor"
             open=move || open.get() || refusal.get().is_some() || failure.get().is_some()>

@@ -282,7 +282,10 @@ pub async fn facts(
 pub fn preview(body: &str) -> Result<String, AppError> {
     if body.len() > MAX_BODY_BYTES {
         let mut invalid = Invalid::default();
-        invalid.add("body", format!("Too long: at most {} KB", MAX_BODY_BYTES / 1024));
+        invalid.add(
+            "body",
+            format!("Too long: at most {} KB", MAX_BODY_BYTES / 1024),
+        );
         return Err(AppError::Invalid(invalid));
     }
     Ok(crate::markdown::to_safe_html(body))
