@@ -162,31 +162,23 @@ fn storage_key(incident: &str) -> String {
     format!("sitrep.postmortem.{incident}")
 }
 
-#[cfg(feature = "hydrate")]
-fn storage() -> Option<web_sys::Storage> {
-    window().local_storage().ok().flatten()
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn storage() -> Option<web_sys::Storage> {
-    None
-}
-
 fn read_kept(incident: &str) -> Option<KeptEdit> {
-    let text = storage()?.get_item(&storage_key(incident)).ok()??;
+    let text = crate::ui::local_storage()?
+        .get_item(&storage_key(incident))
+        .ok()??;
     serde_json::from_str(&text).ok()
 }
 
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 fn keep(incident: &str, edit: &KeptEdit) {
-    if let (Some(storage), Ok(text)) = (storage(), serde_json::to_string(edit)) {
+    if let (Some(storage), Ok(text)) = (crate::ui::local_storage(), serde_json::to_string(edit)) {
         // A full storage only loses the copy, never the text in the editor.
         let _ = storage.set_item(&storage_key(incident), &text);
     }
 }
 
 fn forget_kept(incident: &str) {
-    if let Some(storage) = storage() {
+    if let Some(storage) = crate::ui::local_storage() {
         let _ = storage.remove_item(&storage_key(incident));
     }
 }

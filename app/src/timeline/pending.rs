@@ -49,7 +49,7 @@ pub struct PendingPosts {
 impl PendingPosts {
     /// Those kept in this browser for `incident`.
     pub fn load(incident: &str) -> PendingPosts {
-        let list = storage()
+        let list = crate::ui::local_storage()
             .and_then(|s| s.get_item(&storage_key(incident)).ok().flatten())
             .and_then(|text| serde_json::from_str(&text).ok())
             .unwrap_or_default();
@@ -123,7 +123,7 @@ impl PendingPosts {
 
     fn save(self) {
         let key = storage_key(&self.incident.get_value());
-        if let Some(storage) = storage() {
+        if let Some(storage) = crate::ui::local_storage() {
             let list = self.list.get_untracked();
             let _ = if list.is_empty() {
                 storage.remove_item(&key)
@@ -136,16 +136,6 @@ impl PendingPosts {
 
 fn storage_key(incident: &str) -> String {
     format!("sitrep.pending.{incident}")
-}
-
-#[cfg(feature = "hydrate")]
-fn storage() -> Option<web_sys::Storage> {
-    window().local_storage().ok().flatten()
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn storage() -> Option<web_sys::Storage> {
-    None
 }
 
 /// A new idempotency key: 128 random bits, hex.

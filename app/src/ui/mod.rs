@@ -139,6 +139,17 @@ pub fn LiveBadge(state: RwSignal<crate::live::model::LiveState>) -> impl IntoVie
     }
 }
 
+/// The browser's local storage (none on the server, or when the browser refuses it).
+#[cfg(feature = "hydrate")]
+pub fn local_storage() -> Option<web_sys::Storage> {
+    window().local_storage().ok().flatten()
+}
+
+#[cfg(not(feature = "hydrate"))]
+pub fn local_storage() -> Option<web_sys::Storage> {
+    None
+}
+
 /// Text to put inside a `<textarea>` or `<title>`.
 ///
 /// Leptos renders the content of these elements unescaped on the server (it treats
