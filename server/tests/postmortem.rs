@@ -562,6 +562,74 @@ async fn each_severity_drafts_in_the_teams_own_template(backend: Backend) {
         draft["body"].as_str().unwrap().contains("## Summary"),
         "{draft}"
     );
+    assert_eq!(
+        (&draft["template"], &draft["template_chosen"]),
+        (&json!("P2"), &json!(false))
+    );
+
+    // Another template chosen for one incident: kept by later regenerations and by a
+    // section drawn again, until "automatic" goes back to the severity's.
+    let generate = |query: &'static str| {
+        let (app, url) = (&app, format!("/incidents/{p2}/postmortem{query}"));
+        async move { app.post(&url, json!({})).await }
+    };
+    let in_our_format = |draft: &Value| {
+        draft["body"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("# {p2} in our format"))
+    };
+    let (status, chosen) = generate("?template=P1").await;
+    assert_eq!(status, 201, "{chosen}");
+    assert!(in_our_format(&chosen), "{chosen}");
+    assert_eq!(
+        (&chosen["template"], &chosen["template_chosen"]),
+        (&json!("P1"), &json!(true))
+    );
+    let (_, again) = generate("").await;
+    assert!(
+        in_our_format(&again),
+        "a plain regeneration keeps the choice: {again}"
+    );
+    post(
+        &app,
+        &p2,
+        json!({"kind": "action", "outcome": "did_not_work", "body": "Restart the exporter"}),
+    )
+    .await;
+    let (status, redrawn) = app
+        .post(
+            &format!("/incidents/{p2}/postmortem/sections"),
+            json!({"section": "Tried", "base_version": again["version"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{redrawn}");
+    let text = redrawn["body"].as_str().unwrap();
+    assert!(
+        text.contains("- Restart the exporter (did not work)"),
+        "{text}"
+    );
+    assert!(
+        in_our_format(&redrawn) && !text.contains("## Summary"),
+        "{text}"
+    );
+    let (status, refused) = generate("?template=P9").await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["error"]["fields"]["template"]
+            .as_str()
+            .is_some_and(|m| m.contains("P9")),
+        "{refused}"
+    );
+    let (_, automatic) = generate("?template=automatic").await;
+    assert!(!in_our_format(&automatic), "{automatic}");
+    assert_eq!(
+        (&automatic["template"], &automatic["template_chosen"]),
+        (&json!("P2"), &json!(false))
+    );
+    let (status, page) = app.page(&format!("/incidents/{p2}/postmortem")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("P2 template (by severity)"), "{page}");
 
     // The preview renders any text on a real incident, saving nothing.
     let preview = format!("{templates}/preview");

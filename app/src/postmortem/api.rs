@@ -16,13 +16,17 @@ pub async fn get_postmortem(key: String) -> Result<Option<PostMortem>, AppError>
         .inspect_err(crate::error::set_error_status)
 }
 
-/// Generates a draft from the timeline as the next version.
+/// Generates a draft from the timeline as the next version, with `template` chosen
+/// for the incident from now on (`automatic`: by severity; absent: as before).
 #[server(prefix = "/api/fn", endpoint = "generate_postmortem")]
-pub async fn generate_postmortem(key: String) -> Result<PostMortem, AppError> {
+pub async fn generate_postmortem(
+    key: String,
+    #[server(default)] template: Option<String>,
+) -> Result<PostMortem, AppError> {
     let state = crate::state::AppState::from_context()?;
     let by = crate::identity::api::signed_in()?;
     let id = crate::incidents::api::incident_id(&key)?;
-    super::service::generate(&state, id, &by)
+    super::service::generate(&state, id, template.as_deref(), &by)
         .await
         .inspect_err(crate::error::set_error_status)
 }

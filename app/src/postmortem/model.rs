@@ -57,6 +57,10 @@ pub struct PostMortem {
     pub created_at: DateTime<Utc>,
     /// The timeline's newest seq when the text was last generated.
     pub generated_from_seq: i64,
+    /// The team template the text is drawn with: `default`, `P1`, `P2` or `P3`.
+    pub template: String,
+    /// `template` was chosen for this incident rather than picked by its severity.
+    pub template_chosen: bool,
     /// The timeline has entries (or corrections) newer than the generated text.
     pub timeline_changed: bool,
     /// The text's `## ` sections, in order.
@@ -423,6 +427,9 @@ pub enum TemplateSource {
 /// The team's template names, in the order the templates page shows them: `default`,
 /// then one per severity.
 pub const TEMPLATE_NAMES: [&str; 4] = ["default", "P1", "P2", "P3"];
+
+/// The template choice for an incident that goes back to picking by severity.
+pub const AUTOMATIC_TEMPLATE: &str = "automatic";
 
 /// One of the team's post-mortem templates: `default`, or the one a severity's
 /// incidents are drafted with (`P1`, `P2`, `P3`).

@@ -77,6 +77,7 @@ pub fn PostMortemPage() -> impl IntoView {
                             {writer.then(|| view! {
                                 <ActionForm action=generate attr:id="generate-form">
                                     <input type="hidden" name="key" value=key()/>
+                                    <TemplateChoice chosen=None/>
                                     <button type="submit" class="primary">"Generate the draft from the timeline"</button>
                                 </ActionForm>
                             })}
@@ -116,6 +117,16 @@ fn Document(
         .filter(|s| s.timeline_changed)
         .map(|s| s.heading.clone())
         .collect();
+    let chosen = document.template_chosen.then(|| document.template.clone());
+    let drawn_with = format!(
+        " · {} template ({})",
+        document.template,
+        if document.template_chosen {
+            "chosen for this incident"
+        } else {
+            "by severity"
+        }
+    );
     let sections = writer.then(|| {
         view! { <SectionsPanel key=key.clone() version=document.version sections=document.sections.clone() redraw/> }
     });
@@ -125,6 +136,7 @@ fn Document(
                 <span class=format!("review-state review-{}", state.as_str()) id="review-state">{state.label()}</span>
                 {format!(" · Version {} · {origin} by {} · ", document.version, document.author)}
                 <Timestamp at=document.created_at/>
+                <span id="drawn-with">{drawn_with}</span>
                 " · "
                 <a href=format!("/api/v1/incidents/{key}/postmortem/markdown") download=format!("{key}-postmortem.md")>"Markdown"</a>
             </p>
@@ -142,6 +154,7 @@ fn Document(
             <PostMortemEditor key=save_key version=document.version body=stored.clone() save/>
             <ActionForm action=generate attr:id="regenerate-form" attr:class="inline-form">
                 <input type="hidden" name="key" value=generate_key/>
+                <TemplateChoice chosen=chosen.clone()/>
                 <button type="submit">"Regenerate from the timeline"</button>
                 <span class="muted">" Replaces the text with a new draft; earlier versions stay below."</span>
             </ActionForm>
@@ -163,6 +176,29 @@ fn Document(
                 }).collect_view()}
             </ol>
         </section>
+    }
+}
+
+/// Which team template the draft is drawn with: by severity, or one chosen for
+/// this incident (kept for later regenerations and sections drawn again).
+#[component]
+fn TemplateChoice(chosen: Option<String>) -> impl IntoView {
+    let selected = chosen.unwrap_or_else(|| super::model::AUTOMATIC_TEMPLATE.to_owned());
+    let options = std::iter::once((super::model::AUTOMATIC_TEMPLATE, "By severity".to_owned()))
+        .chain(
+            super::model::TEMPLATE_NAMES
+                .into_iter()
+                .map(|name| (name, format!("{name} template"))),
+        );
+    view! {
+        <label class="template-choice">
+            "Template "
+            <select name="template">
+                {options.map(|(value, label)| view! {
+                    <option value=value selected=value == selected>{label}</option>
+                }).collect_view()}
+            </select>
+        </label>
     }
 }
 

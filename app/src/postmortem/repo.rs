@@ -21,6 +21,8 @@ pub struct StoredVersion {
     pub generated_body: String,
     /// The zone the generated text's times are in (`None`: stored before zones were).
     pub generated_zone: Option<String>,
+    /// The team template chosen for this incident (`None`: picked by severity).
+    pub generated_template: Option<String>,
 }
 
 fn summary(row: &AnyRow) -> Result<VersionSummary, sqlx::Error> {
@@ -35,7 +37,8 @@ fn summary(row: &AnyRow) -> Result<VersionSummary, sqlx::Error> {
 }
 
 const VERSION_COLUMNS: &str =
-    "version, body, origin, generated_from_seq, generated_body, generated_zone, author, created_at";
+    "version, body, origin, generated_from_seq, generated_body, generated_zone, generated_template, \
+     author, created_at";
 
 fn stored(row: &AnyRow) -> Result<StoredVersion, sqlx::Error> {
     let body: String = row.try_get("body")?;
@@ -46,6 +49,7 @@ fn stored(row: &AnyRow) -> Result<StoredVersion, sqlx::Error> {
         body,
         generated_from_seq: row.try_get("generated_from_seq")?,
         generated_zone: row.try_get("generated_zone")?,
+        generated_template: row.try_get("generated_template")?,
     })
 }
 
@@ -109,8 +113,8 @@ pub async fn insert(
     let inserted = sqlx::query(
         "INSERT INTO postmortem_versions \
            (incident_id, version, body, origin, generated_from_seq, generated_body, \
-            generated_zone, author, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (incident_id, version) DO NOTHING",
+            generated_zone, generated_template, author, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (incident_id, version) DO NOTHING",
     )
     .bind(incident.0)
     .bind(version.summary.version)
@@ -119,6 +123,7 @@ pub async fn insert(
     .bind(version.generated_from_seq)
     .bind(&version.generated_body)
     .bind(&version.generated_zone)
+    .bind(&version.generated_template)
     .bind(&version.summary.author)
     .bind(millis(version.summary.created_at))
     .execute(conn)

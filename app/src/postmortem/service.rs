@@ -33,7 +33,8 @@ pub async fn current(state: &AppState, id: IncidentId) -> Result<Option<PostMort
     // Only a changed timeline can change what a section would say: the fresh draft
     // is drawn then alone.
     let stale = if changed {
-        let (fresh, _) = draft(state, id, generated_zone(&latest, None)).await?;
+        let zone = generated_zone(&latest, None);
+        let (fresh, _) = draft(state, id, zone, latest.generated_template.as_deref()).await?;
         sections::changed(&latest.generated_body, &fresh)
     } else {
         Vec::new()
@@ -46,7 +47,13 @@ pub async fn current(state: &AppState, id: IncidentId) -> Result<Option<PostMort
             timeline_changed: stale.iter().any(|h| h == section.heading),
         })
         .collect();
+    let template = latest
+        .generated_template
+        .clone()
+        .unwrap_or_else(|| incident.severity.as_str().to_owned());
     Ok(Some(PostMortem {
+        template_chosen: latest.generated_template.is_some(),
+        template,
         incident: incident.key,
         version: latest.summary.version,
         body_html: crate::markdown::to_safe_html(&latest.body),
@@ -77,13 +84,40 @@ fn timeline_changed(timeline: &crate::timeline::cache::Timeline, seq: i64) -> bo
 }
 
 /// Generates a draft from the timeline as it stands, as the next version; times are
-/// in `by`'s zone.
-pub async fn generate(state: &AppState, id: IncidentId, by: &User) -> Result<PostMortem, AppError> {
+/// in `by`'s zone. `template` names the team template to draw it with for this
+/// incident from now on ("automatic": by severity again); `None` keeps the choice
+/// made before.
+pub async fn generate(
+    state: &AppState,
+    id: IncidentId,
+    template: Option<&str>,
+    by: &User,
+) -> Result<PostMortem, AppError> {
     crate::identity::service::require(by, Action::WritePostMortem)?;
     super::review::require_unpublished(state.db.pool(), id).await?;
+    let chosen = match template.map(str::trim) {
+        Some(super::model::AUTOMATIC_TEMPLATE) => None,
+        Some(name) => match super::model::TEMPLATE_NAMES
+            .into_iter()
+            .find(|n| *n == name)
+        {
+            Some(known) => Some(known.to_owned()),
+            None => {
+                let mut invalid = Invalid::default();
+                invalid.add(
+                    "template",
+                    format!("No template named {name:?}: choose automatic, default, P1, P2 or P3"),
+                );
+                return Err(AppError::Invalid(invalid));
+            }
+        },
+        None => repo::latest(state.db.pool(), id)
+            .await?
+            .and_then(|latest| latest.generated_template),
+    };
     let zone = crate::clock::parse_zone(&by.time_zone).unwrap_or(chrono_tz::UTC);
-    let (body, last_seq) = draft(state, id, zone).await?;
-    let baseline = Baseline::whole(&body, last_seq, zone);
+    let (body, last_seq) = draft(state, id, zone, chosen.as_deref()).await?;
+    let baseline = Baseline::whole(&body, last_seq, zone, chosen);
     store(
         state,
         id,
@@ -119,7 +153,8 @@ pub async fn regenerate_section(
     };
     let heading = input.section.trim();
     let zone = generated_zone(&latest, Some(by));
-    let (fresh, last_seq) = draft(state, id, zone).await?;
+    let chosen = latest.generated_template.clone();
+    let (fresh, last_seq) = draft(state, id, zone, chosen.as_deref()).await?;
     let drawn = sections::find(&fresh, heading).ok_or_else(|| {
         refuse(format!(
             "The template has no section {heading:?} to draw again"
@@ -149,6 +184,7 @@ pub async fn regenerate_section(
         seq,
         body: generated_body,
         zone: zone.name().to_owned(),
+        template: chosen,
     };
     store(
         state,
@@ -174,19 +210,22 @@ fn generated_zone(version: &StoredVersion, reader: Option<&User>) -> chrono_tz::
 }
 
 /// What a version's generated text was drawn from: the timeline up to `seq`, in
-/// `zone`, as `body` (section by section, since one can be drawn again alone).
+/// `zone`, as `body` (section by section, since one can be drawn again alone), with
+/// the team template chosen for the incident (`None`: by severity).
 struct Baseline {
     seq: i64,
     body: String,
     zone: String,
+    template: Option<String>,
 }
 
 impl Baseline {
-    fn whole(body: &str, seq: i64, zone: chrono_tz::Tz) -> Baseline {
+    fn whole(body: &str, seq: i64, zone: chrono_tz::Tz, template: Option<String>) -> Baseline {
         Baseline {
             seq,
             body: body.to_owned(),
             zone: zone.name().to_owned(),
+            template,
         }
     }
 }
@@ -213,8 +252,8 @@ pub async fn draft_at_resolution(
         None => None,
     };
     let zone = zone.unwrap_or(chrono_tz::UTC);
-    let (body, last_seq) = draft(state, id, zone).await?;
-    let baseline = Baseline::whole(&body, last_seq, zone);
+    let (body, last_seq) = draft(state, id, zone, None).await?;
+    let baseline = Baseline::whole(&body, last_seq, zone, None);
     match store(
         state,
         id,
@@ -234,21 +273,24 @@ pub async fn draft_at_resolution(
 }
 
 /// The draft's text in `zone` and the newest seq it was drawn from (nothing is
-/// stored), in the team's template for the incident's severity.
+/// stored), in the team template `chosen` for the incident, or else the one for its
+/// severity.
 pub async fn draft(
     state: &AppState,
     id: IncidentId,
     zone: chrono_tz::Tz,
+    chosen: Option<&str>,
 ) -> Result<(String, i64), AppError> {
     let (facts, last_seq) = facts(state, id, zone).await?;
     let severity = facts.incident.severity.clone();
-    let team_text = super::team_templates::for_severity(state.db.pool(), &severity).await?;
+    let name = chosen.unwrap_or(&severity);
+    let team_text = super::team_templates::text_of(state.db.pool(), name).await?;
     let body = match template::render(&team_text, &facts) {
         Ok(body) => body,
         // A saved template was checked on an example incident; should a real one
         // still trip it, the draft is the built-in format rather than none at all.
         Err(err) => {
-            tracing::warn!(incident = %id.key(), %severity, error = %err,
+            tracing::warn!(incident = %id.key(), template = %name, error = %err,
                 "the team's post-mortem template failed; drafted with the built-in one");
             template::render(template::DEFAULT_TEMPLATE, &facts)
                 .map_err(|err| AppError::internal("render the post-mortem template", err))?
@@ -395,15 +437,17 @@ async fn store(
     let mut conn = state.db.pool().acquire().await?;
     let latest = repo::latest(&mut *conn, id).await?;
     let newest = latest.as_ref().map_or(0, |v| v.summary.version);
-    let (generated_from_seq, generated_body, generated_zone) = match (baseline, &latest) {
-        (Some(b), _) => (b.seq, b.body, Some(b.zone)),
-        (None, Some(v)) => (
-            v.generated_from_seq,
-            v.generated_body.clone(),
-            v.generated_zone.clone(),
-        ),
-        (None, None) => (0, body.clone(), None),
-    };
+    let (generated_from_seq, generated_body, generated_zone, generated_template) =
+        match (baseline, &latest) {
+            (Some(b), _) => (b.seq, b.body, Some(b.zone), b.template),
+            (None, Some(v)) => (
+                v.generated_from_seq,
+                v.generated_body.clone(),
+                v.generated_zone.clone(),
+                v.generated_template.clone(),
+            ),
+            (None, None) => (0, body.clone(), None, None),
+        };
     if let Some(base) = base.filter(|base| *base != newest) {
         return Err(AppError::Conflict(format!(
             "Version {newest} was saved after version {base}, which this edit started from: \
@@ -421,6 +465,7 @@ async fn store(
         generated_from_seq,
         generated_body,
         generated_zone,
+        generated_template,
     };
     if !repo::insert(&mut conn, id, &version).await? {
         return Err(AppError::Conflict(format!(

@@ -57,12 +57,13 @@ pub async fn list(state: &AppState) -> Result<Vec<PostMortemTemplate>, AppError>
         .collect())
 }
 
-/// The text an incident of `severity` (e.g. "P1") is drafted with.
-pub async fn for_severity(
+/// The text drafted with as template `name`: a severity's ("P1") or "default"'s
+/// saved text, else the default's, else the built-in one.
+pub async fn text_of(
     ex: impl Executor<'_, Database = Any>,
-    severity: &str,
+    name: &str,
 ) -> Result<String, sqlx::Error> {
-    Ok(repo::first_template(ex, [severity, "default"])
+    Ok(repo::first_template(ex, [name, "default"])
         .await?
         .unwrap_or_else(|| template::DEFAULT_TEMPLATE.to_owned()))
 }

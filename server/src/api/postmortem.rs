@@ -53,18 +53,31 @@ async fn current(
     Ok(Json(existing(&state, &key).await?))
 }
 
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct GenerateQuery {
+    /// The team template to draw this incident's post-mortem with from now on:
+    /// `default`, `P1`, `P2`, `P3`, or `automatic` (by severity). Absent: as before.
+    template: Option<String>,
+}
+
 /// Generates a draft from the timeline as it stands, as the next version; times are in
 /// the caller's zone.
 #[utoipa::path(post, path = "/incidents/{key}/postmortem", tag = "postmortem",
-    params(("key" = String, Path, description = "Incident key, e.g. INC-42")),
+    params(("key" = String, Path, description = "Incident key, e.g. INC-42"), GenerateQuery),
     responses((status = 201, description = "Generated", body = PostMortem),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "Published: reopen it first; nothing written", body = ErrorBody),
+              (status = 422, description = "No such template; nothing written", body = ErrorBody)))]
 async fn generate(
     State(state): State<AppState>,
     Actor(by): Actor,
     Path(key): Path<String>,
+    ApiQuery(query): ApiQuery<GenerateQuery>,
 ) -> ApiResult<(StatusCode, Json<PostMortem>)> {
-    let document = service::generate(&state, incident_id(&key)?, &by).await?;
+    let id = incident_id(&key)?;
+    let document = service::generate(&state, id, query.template.as_deref(), &by).await?;
     Ok((StatusCode::CREATED, Json(document)))
 }
 

@@ -202,7 +202,7 @@ async fn main() -> anyhow::Result<()> {
     let mut postmortem_lines = 0;
     for _ in 0..args.runs {
         let started = Instant::now();
-        let (draft, _) = app::postmortem::service::draft(&state, big, chrono_tz::UTC).await?;
+        let (draft, _) = app::postmortem::service::draft(&state, big, chrono_tz::UTC, None).await?;
         times.push(started.elapsed());
         postmortem_lines = draft.lines().count();
     }
