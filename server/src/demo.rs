@@ -1557,6 +1557,7 @@ impl Run {
                     .format("%Y-%m-%d")
                     .to_string(),
                 tracker_url: None,
+                from_seq: None,
             };
             let created =
                 followups::create(&self.state, by_title(title)?, &input, self.user(Ada)).await?;

@@ -21,6 +21,7 @@ for_each_backend!(
     drawing_one_section_again_keeps_the_edits_in_the_others,
     each_severity_drafts_in_the_teams_own_template,
     follow_ups_are_tracked_across_incidents_and_overdue_owners_reminded,
+    a_follow_up_is_raised_from_a_war_room_entry,
 );
 
 async fn post(app: &TestApp, key: &str, entry: Value) -> i64 {
@@ -1115,4 +1116,108 @@ async fn follow_ups_are_tracked_across_incidents_and_overdue_owners_reminded(bac
     // The post-mortem lists its incident's follow-ups.
     let (_, document) = app.get(&format!("/incidents/{first}/postmortem")).await;
     assert_eq!(document["followups"][0]["title"], "Alert on checkout p99");
+}
+
+async fn a_follow_up_is_raised_from_a_war_room_entry(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (status, incident) = app
+        .post(
+            "/incidents",
+            json!({"title": "Exports stuck", "severity": "P2", "description": "Found by a test."}),
+        )
+        .await;
+    assert_eq!(status, 201, "{incident}");
+    let key = incident["key"].as_str().unwrap().to_owned();
+    let tried = post(
+        &app,
+        &key,
+        json!({"kind": "action", "outcome": "did_not_work", "body": "- Restart the exporter pods\n\nThey came back stuck."}),
+    )
+    .await;
+    let secret = post(
+        &app,
+        &key,
+        json!({"kind": "finding", "root_cause": false, "body": "Token sk-live-123 was in the log"}),
+    )
+    .await;
+    let (status, _) = app
+        .post(
+            &format!("/incidents/{key}/timeline/{secret}/redaction"),
+            json!({"reason": "a secret"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // The war room offers it on a written entry to writers of post-mortems only.
+    let raise = format!("/incidents/{key}/postmortem?from={tried}#add-followup-heading");
+    let (_, war_room) = app.page(&format!("/incidents/{key}")).await;
+    assert!(war_room.contains(&raise), "{war_room}");
+    let (_, _, viewer) = app.person("viewer", "Vic Viewer");
+    let seen = viewer
+        .get(app.url(&format!("/incidents/{key}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(seen.contains("Exports stuck"), "{seen}");
+    assert!(
+        !seen.contains("Raise a follow-up"),
+        "viewers cannot raise one"
+    );
+
+    // Before any draft, the post-mortem page's form starts from the entry.
+    let (status, page) = app
+        .page(&format!("/incidents/{key}/postmortem?from={tried}"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"postmortem-empty\""), "{page}");
+    assert!(
+        page.contains(&format!("name=\"from_seq\" value=\"{tried}\"")),
+        "{page}"
+    );
+    assert!(
+        page.contains("value=\"Restart the exporter pods\""),
+        "{page}"
+    );
+    assert!(page.contains("value=\"mitigate\" selected"), "{page}");
+    // A removed entry's text is never offered.
+    let (_, page) = app
+        .page(&format!("/incidents/{key}/postmortem?from={secret}"))
+        .await;
+    assert!(page.contains("value=\"prevent\" selected"), "{page}");
+    assert!(!page.contains("sk-live-123"), "{page}");
+
+    let url = format!("/incidents/{key}/followups");
+    let (status, refused) = app
+        .post(
+            &url,
+            json!({"title": "Fix restarts", "kind": "mitigate", "owner": ADMIN_EMAIL, "due_on": "2030-01-01", "from_seq": 999}),
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["error"]["fields"]["from_seq"]
+            .as_str()
+            .is_some_and(|m| m.contains("#999")),
+        "{refused}"
+    );
+    let (status, created) = app
+        .post(
+            &url,
+            json!({"title": "Make exporter restarts drain first", "kind": "mitigate", "owner": ADMIN_EMAIL, "due_on": "2030-01-01", "from_seq": tried}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["from_seq"], tried);
+    // Raised: the row links back to the entry and the form starts empty again.
+    let (_, page) = app
+        .page(&format!("/incidents/{key}/postmortem?from={tried}"))
+        .await;
+    assert!(
+        page.contains(&format!("href=\"/incidents/{key}#entry-{tried}\"")),
+        "{page}"
+    );
+    assert!(!page.contains("name=\"from_seq\""), "{page}");
 }

@@ -293,6 +293,7 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("create_followup", Needs(WritePostMortem)),
     ("change_followup", AnyRole),
     ("list_followups", Needs(View)),
+    ("get_incident_followups", Needs(View)),
     ("create_team", Needs(ManageCatalog)),
     ("create_system", Needs(ManageCatalog)),
     ("create_account", Needs(ManageCatalog)),

@@ -505,7 +505,19 @@ fn EntryView(entry: TimelineEntry, role: Option<UserRole>) -> impl IntoView {
         && entry.redaction.is_none()
         && permits(role, entry.kind.permission());
     let removable = permits(role, Action::RedactEntry);
+    // What an entry teaches (an action that did not work, a finding) is often a
+    // follow-up: raised from here, on the post-mortem's form started from it.
+    let raisable = entry.kind.is_written()
+        && entry.redaction.is_none()
+        && permits(role, Action::WritePostMortem);
     let key = entry.incident.key();
+    let raise = raisable.then(|| {
+        let href = format!(
+            "/incidents/{key}/postmortem?from={}#add-followup-heading",
+            entry.seq
+        );
+        view! { <a class="entry-followup" href=href>"Raise a follow-up"</a> }
+    });
     view! {
         <li class=format!("entry entry-{}", entry.kind.name()) id=format!("entry-{}", entry.seq) data-seq=entry.seq>
             <p class="entry-meta">
@@ -523,6 +535,7 @@ fn EntryView(entry: TimelineEntry, role: Option<UserRole>) -> impl IntoView {
             })}
             {(!entry.body.is_empty()).then(|| view! { <div class="entry-body markdown" inner_html=entry.body_html></div> })}
             {editable.then(|| view! { <EntryEdit key seq=entry.seq body=entry.body removable/> })}
+            {raise}
         </li>
     }
 }

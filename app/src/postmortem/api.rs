@@ -1,7 +1,8 @@
 //! Server functions for the post-mortem page: thin glue over the service.
 
 use super::model::{
-    FollowUp, FollowUpFilter, PostMortem, PostMortemTemplate, TemplatePreview, VersionDiff,
+    FollowUp, FollowUpFilter, IncidentFollowUps, PostMortem, PostMortemTemplate, TemplatePreview,
+    VersionDiff,
 };
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -103,6 +104,7 @@ pub async fn create_followup(
     owner: String,
     due_on: String,
     #[server(default)] tracker_url: Option<String>,
+    #[server(default)] from_seq: Option<i64>,
 ) -> Result<FollowUp, AppError> {
     let state = crate::state::AppState::from_context()?;
     let by = crate::identity::api::signed_in()?;
@@ -113,8 +115,23 @@ pub async fn create_followup(
         owner,
         due_on,
         tracker_url,
+        from_seq,
     };
     super::followups::create(&state, id, &input, &by)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// The incident's follow-ups; with `from_seq`, the form's start for one raised from
+/// that timeline entry.
+#[server(prefix = "/api/fn", endpoint = "get_incident_followups")]
+pub async fn get_incident_followups(
+    key: String,
+    from_seq: Option<i64>,
+) -> Result<IncidentFollowUps, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let id = crate::incidents::api::incident_id(&key)?;
+    super::followups::for_incident_raising(&state, id, from_seq)
         .await
         .inspect_err(crate::error::set_error_status)
 }

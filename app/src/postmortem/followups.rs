@@ -4,6 +4,7 @@
 
 use super::model::{
     FollowUp, FollowUpChange, FollowUpFilter, FollowUpInput, FollowUpKind, FollowUpStatus,
+    FollowUpSuggestion, IncidentFollowUps,
 };
 use super::repo::{self, NewFollowUp};
 use crate::error::{AppError, Invalid};
@@ -67,6 +68,15 @@ pub async fn create(
     if let Some(url) = tracker_url {
         crate::catalog::model::check_webhook_url("tracker_url", url, &mut invalid);
     }
+    if let Some(seq) = input.from_seq {
+        let timeline = crate::timeline::service::read_timeline(state, id).await?;
+        if !timeline.entries.iter().any(|e| e.seq == seq) {
+            invalid.add(
+                "from_seq",
+                format!("{} has no timeline entry #{seq} to raise it from", id.key()),
+            );
+        }
+    }
     let (Some(kind), Some(owner), Some(due_on), true) =
         (kind, owner, due_on, invalid.fields.is_empty())
     else {
@@ -90,6 +100,7 @@ pub async fn create(
         owner,
         due_on,
         tracker_url,
+        from_seq: input.from_seq,
         created_by: &by.display_name,
     };
     let created = repo::insert_followup(&mut tx, &new, now).await?;
@@ -172,6 +183,65 @@ pub async fn change(
 pub async fn for_incident(state: &AppState, id: IncidentId) -> Result<Vec<FollowUp>, AppError> {
     crate::incidents::service::get_incident(state, id).await?;
     Ok(repo::incident_followups(state.db.pool(), id, today(state.now())).await?)
+}
+
+/// The incident's follow-ups, and the form's start when one is raised from the
+/// timeline entry `from_seq` (a removed entry's text is never offered).
+pub async fn for_incident_raising(
+    state: &AppState,
+    id: IncidentId,
+    from_seq: Option<i64>,
+) -> Result<IncidentFollowUps, AppError> {
+    let rows = for_incident(state, id).await?;
+    let raising = match from_seq {
+        // Raised already (a form posted without JavaScript comes back to the same
+        // address): the row shows it, and the form starts empty again.
+        Some(seq) if rows.iter().any(|f| f.from_seq == Some(seq)) => None,
+        None => None,
+        Some(seq) => {
+            let timeline = crate::timeline::service::read_timeline(state, id).await?;
+            let entry = timeline
+                .entries
+                .iter()
+                .find(|e| e.seq == seq)
+                .ok_or_else(|| {
+                    AppError::NotFound(format!("timeline entry #{seq} of {}", id.key()))
+                })?;
+            Some(suggestion(entry))
+        }
+    };
+    Ok(IncidentFollowUps { rows, raising })
+}
+
+/// What a follow-up raised from `entry` starts as.
+fn suggestion(entry: &crate::timeline::model::TimelineEntry) -> FollowUpSuggestion {
+    use crate::timeline::model::EntryKind;
+    let first_line = if entry.redaction.is_some() {
+        ""
+    } else {
+        entry
+            .body
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("")
+    };
+    // Markdown's leading marks (heading, list, quote) are not part of a title.
+    let title: String = first_line
+        .trim_start_matches(['#', '-', '*', '>', ' '])
+        .chars()
+        .take(TITLE_MAX_CHARS)
+        .collect();
+    let kind = match entry.kind {
+        EntryKind::Finding { .. } => FollowUpKind::Prevent,
+        EntryKind::Action { .. } => FollowUpKind::Mitigate,
+        _ => FollowUpKind::Other,
+    };
+    FollowUpSuggestion {
+        from_seq: entry.seq,
+        title,
+        kind,
+    }
 }
 
 /// One follow-up.

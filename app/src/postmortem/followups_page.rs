@@ -3,19 +3,21 @@
 //! and overdue — by default the signed-in person's open ones.
 
 use super::api::{list_followups, ChangeFollowup, CreateFollowup};
-use super::model::{FollowUp, FollowUpFilter, FollowUpKind, FollowUpStatus, PostMortem};
+use super::model::{FollowUp, FollowUpFilter, FollowUpKind, FollowUpStatus, IncidentFollowUps};
 use crate::identity::api::current_user;
 use crate::identity::model::User;
-use crate::ui::{failure_of, field_message, refusal_of, typed_value, ChoiceSelect, FieldError};
+use crate::ui::{failure_of, field_message, refusal_of, ChoiceSelect, FieldError};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
 
-/// The post-mortem's follow-ups and, for writers, the form adding one.
+/// The incident's follow-ups and, for writers, the form adding one — started from a
+/// timeline entry when raised from the war room (`?from=seq`).
 #[component]
 pub fn FollowUpsPanel(
-    document: PostMortem,
+    key: String,
+    followups: IncidentFollowUps,
     me: Option<User>,
     writer: bool,
     people: Vec<(String, String)>,
@@ -32,10 +34,25 @@ pub fn FollowUpsPanel(
     });
     let refusal = refusal_of(move || create.value().get());
     let failure = failure_of(move || create.value().get());
-    let typed = move |field: &'static str| typed_value(refusal, field);
+    let raising = followups.raising;
+    let from_seq = raising.as_ref().map(|r| r.from_seq);
+    // A refused form shows what was typed; otherwise the entry's suggestion.
+    let typed = move |field: &'static str| {
+        let suggested = match (&raising, field) {
+            (Some(r), "title") => r.title.clone(),
+            (Some(r), "kind") => r.kind.as_str().to_owned(),
+            _ => String::new(),
+        };
+        Signal::derive(move || {
+            refusal.with(|r| match r.as_ref() {
+                Some(r) => r.input(field).unwrap_or_default().to_owned(),
+                None => suggested.clone(),
+            })
+        })
+    };
     let my_email = me.map(|u| u.email).unwrap_or_default();
-    let key = document.incident;
-    let rows = document.followups;
+    let rows = followups.rows;
+    let entry_link = |key: &str, seq: i64| format!("/incidents/{key}#entry-{seq}");
     view! {
         <section class="card" id="followups" aria-labelledby="followups-heading">
             <h2 id="followups-heading">"Follow-up actions"</h2>
@@ -51,7 +68,14 @@ pub fn FollowUpsPanel(
             {writer.then(|| view! {
                 <h3 id="add-followup-heading">"Add a follow-up"</h3>
                 <ActionForm action=create attr:id="followup-form" attr:aria-labelledby="add-followup-heading">
-                        <input type="hidden" name="key" value=key/>
+                        <input type="hidden" name="key" value=key.clone()/>
+                        {from_seq.map(|seq| view! {
+                            <input type="hidden" name="from_seq" value=seq/>
+                            <p class="notice" id="followup-raising">
+                                "Raised from " <a href=entry_link(&key, seq)>{format!("timeline entry #{seq}")}</a>
+                                " in the war room."
+                            </p>
+                        })}
                         <p class="form-error" role="alert">{move || failure.get()}</p>
                         <div class="field">
                             <label for="followup-title">"What is to be done"</label>
@@ -61,8 +85,9 @@ pub fn FollowUpsPanel(
                         <div class="field">
                             <label for="followup-kind">"Type"</label>
                             <select id="followup-kind" name="kind">
-                                {FollowUpKind::ALL.into_iter().map(|k| view! {
-                                    <option value=k.as_str() selected=move || typed("kind").get() == k.as_str()>{k.label()}</option>
+                                {FollowUpKind::ALL.into_iter().map(|k| {
+                                    let chosen = typed("kind");
+                                    view! { <option value=k.as_str() selected=move || chosen.get() == k.as_str()>{k.label()}</option> }
                                 }).collect_view()}
                             </select>
                         </div>
@@ -71,8 +96,8 @@ pub fn FollowUpsPanel(
                             <select id="followup-owner" name="owner" aria-describedby="followup-owner-error">
                                 <option value="">"Choose…"</option>
                                 {people.into_iter().map(|(email, label)| {
-                                    let chosen = email.clone();
-                                    view! { <option value=email selected=move || typed("owner").get() == chosen>{label}</option> }
+                                    let (chosen, typed) = (email.clone(), typed("owner"));
+                                    view! { <option value=email selected=move || typed.get() == chosen>{label}</option> }
                                 }).collect_view()}
                             </select>
                             <FieldError id="followup-owner-error" message=field_message(refusal, "owner")/>
@@ -123,6 +148,7 @@ fn FollowUpTable(
                         let movable = writer || f.owner_email == my_email;
                         let id = f.id;
                         let status = f.status;
+                        let raised_from = f.from_seq.map(|seq| (seq, format!("/incidents/{}#entry-{seq}", f.incident)));
                         view! {
                             <tr id=format!("followup-{id}") class:overdue=f.overdue>
                                 {show_incident.then(|| view! {
@@ -131,6 +157,9 @@ fn FollowUpTable(
                                 <td class="followup-title">
                                     {f.title.clone()}
                                     {f.tracker_url.clone().map(|url| view! { " " <a href=url rel="noopener noreferrer">"tracker"</a> })}
+                                    {raised_from.map(|(seq, href)| view! {
+                                        " " <a class="muted" href=href>{format!("from entry #{seq}")}</a>
+                                    })}
                                 </td>
                                 <td data-label="Type">{f.kind.label()}</td>
                                 <td data-label="Owner">{f.owner_name.clone()}</td>

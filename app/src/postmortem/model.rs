@@ -340,6 +340,8 @@ pub struct FollowUp {
     pub due_on: chrono::NaiveDate,
     pub status: FollowUpStatus,
     pub tracker_url: Option<String>,
+    /// The timeline entry it was raised from (its seq), when raised in the war room.
+    pub from_seq: Option<i64>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -358,6 +360,26 @@ pub struct FollowUpInput {
     pub due_on: String,
     #[serde(default)]
     pub tracker_url: Option<String>,
+    /// The seq of the incident's timeline entry it is raised from.
+    #[serde(default)]
+    pub from_seq: Option<i64>,
+}
+
+/// The incident's follow-ups and, when one is being raised from a timeline entry in
+/// the war room, what the new one's form starts with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentFollowUps {
+    pub rows: Vec<FollowUp>,
+    pub raising: Option<FollowUpSuggestion>,
+}
+
+/// A follow-up's form as raised from one timeline entry: its first line as the
+/// title, and a type from its kind (a finding: prevent; an action: mitigate).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUpSuggestion {
+    pub from_seq: i64,
+    pub title: String,
+    pub kind: FollowUpKind,
 }
 
 /// A change to a follow-up: only the fields given change.

@@ -2,8 +2,8 @@
 //! timeline, edited as versions. Works without JavaScript (plain form posts).
 
 use super::api::{
-    get_postmortem, postmortem_diff, GeneratePostmortem, RegeneratePostmortemSection,
-    ReviewPostmortem, SavePostmortem,
+    get_incident_followups, get_postmortem, postmortem_diff, GeneratePostmortem,
+    RegeneratePostmortemSection, ReviewPostmortem, SavePostmortem,
 };
 use super::editor::PostMortemEditor;
 use super::followups_page::FollowUpsPanel;
@@ -40,9 +40,17 @@ pub fn PostMortemPage() -> impl IntoView {
         |(key, _)| get_postmortem(key),
     );
     let me = Resource::new(|| (), |_| async { current_user().await.ok().flatten() });
+    // `?from=seq`: a follow-up being raised from that timeline entry (the war room).
+    let query = use_query_map();
+    let followups = Resource::new(
+        move || {
+            let from = query.read().get("from").and_then(|v| v.parse::<i64>().ok());
+            (key(), from, changes.get())
+        },
+        |(key, from, _)| get_incident_followups(key, from),
+    );
     let people = Resource::new(|| (), |_| crate::catalog::api::people_choices());
     // `?diff=N`: what version N changed from the one before.
-    let query = use_query_map();
     let diff = Resource::new(
         move || {
             (
@@ -67,6 +75,11 @@ pub fn PostMortemPage() -> impl IntoView {
                 let writer = me.as_ref().is_some_and(|u| u.role.permits(Action::WritePostMortem));
                 let formats = me.as_ref().is_some_and(|u| u.role.permits(Action::ManagePostMortemTemplates))
                     .then(|| view! { <p class="muted"><A href="/admin/postmortem-templates">"The team's post-mortem templates"</A></p> });
+                let people = people.await;
+                let followups = match followups.await {
+                    Ok(followups) => view! { <FollowUpsPanel key=key() followups me=me.clone() writer people=people.clone() changes/> }.into_any(),
+                    Err(err) => view! { <p class="card form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                };
                 match document.await {
                     Err(err) => view! { <p class="card form-error" role="alert">{err.to_string()}</p> }.into_any(),
                     Ok(None) => view! {
@@ -82,12 +95,11 @@ pub fn PostMortemPage() -> impl IntoView {
                                 </ActionForm>
                             })}
                         </section>
+                        {followups}
                     }.into_any(),
                     Ok(Some(document)) => {
-                        let people = people.await;
                         let version_changes = diff.await.map(|diff| view! { <VersionChanges diff/> });
                         let review_panel = view! { <ReviewPanel document=document.clone() me=me.clone() writer people=people.clone() review/> };
-                        let followups = view! { <FollowUpsPanel document=document.clone() me writer people changes/> };
                         view! { <Document document writer generate save redraw/> {version_changes} {review_panel} {followups} {formats} }.into_any()
                     }
                 }

@@ -287,7 +287,7 @@ pub async fn comments(
 /// A follow-up as stored, before `overdue` is decided.
 const FOLLOWUP_COLUMNS: &str = "f.id, i.id AS incident_id, i.title AS incident_title, f.title, \
     f.kind, u.email AS owner_email, u.display_name AS owner_name, f.due_on, f.status, \
-    f.tracker_url, f.created_by, f.created_at, f.updated_at";
+    f.tracker_url, f.from_seq, f.created_by, f.created_at, f.updated_at";
 const FOLLOWUP_FROM: &str =
     "FROM followups f JOIN incidents i ON i.id = f.incident_id JOIN users u ON u.id = f.owner_id";
 
@@ -311,6 +311,7 @@ fn followup(row: &AnyRow, today: NaiveDate) -> Result<FollowUp, sqlx::Error> {
         due_on,
         status,
         tracker_url: row.try_get("tracker_url")?,
+        from_seq: row.try_get("from_seq")?,
         created_by: row.try_get("created_by")?,
         created_at: from_millis("created_at", row.try_get("created_at")?)?,
         updated_at: from_millis("updated_at", row.try_get("updated_at")?)?,
@@ -326,6 +327,7 @@ pub struct NewFollowUp<'a> {
     pub owner: i64,
     pub due_on: NaiveDate,
     pub tracker_url: Option<&'a str>,
+    pub from_seq: Option<i64>,
     pub created_by: &'a str,
 }
 
@@ -336,8 +338,8 @@ pub async fn insert_followup(
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
         "INSERT INTO followups (incident_id, title, kind, owner_id, due_on, status, tracker_url, \
-           created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $8) RETURNING id",
+           from_seq, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $9, $9) RETURNING id",
     )
     .bind(new.incident.0)
     .bind(new.title)
@@ -345,6 +347,7 @@ pub async fn insert_followup(
     .bind(new.owner)
     .bind(new.due_on.format("%Y-%m-%d").to_string())
     .bind(new.tracker_url)
+    .bind(new.from_seq)
     .bind(new.created_by)
     .bind(millis(now))
     .fetch_one(conn)
