@@ -190,6 +190,21 @@ impl LazyRoute for PostMortemRoute {
     }
 }
 
+/// `/incidents/:key/rca`.
+pub struct CustomerRcaRoute;
+
+#[lazy_route]
+impl LazyRoute for CustomerRcaRoute {
+    fn data() -> Self {
+        CustomerRcaRoute
+    }
+
+    fn view(this: Self) -> AnyView {
+        let CustomerRcaRoute = this;
+        view! { <crate::postmortem::rca_page::CustomerRcaPage/> }.into_any()
+    }
+}
+
 /// `/follow-ups`.
 pub struct FollowUpsRoute;
 

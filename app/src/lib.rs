@@ -104,6 +104,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/postmortem-templates") view={Lazy::<lazy_pages::PostMortemTemplatesRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:key") view=incidents::IncidentPage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents/:key/postmortem") view={Lazy::<lazy_pages::PostMortemRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/incidents/:key/rca") view={Lazy::<lazy_pages::CustomerRcaRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/follow-ups") view={Lazy::<lazy_pages::FollowUpsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalog") view={Lazy::<lazy_pages::CatalogRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/sla") view={Lazy::<lazy_pages::SlaPolicyRoute>::new()} ssr=SsrMode::Async/>

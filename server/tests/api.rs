@@ -843,6 +843,8 @@ async fn openapi_document_lists_every_route(backend: Backend) {
         "POST /api/v1/incidents/{key}/postmortem",
         "PUT /api/v1/incidents/{key}/postmortem",
         "GET /api/v1/incidents/{key}/postmortem/markdown",
+        "GET /api/v1/incidents/{key}/rca",
+        "GET /api/v1/incidents/{key}/rca/markdown",
         "GET /api/v1/incidents/{key}/postmortem/versions/{version}/diff",
         "POST /api/v1/incidents/{key}/postmortem/review",
         "POST /api/v1/incidents/{key}/postmortem/sections",

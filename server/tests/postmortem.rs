@@ -22,6 +22,7 @@ for_each_backend!(
     each_severity_drafts_in_the_teams_own_template,
     follow_ups_are_tracked_across_incidents_and_overdue_owners_reminded,
     a_follow_up_is_raised_from_a_war_room_entry,
+    the_customer_report_tells_each_customer_only_what_it_was_told,
 );
 
 async fn post(app: &TestApp, key: &str, entry: Value) -> i64 {
@@ -1220,4 +1221,144 @@ async fn a_follow_up_is_raised_from_a_war_room_entry(backend: Backend) {
         "{page}"
     );
     assert!(!page.contains("name=\"from_seq\""), "{page}");
+}
+
+async fn the_customer_report_tells_each_customer_only_what_it_was_told(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for tier in ["enterprise", "business", "standard"] {
+        let (status, body) = app
+            .api(
+                Method::PUT,
+                "/comms/approval-policies",
+                Some(json!({"tier": tier, "needs_approval": false})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    for (slug, name) in [("acme", "Acme Corp"), ("globex", "Globex")] {
+        let (status, created) = app
+            .post(
+                "/accounts",
+                json!({"slug": slug, "name": name, "tier": "enterprise", "contact_emails": [format!("ops@{slug}.example")]}),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+    }
+    let (status, incident) = app
+        .post(
+            "/incidents",
+            json!({"title": "db-7 primary OOM", "severity": "P1", "description": "Internal only.", "accounts": ["acme", "globex"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{incident}");
+    let key = incident["key"].as_str().unwrap().to_owned();
+    let (status, _) = app
+        .patch(
+            &format!("/incidents/{key}"),
+            json!({"comms_owner": ADMIN_EMAIL}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    post(
+        &app,
+        &key,
+        json!({"kind": "finding", "root_cause": true, "customer_visible": true, "body": "A configuration change exhausted database memory"}),
+    )
+    .await;
+    post(
+        &app,
+        &key,
+        json!({"kind": "update", "body": "Paging Omar about db-7 again"}),
+    )
+    .await;
+    let send = |body: Value| {
+        let (app, key) = (&app, key.clone());
+        async move {
+            let (status, message) = app.post(&format!("/incidents/{key}/messages"), body).await;
+            assert_eq!(status, 201, "{message}");
+            let id = message["id"].as_i64().unwrap();
+            let (status, sent) = app
+                .post(
+                    &format!("/incidents/{key}/messages/{id}/transitions"),
+                    json!({"action": "send"}),
+                )
+                .await;
+            assert_eq!(status, 200, "{sent}");
+        }
+    };
+    send(json!({"body": "Checkout is failing for some card payments."})).await;
+    send(json!({"body": "Acme: your CSM will call you at 15:00.", "audience": {"kind": "accounts", "accounts": ["acme"]}})).await;
+
+    let rca = |query: &'static str| {
+        let (app, url) = (&app, format!("/incidents/{key}/rca{query}"));
+        async move { app.get(&url).await }
+    };
+    let (status, everyone) = rca("").await;
+    assert_eq!(status, 200, "{everyone}");
+    let text = everyone["markdown"].as_str().unwrap();
+    assert!(
+        text.contains("Checkout is failing for some card payments."),
+        "{text}"
+    );
+    assert!(
+        text.contains("A configuration change exhausted database memory"),
+        "{text}"
+    );
+    for internal in ["db-7", "Internal only", "Omar", "Acme", &key] {
+        assert!(!text.contains(internal), "says {internal:?}: {text}");
+    }
+    let accounts: Vec<_> = everyone["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(accounts, ["Acme Corp", "Globex"]);
+    let (status, acme) = rca("?account=acme&zone=America/New_York").await;
+    assert_eq!(status, 200, "{acme}");
+    let text = acme["markdown"].as_str().unwrap();
+    assert!(text.contains("Prepared for Acme Corp"), "{text}");
+    assert!(text.contains("your CSM will call you"), "{text}");
+    assert!(text.contains("Times are in America/New_York"), "{text}");
+    assert!(text.contains("## Your service levels"), "{text}");
+    let (_, globex) = rca("?account=globex").await;
+    assert!(
+        !globex["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("CSM will call"),
+        "{globex}"
+    );
+
+    for (query, field) in [("?account=initech", "account"), ("?zone=Mars/Base", "zone")] {
+        let (status, refused) = rca(query).await;
+        assert_eq!(status, 422, "{query}: {refused}");
+        assert!(refused["error"]["fields"][field].is_string(), "{refused}");
+    }
+    let response = app
+        .client
+        .get(app.url(&format!(
+            "/api/v1/incidents/{key}/rca/markdown?account=acme"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains(&format!("{key}-rca-acme.md")));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .starts_with("# Incident report: "));
+    let (status, page) = app
+        .page(&format!("/incidents/{key}/rca?account=acme"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("id=\"customer-rca\"") && page.contains("Prepared for Acme Corp"),
+        "{page}"
+    );
 }

@@ -1,8 +1,8 @@
 //! Server functions for the post-mortem page: thin glue over the service.
 
 use super::model::{
-    FollowUp, FollowUpFilter, IncidentFollowUps, PostMortem, PostMortemTemplate, TemplatePreview,
-    VersionDiff,
+    CustomerRca, FollowUp, FollowUpFilter, IncidentFollowUps, PostMortem, PostMortemTemplate,
+    TemplatePreview, VersionDiff,
 };
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -219,4 +219,19 @@ pub async fn preview_postmortem_template(
 pub async fn preview_postmortem_markdown(body: String) -> Result<String, AppError> {
     crate::identity::api::signed_in()?;
     super::service::preview(&body).inspect_err(crate::error::set_error_status)
+}
+
+/// The customer-facing incident report, for every customer or one impacted account.
+#[server(prefix = "/api/fn", endpoint = "get_customer_rca")]
+pub async fn get_customer_rca(
+    key: String,
+    account: Option<String>,
+    zone: Option<String>,
+) -> Result<CustomerRca, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let by = crate::identity::api::signed_in()?;
+    let id = crate::incidents::api::incident_id(&key)?;
+    super::service::customer_rca(&state, id, account.as_deref(), zone.as_deref(), &by)
+        .await
+        .inspect_err(crate::error::set_error_status)
 }

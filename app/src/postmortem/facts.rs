@@ -574,7 +574,7 @@ fn first_line(body: &str) -> String {
 }
 
 /// The first paragraph of a Markdown text.
-fn first_paragraph(body: &str) -> String {
+pub(super) fn first_paragraph(body: &str) -> String {
     body.trim()
         .split("\n\n")
         .next()

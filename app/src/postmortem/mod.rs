@@ -8,6 +8,7 @@ pub mod editor;
 pub mod followups_page;
 pub mod model;
 pub mod page;
+pub mod rca_page;
 pub mod templates_page;
 
 #[cfg(feature = "ssr")]
@@ -16,6 +17,8 @@ pub mod drafter;
 pub mod facts;
 #[cfg(feature = "ssr")]
 pub mod followups;
+#[cfg(feature = "ssr")]
+pub mod rca;
 #[cfg(feature = "ssr")]
 pub mod repo;
 #[cfg(feature = "ssr")]

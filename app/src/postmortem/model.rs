@@ -493,3 +493,28 @@ pub struct TemplatePreview {
     /// `markdown` rendered and sanitised on the server.
     pub html: String,
 }
+
+/// The customer-facing incident report (RCA), for every customer or one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CustomerRca {
+    /// The incident's key.
+    pub incident: String,
+    /// The account it is for (slug); `None`: every customer.
+    pub account: Option<String>,
+    /// The zone its times are in.
+    pub zone: String,
+    pub markdown: String,
+    /// `markdown` rendered and sanitised on the server.
+    pub html: String,
+    /// The incident's impacted accounts, to choose whose report.
+    pub accounts: Vec<RcaAccount>,
+}
+
+/// An impacted account a report can be for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RcaAccount {
+    pub slug: String,
+    pub name: String,
+}

@@ -151,6 +151,8 @@ fn Document(
                 <span id="drawn-with">{drawn_with}</span>
                 " · "
                 <a href=format!("/api/v1/incidents/{key}/postmortem/markdown") download=format!("{key}-postmortem.md")>"Markdown"</a>
+                " · "
+                <A href=format!("/incidents/{key}/rca")>"Customer report"</A>
             </p>
             {document.timeline_changed.then(|| view! {
                 <p class="notice" id="timeline-changed" role="status">

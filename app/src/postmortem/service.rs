@@ -3,8 +3,8 @@
 //! older version than the newest is refused rather than overwriting someone's work.
 
 use super::model::{
-    DiffLine, Origin, PostMortem, PostMortemEdit, SectionRegeneration, SectionStatus, VersionDiff,
-    VersionSummary,
+    CustomerRca, DiffLine, Origin, PostMortem, PostMortemEdit, RcaAccount, SectionRegeneration,
+    SectionStatus, VersionDiff, VersionSummary,
 };
 use super::repo::{self, StoredVersion};
 use super::{facts, sections, template};
@@ -318,6 +318,89 @@ pub async fn facts(
         .collect();
     // The timeline's own newest seq, not its newest entry's: a correction takes one too.
     Ok((facts, timeline.last_seq))
+}
+
+/// The customer-facing report of the incident, for every customer or for the
+/// impacted `account` (slug), with times in `zone` (an IANA name; default the
+/// reader's); nothing is stored.
+pub async fn customer_rca(
+    state: &AppState,
+    id: IncidentId,
+    account: Option<&str>,
+    zone: Option<&str>,
+    by: &User,
+) -> Result<CustomerRca, AppError> {
+    let zone = match zone.map(str::trim).filter(|z| !z.is_empty()) {
+        Some(name) => crate::clock::parse_zone(name).map_err(|message| {
+            let mut invalid = Invalid::default();
+            invalid.add("zone", message);
+            AppError::Invalid(invalid)
+        })?,
+        None => crate::clock::parse_zone(&by.time_zone).unwrap_or(chrono_tz::UTC),
+    };
+    let incident = crate::incidents::service::get_incident(state, id).await?;
+    let known = crate::catalog::service::list_accounts(state).await?;
+    let accounts: Vec<RcaAccount> = incident
+        .accounts
+        .iter()
+        .map(|slug| RcaAccount {
+            slug: slug.clone(),
+            name: known
+                .iter()
+                .find(|a| &a.slug == slug)
+                .map_or_else(|| slug.clone(), |a| a.name.clone()),
+        })
+        .collect();
+    let account = account.map(str::trim).filter(|a| !a.is_empty());
+    let chosen = match account {
+        None => None,
+        Some(slug) => Some(accounts.iter().find(|a| a.slug == slug).ok_or_else(|| {
+            let mut invalid = Invalid::default();
+            invalid.add(
+                "account",
+                format!(
+                    "{slug:?} is not an impacted account of {}: choose one of {}",
+                    incident.key,
+                    if accounts.is_empty() {
+                        "none (it has no impacted accounts)".to_owned()
+                    } else {
+                        accounts
+                            .iter()
+                            .map(|a| a.slug.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                ),
+            );
+            AppError::Invalid(invalid)
+        })?),
+    };
+    let timeline = crate::timeline::service::read_timeline(state, id).await?;
+    let clocks = crate::sla::engine::incident_clocks(state, id).await?;
+    let messages = crate::comms::service::messages(state, &incident).await?;
+    let material = super::rca::Material {
+        lifecycle: &incident.lifecycle,
+        entries: &timeline.entries,
+        messages: &messages,
+        clocks: &clocks,
+        zone,
+    };
+    let reader = match chosen {
+        Some(a) => super::rca::Reader::Account {
+            slug: &a.slug,
+            name: &a.name,
+        },
+        None => super::rca::Reader::Everyone,
+    };
+    let markdown = super::rca::report(&material, &reader, state.now());
+    Ok(CustomerRca {
+        incident: incident.key,
+        account: chosen.map(|a| a.slug.clone()),
+        zone: zone.name().to_owned(),
+        html: crate::markdown::to_safe_html(&markdown),
+        markdown,
+        accounts,
+    })
 }
 
 /// `body` as the page would show it, nothing saved (for the editor's preview).

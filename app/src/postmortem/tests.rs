@@ -476,3 +476,221 @@ fn a_template_cannot_read_files_or_run_forever() {
     .unwrap_err();
     assert!(forever.message.contains("fuel"), "{forever}");
 }
+
+/// A sent customer message of the P1, `minute`s after 14:00.
+fn sent(
+    id: i64,
+    minute: i64,
+    audience: crate::comms::model::Audience,
+    accounts: &[&str],
+    status: crate::comms::model::CustomerStatus,
+    subject: &str,
+    body: &str,
+) -> crate::comms::model::CustomerMessage {
+    let when = at("2026-11-20T14:00:00Z") + Duration::minutes(minute);
+    crate::comms::model::CustomerMessage {
+        id,
+        incident: "INC-7".into(),
+        audience_label: audience.describe(),
+        audience,
+        state: crate::comms::model::MessageState::Sent,
+        customer_status: status,
+        subject: subject.into(),
+        body: body.into(),
+        short_text: String::new(),
+        version: 1,
+        based_on_seq: 0,
+        sources: vec![],
+        newer_entries: vec![],
+        next_update_at: None,
+        needs_approval: false,
+        retracts: None,
+        created_by: "Priya Raman".into(),
+        created_at: when,
+        sent_at: Some(when),
+        versions: vec![],
+        transitions: vec![],
+        deliveries: vec![],
+        accounts: accounts.iter().map(|a| (*a).to_owned()).collect(),
+        guards: vec![],
+        written_by_you: false,
+    }
+}
+
+/// The P1 as customers were told it: the root cause and the final fix marked
+/// shareable (and the removed note too, which must still stay out), four messages —
+/// one to all, one to Acme alone, a wrong one and its correction.
+fn p1_for_customers() -> (
+    Incident,
+    Vec<TimelineEntry>,
+    Vec<SlaClock>,
+    Vec<crate::comms::model::CustomerMessage>,
+) {
+    use crate::comms::model::{Audience, CustomerStatus};
+    let (incident, mut entries, clocks) = p1_with_reopen();
+    for entry in &mut entries {
+        let shareable = match entry.kind {
+            EntryKind::Finding { root_cause } => root_cause,
+            EntryKind::Note => true,
+            EntryKind::Action { outcome } => {
+                outcome == ActionOutcome::Worked && entry.body.starts_with("Flush")
+            }
+            _ => false,
+        };
+        entry.customer_visible = shareable;
+    }
+    let both = ["acme", "globex"];
+    let mut wrong = sent(
+        5,
+        45,
+        Audience::All,
+        &both,
+        CustomerStatus::Resolved,
+        "Card payments restored",
+        "Card payments work again.",
+    );
+    wrong.state = crate::comms::model::MessageState::Retracted;
+    let mut correction = sent(
+        6,
+        53,
+        Audience::All,
+        &both,
+        CustomerStatus::Investigating,
+        "Card payments failing again for Visa",
+        "Our earlier message was wrong: Visa card payments are failing again.",
+    );
+    correction.retracts = Some(5);
+    let messages = vec![
+        sent(
+            3,
+            25,
+            Audience::All,
+            &both,
+            CustomerStatus::Identified,
+            "Card payments failing",
+            "Card payments are failing; we found the cause and are fixing it.",
+        ),
+        sent(
+            4,
+            27,
+            Audience::Accounts {
+                accounts: vec!["acme".into()],
+            },
+            &["acme"],
+            CustomerStatus::Identified,
+            "Your checkout: card payments failing",
+            "Acme's checkout is affected; your CSM will call you at 15:00.",
+        ),
+        wrong,
+        correction,
+        sent(
+            7,
+            76,
+            Audience::All,
+            &both,
+            CustomerStatus::Resolved,
+            "Card payments restored",
+            "All card payments have succeeded since 15:15 CET.",
+        ),
+    ];
+    (incident, entries, clocks, messages)
+}
+
+fn rca_of(reader: &super::rca::Reader<'_>) -> String {
+    let (incident, entries, clocks, messages) = p1_for_customers();
+    let material = super::rca::Material {
+        lifecycle: &incident.lifecycle,
+        entries: &entries,
+        messages: &messages,
+        clocks: &clocks,
+        zone: chrono_tz::Europe::Berlin,
+    };
+    super::rca::report(&material, reader, at("2026-11-21T09:00:00Z"))
+}
+
+fn assert_golden_text(name: &str, text: &str) {
+    let path = format!(
+        "{}/src/postmortem/golden/{name}.md",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, text).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        text == expected,
+        "the report differs from {path} (UPDATE_GOLDEN=1 rewrites it):\n{text}"
+    );
+}
+
+#[test]
+fn the_customer_reports_read_as_recorded() {
+    use super::rca::Reader;
+    assert_golden_text("rca-everyone", &rca_of(&Reader::Everyone));
+    assert_golden_text(
+        "rca-acme",
+        &rca_of(&Reader::Account {
+            slug: "acme",
+            name: "Acme",
+        }),
+    );
+}
+
+/// Nothing internal reaches a customer: the incident's own title and description,
+/// its systems, the people on it, unshared entries, a removed entry, another
+/// account's messages or SLA.
+#[test]
+fn a_customer_report_carries_nothing_internal() {
+    use super::rca::Reader;
+    let internal = [
+        "Card payments failing at checkout",
+        "PayPal kept working",
+        "payments-api",
+        "Dana Lee",
+        "Sam Okafor",
+        "Priya Raman",
+        "4111",
+        "Roll back the 13:40 deploy",
+        "Update the pinned certificate chain",
+        "Error rate 38",
+        "Pinning was added in 2024",
+        "INC-7",
+        "P1",
+    ];
+    let everyone = rca_of(&Reader::Everyone);
+    let globex = rca_of(&Reader::Account {
+        slug: "globex",
+        name: "Globex",
+    });
+    for (whose, text) in [("everyone", &everyone), ("globex", &globex)] {
+        for secret in internal {
+            assert!(
+                !text.contains(secret),
+                "{whose}'s report says {secret:?}:\n{text}"
+            );
+        }
+        // Acme's own message and its SLA are Acme's alone.
+        assert!(
+            !text.contains("Acme"),
+            "{whose}'s report names Acme:\n{text}"
+        );
+        // The wrong message is replaced by its correction.
+        assert!(!text.contains("Card payments work again"), "{text}");
+        assert!(text.contains("Our earlier message was wrong"), "{text}");
+        assert!(text.contains("our pinned chain rejected it"), "{text}");
+    }
+    assert!(
+        globex.contains("Resolution target (4 h 00 min): met"),
+        "{globex}"
+    );
+    let acme = rca_of(&Reader::Account {
+        slug: "acme",
+        name: "Acme",
+    });
+    assert!(
+        acme.contains("Resolution target (1 h 00 min): missed by 27 min"),
+        "{acme}"
+    );
+    assert!(acme.contains("your CSM will call you"), "{acme}");
+    assert!(!acme.contains("Globex"), "{acme}");
+}

@@ -3,10 +3,11 @@
 
 use super::{incident_id, Actor, ApiError, ApiJson, ApiQuery, ErrorBody};
 use app::error::AppError;
+use app::identity::model::User;
 use app::postmortem::model::{
-    FollowUp, FollowUpChange, FollowUpFilter, FollowUpInput, PostMortem, PostMortemEdit,
-    PostMortemTemplate, ReviewInput, SectionRegeneration, TemplateInput, TemplatePreview,
-    TemplatePreviewInput, VersionDiff,
+    CustomerRca, FollowUp, FollowUpChange, FollowUpFilter, FollowUpInput, PostMortem,
+    PostMortemEdit, PostMortemTemplate, ReviewInput, SectionRegeneration, TemplateInput,
+    TemplatePreview, TemplatePreviewInput, VersionDiff,
 };
 use app::postmortem::{followups, review as review_steps, service, team_templates};
 use app::state::AppState;
@@ -21,6 +22,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(current, generate, edit))
         .routes(routes!(markdown))
+        .routes(routes!(customer_rca))
+        .routes(routes!(customer_rca_markdown))
         .routes(routes!(review))
         .routes(routes!(regenerate_section))
         .routes(routes!(version_diff))
@@ -137,6 +140,77 @@ async fn markdown(State(state): State<AppState>, Path(key): Path<String>) -> Api
             ),
         ],
         document.body,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct RcaQuery {
+    /// An impacted account's slug: the report for that customer (the messages it
+    /// received, its SLA outcome). Absent: for every customer.
+    account: Option<String>,
+    /// An IANA zone for the report's times (default: the caller's).
+    zone: Option<String>,
+}
+
+async fn rca_of(
+    state: &AppState,
+    by: &User,
+    key: &str,
+    query: &RcaQuery,
+) -> ApiResult<CustomerRca> {
+    Ok(service::customer_rca(
+        state,
+        incident_id(key)?,
+        query.account.as_deref(),
+        query.zone.as_deref(),
+        by,
+    )
+    .await?)
+}
+
+/// The customer-facing incident report (RCA), built only from the messages customers
+/// were sent and the timeline entries marked as shareable with them.
+#[utoipa::path(get, path = "/incidents/{key}/rca", tag = "postmortem",
+    params(("key" = String, Path, description = "Incident key, e.g. INC-42"), RcaQuery),
+    responses((status = 200, body = CustomerRca), (status = 404, body = ErrorBody),
+              (status = 422, description = "Not an impacted account, or an unknown zone", body = ErrorBody)))]
+async fn customer_rca(
+    State(state): State<AppState>,
+    Actor(by): Actor,
+    Path(key): Path<String>,
+    ApiQuery(query): ApiQuery<RcaQuery>,
+) -> ApiResult<Json<CustomerRca>> {
+    Ok(Json(rca_of(&state, &by, &key, &query).await?))
+}
+
+/// The customer-facing report's Markdown, as a file.
+#[utoipa::path(get, path = "/incidents/{key}/rca/markdown", tag = "postmortem",
+    params(("key" = String, Path, description = "Incident key, e.g. INC-42"), RcaQuery),
+    responses((status = 200, description = "text/markdown", content_type = "text/markdown", body = String),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn customer_rca_markdown(
+    State(state): State<AppState>,
+    Actor(by): Actor,
+    Path(key): Path<String>,
+    ApiQuery(query): ApiQuery<RcaQuery>,
+) -> ApiResult<Response> {
+    let report = rca_of(&state, &by, &key, &query).await?;
+    let whose = report.account.as_deref().unwrap_or("customers");
+    Ok((
+        [
+            (CONTENT_TYPE, "text/markdown; charset=utf-8".to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"{}-rca-{whose}.md\"",
+                    report.incident
+                ),
+            ),
+        ],
+        report.markdown,
     )
         .into_response())
 }
