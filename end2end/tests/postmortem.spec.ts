@@ -181,3 +181,60 @@ test("a severity's template drafts its incidents; a typo is refused with its lin
     await request.delete(`/api/v1/postmortem-templates/${severity}`);
   }
 });
+
+// From the war room: a failed action becomes a follow-up in two clicks, started from
+// the entry's text and linked back to it; and the customer report for one account
+// shows what that account was told, none of the internal text.
+test("a follow-up is raised from a war-room entry; the customer report tells an account only what it was told", async ({ page, request, javaScriptEnabled }) => {
+  const hydrated = async () => {
+    if (javaScriptEnabled) await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  };
+  const run = Date.now().toString(36) + (javaScriptEnabled ? "h" : "n");
+  const account = `rca-${run}`;
+  expect((await request.post("/api/v1/accounts", { data: { slug: account, name: `Umbrella ${run}`, tier: "standard", contact_emails: [`ops@${account}.example`] } })).status()).toBe(201);
+  const declared = await request.post("/api/v1/incidents", { data: { title: `queue-7 wedged ${run}`, severity: "P3", accounts: [account] } });
+  expect(declared.status()).toBe(201);
+  const key = (await declared.json()).key as string;
+  const posted = await request.post(`/api/v1/incidents/${key}/timeline`, { data: { kind: "action", outcome: "did_not_work", body: "Restart the queue workers" } });
+  expect(posted.status()).toBe(201);
+  const seq = (await posted.json()).seq as number;
+  expect((await request.post(`/api/v1/incidents/${key}/timeline`, { data: { kind: "finding", root_cause: true, customer_visible: true, body: "A full disk stopped the queue" } })).status()).toBe(201);
+
+  await page.goto(`/incidents/${key}`);
+  await hydrated();
+  await page.locator(`#entry-${seq}`).getByRole("link", { name: "Raise a follow-up" }).click();
+  await expect(page).toHaveURL(new RegExp(`/incidents/${key}/postmortem\\?from=${seq}`));
+  await hydrated();
+  const form = page.locator("#followup-form");
+  await expect(form.locator("#followup-raising")).toContainText(`timeline entry #${seq}`);
+  await expect(form.getByLabel("What is to be done")).toHaveValue("Restart the queue workers");
+  await expect(form.getByLabel("Type")).toHaveValue("mitigate");
+  await form.getByLabel("What is to be done").fill("Make queue worker restarts drain first");
+  await form.getByLabel("Owner").selectOption("dana@example.com");
+  await form.getByLabel("Due on").fill("2030-01-31");
+  await form.getByRole("button", { name: "Add the follow-up" }).click();
+  const row = page.locator("#followups tr", { hasText: "Make queue worker restarts drain first" });
+  await expect(row.getByRole("link", { name: `from entry #${seq}` })).toHaveAttribute("href", `/incidents/${key}#entry-${seq}`);
+  await expect(page.locator("#followup-raising")).toHaveCount(0);
+
+  // A message to the account alone, then its report.
+  const draft = await request.post(`/api/v1/incidents/${key}/messages`, { data: { body: `Umbrella: exports are delayed ${run}.`, audience: { kind: "accounts", accounts: [account] } } });
+  expect(draft.status()).toBe(201);
+  const id = (await draft.json()).id as number;
+  const sent = await request.post(`/api/v1/incidents/${key}/messages/${id}/transitions`, { data: { action: "send" } });
+  expect(sent.status(), await sent.text()).toBe(200);
+
+  await page.goto(`/incidents/${key}/rca`);
+  await hydrated();
+  const report = page.locator("#customer-rca");
+  await expect(report).toContainText("Prepared for our customers.");
+  await expect(report).not.toContainText(`exports are delayed ${run}`);
+  await page.getByLabel("For").selectOption(account);
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(report).toContainText(`Prepared for Umbrella ${run}.`);
+  await expect(report).toContainText(`Umbrella: exports are delayed ${run}.`);
+  await expect(report).toContainText("A full disk stopped the queue");
+  await expect(report).not.toContainText("queue-7");
+  await expect(report).not.toContainText("Restart the queue workers");
+  await expect(page.locator("#report-markdown")).toHaveAttribute("href", `/api/v1/incidents/${key}/rca/markdown?account=${account}`);
+});

@@ -534,8 +534,12 @@ fn EntryView(entry: TimelineEntry, role: Option<UserRole>) -> impl IntoView {
                 <p class="redacted">{format!("Removed by {}: {}", r.author, r.reason)}</p>
             })}
             {(!entry.body.is_empty()).then(|| view! { <div class="entry-body markdown" inner_html=entry.body_html></div> })}
-            {editable.then(|| view! { <EntryEdit key seq=entry.seq body=entry.body removable/> })}
-            {raise}
+            {(editable || raise.is_some()).then(|| view! {
+                <div class="entry-tools">
+                    {editable.then(|| view! { <EntryEdit key seq=entry.seq body=entry.body removable/> })}
+                    {raise}
+                </div>
+            })}
         </li>
     }
 }

@@ -76,10 +76,15 @@ pub fn report(material: &Material<'_>, reader: &Reader<'_>, now: DateTime<Utc>) 
     let life = material.lifecycle;
     let messages = received(material, reader);
     let mut out = String::new();
-    // The newest subject customers saw names the incident in their words.
-    let title = messages
-        .last()
-        .map_or("Service incident", |m| m.subject.trim());
+    // The newest subject customers saw names the incident in their words, without
+    // its status tag ("[Resolved] Checkout working normally again").
+    let title = messages.last().map_or("Service incident", |m| {
+        let subject = m.subject.trim();
+        match subject.strip_prefix('[').and_then(|rest| rest.split_once(']')) {
+            Some((_, rest)) if !rest.trim().is_empty() => rest.trim(),
+            _ => subject,
+        }
+    });
     let _ = writeln!(out, "# Incident report: {title}\n");
     match reader {
         Reader::Everyone => out.push_str("Prepared for our customers."),
@@ -112,7 +117,7 @@ pub fn report(material: &Material<'_>, reader: &Reader<'_>, now: DateTime<Utc>) 
             let _ = writeln!(out, "- Service restored: {}", at(end));
             let _ = writeln!(
                 out,
-                "- Duration: {}",
+                "- Impact lasted: {} (until service was restored)",
                 duration_words((end - life.started_at).num_seconds().max(0))
             );
         }

@@ -589,7 +589,7 @@ fn p1_for_customers() -> (
             Audience::All,
             &both,
             CustomerStatus::Resolved,
-            "Card payments restored",
+            "[Resolved] Card payments restored",
             "All card payments have succeeded since 15:15 CET.",
         ),
     ];
