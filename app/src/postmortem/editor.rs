@@ -5,7 +5,7 @@
 //! offered to copy from, not restored over someone else's save.
 
 use super::api::{preview_postmortem_markdown, SavePostmortem};
-use crate::ui::{failure_of, field_message, refusal_of, FieldError};
+use crate::ui::{failure_of, field_message, refusal_of, FieldError, TypingPause};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +18,6 @@ pub struct KeptEdit {
 }
 
 /// How long typing pauses before the text is kept and the preview drawn.
-#[cfg(feature = "hydrate")]
 const PAUSE_MS: u32 = 700;
 
 #[component]
@@ -65,30 +64,20 @@ pub fn PostMortemEditor(
             forget_kept(&incident.get_value());
         }
     });
-    let typing = StoredValue::new(0_u64);
+    let pause = TypingPause::new(PAUSE_MS);
     let on_input = move |ev: leptos::ev::Event| {
         text.set(event_target_value(&ev));
-        typing.update_value(|n| *n += 1);
-        #[cfg(feature = "hydrate")]
-        {
-            let mine = typing.get_value();
-            gloo_timers::callback::Timeout::new(PAUSE_MS, move || {
-                // Saved, or typed on since, or the editor is gone: nothing to do.
-                if typing.try_get_value() != Some(mine) {
-                    return;
-                }
-                let body = text.get_untracked();
-                keep(
-                    &incident.get_value(),
-                    &KeptEdit {
-                        base_version: version,
-                        body: body.clone(),
-                    },
-                );
-                settled.set(body);
-            })
-            .forget();
-        }
+        pause.restart(move || {
+            let body = text.get_untracked();
+            keep(
+                &incident.get_value(),
+                &KeptEdit {
+                    base_version: version,
+                    body: body.clone(),
+                },
+            );
+            settled.set(body);
+        });
     };
     let discard = move |_| {
         forget_kept(&incident.get_value());
@@ -127,7 +116,7 @@ pub fn PostMortemEditor(
             })}
             // A pause that ends after the save must not keep the saved text again.
             <ActionForm action=save attr:id="postmortem-form"
-                on:submit=move |_| typing.update_value(|n| *n += 1)>
+                on:submit=move |_| pause.cancel()>
                 <input type="hidden" name="key" value=key/>
                 <input type="hidden" name="base_version" value=version/>
                 <p class="form-error" role="alert">{move || failure.get()}</p>

@@ -80,7 +80,10 @@ pub fn report(material: &Material<'_>, reader: &Reader<'_>, now: DateTime<Utc>) 
     // its status tag ("[Resolved] Checkout working normally again").
     let title = messages.last().map_or("Service incident", |m| {
         let subject = m.subject.trim();
-        match subject.strip_prefix('[').and_then(|rest| rest.split_once(']')) {
+        match subject
+            .strip_prefix('[')
+            .and_then(|rest| rest.split_once(']'))
+        {
             Some((_, rest)) if !rest.trim().is_empty() => rest.trim(),
             _ => subject,
         }

@@ -9,7 +9,7 @@ use super::api::{
 };
 use super::model::{PostMortemTemplate, TemplateSource};
 use crate::incidents::api::{list_incidents, ListFilters};
-use crate::ui::{field_message, rcdata_text, refusal_of, FieldError};
+use crate::ui::{field_message, rcdata_text, refusal_of, FieldError, TypingPause};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -41,7 +41,6 @@ const PLACEHOLDERS: [(&str, &str); 9] = [
 ];
 
 /// How long typing pauses before the preview is drawn again.
-#[cfg(feature = "hydrate")]
 const PREVIEW_PAUSE_MS: u32 = 600;
 
 #[component]
@@ -150,20 +149,10 @@ fn TemplateEditor(
     let text = RwSignal::new(typed.clone());
     // What the preview was last drawn from: follows `text` once typing pauses.
     let settled = RwSignal::new(typed.clone());
-    let typing = StoredValue::new(0_u64);
+    let pause = TypingPause::new(PREVIEW_PAUSE_MS);
     let on_input = move |ev: leptos::ev::Event| {
         text.set(event_target_value(&ev));
-        typing.update_value(|n| *n += 1);
-        #[cfg(feature = "hydrate")]
-        {
-            let mine = typing.get_value();
-            gloo_timers::callback::Timeout::new(PREVIEW_PAUSE_MS, move || {
-                if typing.try_get_value() == Some(mine) {
-                    settled.set(text.get_untracked());
-                }
-            })
-            .forget();
-        }
+        pause.restart(move || settled.set(text.get_untracked()));
     };
     let first_incident = incidents.first().map(|i| i.key.clone()).unwrap_or_default();
     let on = RwSignal::new(first_incident);

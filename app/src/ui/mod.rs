@@ -139,6 +139,45 @@ pub fn LiveBadge(state: RwSignal<crate::live::model::LiveState>) -> impl IntoVie
     }
 }
 
+/// Waits for typing to pause: each `restart` drops the wait before it, so only the
+/// last keystroke's action runs, `ms` after it; `cancel` drops a pending one (e.g. on
+/// save). Nothing runs once the component is gone, nor on the server.
+#[derive(Clone, Copy)]
+pub struct TypingPause {
+    typed: StoredValue<u64>,
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    ms: u32,
+}
+
+impl TypingPause {
+    pub fn new(ms: u32) -> TypingPause {
+        TypingPause {
+            typed: StoredValue::new(0),
+            ms,
+        }
+    }
+
+    pub fn restart(self, then: impl FnOnce() + 'static) {
+        self.typed.update_value(|n| *n += 1);
+        #[cfg(feature = "hydrate")]
+        {
+            let mine = self.typed.get_value();
+            gloo_timers::callback::Timeout::new(self.ms, move || {
+                if self.typed.try_get_value() == Some(mine) {
+                    then();
+                }
+            })
+            .forget();
+        }
+        #[cfg(not(feature = "hydrate"))]
+        drop(then);
+    }
+
+    pub fn cancel(self) {
+        self.typed.update_value(|n| *n += 1);
+    }
+}
+
 /// The browser's local storage (none on the server, or when the browser refuses it).
 #[cfg(feature = "hydrate")]
 pub fn local_storage() -> Option<web_sys::Storage> {
