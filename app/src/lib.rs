@@ -7,6 +7,7 @@ pub mod comms;
 pub mod error;
 pub mod identity;
 pub mod incidents;
+pub mod intake;
 pub mod lazy_pages;
 pub mod live;
 pub mod notify;

@@ -587,6 +587,7 @@ fn kind_label(kind: &EntryKind) -> (&'static str, &'static str) {
         EntryKind::Sla { .. } => ("SLA", "entry-detail"),
         EntryKind::CustomerMessage { .. } => ("Customer message", "entry-detail"),
         EntryKind::PostMortem { .. } => ("Post-mortem", "entry-detail"),
+        EntryKind::Alert { .. } => ("Alert", "entry-detail"),
     }
 }
 
@@ -657,6 +658,22 @@ fn detail_text(kind: &EntryKind) -> String {
         },
         EntryKind::PostMortem { step, version } => {
             format!("Version {version} {}", step.label())
+        }
+        EntryKind::Alert {
+            source,
+            state,
+            repeats,
+        } => {
+            let what = match state.as_str() {
+                "firing" => "fired again",
+                "resolved" => "resolved at the source (consider monitoring)",
+                _ => "changed at the source",
+            };
+            if *repeats > 1 {
+                format!("{source}: {what} ({repeats} times)")
+            } else {
+                format!("{source}: {what}")
+            }
         }
         EntryKind::Update | EntryKind::Note => String::new(),
     }

@@ -37,14 +37,31 @@ pub async fn declare_incident(
         .unwrap_or_default()
         .parse::<Source>();
     identity::require(actor, source.unwrap_or(Source::Manual).permission())?;
-    let now = state.now();
-    let parsed = Declaration::parse(input, &actor.display_name, now);
     let mut tx = state.db.begin_write().await?;
+    let incident = declare_within(&mut tx, state, &actor.display_name, input).await?;
+    tx.commit().await?;
+    state.outbox.notify_one();
+    state.live.notify_incident(incident.id);
+    tracing::info!(incident = %incident.key, severity = %incident.severity, "incident declared");
+    Ok(incident)
+}
+
+/// Declares an incident inside the caller's write transaction, by `author` (its
+/// permission already checked): for alert intake, which declares and links the alert
+/// in one transaction. The caller commits, then wakes the outbox and the hub.
+pub(crate) async fn declare_within(
+    tx: &mut AnyConnection,
+    state: &AppState,
+    author: &str,
+    input: &DeclareInput,
+) -> Result<Incident, AppError> {
+    let now = state.now();
+    let parsed = Declaration::parse(input, author, now);
     // Look the names up even when other fields are wrong, so one answer names every problem.
     let (wanted_systems, wanted_accounts) =
         (unique_slugs(&input.systems), unique_slugs(&input.accounts));
-    let systems = catalog_repo::find_systems(&mut tx, &wanted_systems).await?;
-    let accounts = catalog_repo::find_accounts(&mut tx, &wanted_accounts).await?;
+    let systems = catalog_repo::find_systems(&mut *tx, &wanted_systems).await?;
+    let accounts = catalog_repo::find_accounts(&mut *tx, &wanted_accounts).await?;
     let mut invalid = match &parsed {
         Err(AppError::Invalid(invalid)) => invalid.clone(),
         Err(other) => return Err(other.clone()),
@@ -87,9 +104,9 @@ pub async fn declare_incident(
         .map(|a| a.tier)
         .chain(declaration.customer_tier)
         .max();
-    let id = repo::insert(&mut tx, &declaration, impacted_tier, now).await?;
-    repo::add_systems(&mut tx, id, &systems, now).await?;
-    repo::add_accounts(&mut tx, id, &accounts, now).await?;
+    let id = repo::insert(&mut *tx, &declaration, impacted_tier, now).await?;
+    repo::add_systems(&mut *tx, id, &systems, now).await?;
+    repo::add_accounts(&mut *tx, id, &accounts, now).await?;
     let entry = NewEntry {
         kind: EntryKind::Declared {
             severity: declaration.severity,
@@ -100,13 +117,9 @@ pub async fn declare_incident(
         customer_visible: false,
         idempotency_key: None,
     };
-    let (incident, _) = write_entry(&mut tx, id, entry, now, "incident.declared").await?;
-    notify_service::notify_owners(&mut tx, &state.public_url, &incident, &systems, now).await?;
-    crate::sla::engine::start_clocks(&mut tx, id, now).await?;
-    tx.commit().await?;
-    state.outbox.notify_one();
-    state.live.notify_incident(id);
-    tracing::info!(incident = %incident.key, severity = %incident.severity, "incident declared");
+    let (incident, _) = write_entry(&mut *tx, id, entry, now, "incident.declared").await?;
+    notify_service::notify_owners(&mut *tx, &state.public_url, &incident, &systems, now).await?;
+    crate::sla::engine::start_clocks(&mut *tx, id, now).await?;
     Ok(incident)
 }
 

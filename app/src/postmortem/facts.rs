@@ -208,7 +208,7 @@ pub fn gather(
         // not a participant.
         let by_a_person = match entry.kind {
             EntryKind::Declared { .. } => incident.source != Source::Alert,
-            EntryKind::Sla { .. } | EntryKind::PostMortem { .. } => false,
+            EntryKind::Sla { .. } | EntryKind::PostMortem { .. } | EntryKind::Alert { .. } => false,
             _ => true,
         };
         if by_a_person && !entry.author.is_empty() {
@@ -310,6 +310,13 @@ pub fn gather(
                 );
                 timeline.customer_messages.push(m.clone());
                 timeline.key_moments.push(m);
+            }
+            EntryKind::Alert { source, state, .. } => {
+                if state == "resolved" {
+                    timeline
+                        .key_moments
+                        .push(moment(format!("Alert resolved at {source}"), None));
+                }
             }
             // The document's own review: not part of what happened.
             EntryKind::PostMortem { .. } => {}

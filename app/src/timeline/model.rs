@@ -101,6 +101,18 @@ pub enum EntryKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retracts: Option<i64>,
     },
+    /// The alert that opened the incident fired again, resolved or changed at its
+    /// source (written by alert intake); repeats within a minute are counted into one.
+    Alert {
+        /// The integration's name.
+        source: String,
+        /// firing, resolved or update.
+        state: String,
+        /// How many deliveries this entry stands for (1, or more when repeats were
+        /// counted rather than each written).
+        #[serde(default = "one")]
+        repeats: i64,
+    },
     /// The post-mortem moved in its review (written by the post-mortem feature).
     #[serde(rename = "postmortem")]
     PostMortem {
@@ -108,6 +120,10 @@ pub enum EntryKind {
         /// The document's version the step was taken on.
         version: i64,
     },
+}
+
+fn one() -> i64 {
+    1
 }
 
 /// A step in a post-mortem's review.
@@ -149,6 +165,7 @@ impl EntryKind {
             EntryKind::Sla { .. } => "sla",
             EntryKind::CustomerMessage { .. } => "customer_message",
             EntryKind::PostMortem { .. } => "postmortem",
+            EntryKind::Alert { .. } => "alert",
         }
     }
 
