@@ -71,6 +71,10 @@ const REVIEW_ANY: &[Action] = &[WritePostMortem, ReviewPostMortem];
 /// REST operations, by method and the path template they are routed under.
 pub const REST: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/openapi.json", Public),
+    // The signature is the credential (checked by alert intake itself).
+    ("POST", "/api/v1/intake/{kind}/{id}", Public),
+    ("GET", "/api/v1/integrations", Needs(ManageCatalog)),
+    ("POST", "/api/v1/integrations", Needs(ManageCatalog)),
     ("POST", "/api/v1/session", Public),
     ("DELETE", "/api/v1/session", Public),
     ("POST", "/api/v1/session/everywhere", AnyRole),

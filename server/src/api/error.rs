@@ -56,6 +56,11 @@ impl ApiError {
         )
     }
 
+    /// Any status with its code and message (routes whose errors are not `AppError`s).
+    pub fn with_status(status: StatusCode, code: &str, message: String) -> Self {
+        ApiError::new(status, code, message)
+    }
+
     /// An extractor's rejection (e.g. the body is too large), as a JSON error.
     pub fn from_rejection(status: StatusCode, message: String) -> Self {
         let code = if status == StatusCode::PAYLOAD_TOO_LARGE {

@@ -9,6 +9,7 @@ mod catalog;
 mod comms;
 mod error;
 mod incidents;
+mod intake;
 mod live;
 mod postmortem;
 mod session;
@@ -39,6 +40,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
         (name = "sla", description = "Response and resolution clocks per impacted account"),
         (name = "comms", description = "Customer messages: schedules, drafts, approvals, guards, delivery and the log"),
         (name = "postmortem", description = "Post-mortems generated from the timeline, edited as versions"),
+        (name = "intake", description = "Alerts from PagerDuty, Alertmanager, Grafana, Datadog, Opsgenie and generic webhooks"),
         (name = "meta", description = "This document"),
     )
 )]
@@ -78,6 +80,7 @@ fn build() -> (Router<AppState>, OpenApiDoc) {
         .merge(sla::routes())
         .merge(comms::routes())
         .merge(postmortem::routes())
+        .merge(intake::routes())
         .routes(routes!(openapi_json));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)

@@ -1,0 +1,95 @@
+//! Alert intake over HTTP: the webhook each integration's source calls (public: the
+//! signature is the credential), and the integrations admins manage.
+
+use super::{Actor, ApiError, ApiJson, ErrorBody};
+use app::intake::model::{CreatedIntegration, DeliveryReport, Integration, IntegrationInput};
+use app::intake::service::{self, IntakeError};
+use app::intake::verify::Headers;
+use app::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(deliver))
+        .routes(routes!(list_integrations, create_integration))
+}
+
+struct Http<'a>(&'a HeaderMap);
+
+impl Headers for Http<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.0.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl From<IntakeError> for ApiError {
+    fn from(err: IntakeError) -> Self {
+        let message = err.to_string();
+        match err {
+            IntakeError::Unknown => {
+                ApiError::with_status(StatusCode::NOT_FOUND, "not_found", message)
+            }
+            IntakeError::TooLarge => {
+                ApiError::with_status(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
+            }
+            IntakeError::Unverified(_) => {
+                ApiError::with_status(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+            }
+            IntakeError::Malformed(_) => {
+                ApiError::with_status(StatusCode::BAD_REQUEST, "bad_request", message)
+            }
+            IntakeError::Failed(err) => err.into(),
+        }
+    }
+}
+
+/// A source's delivery: verified its vendor's way (PagerDuty `X-PagerDuty-Signature`;
+/// Grafana `X-Grafana-Alerting-Signature` or a bearer token; the others
+/// `Authorization: Bearer <secret>`), read, and applied: each alert opens an incident,
+/// adds to the open one it opened, or is counted as a repeat.
+#[utoipa::path(post, path = "/intake/{kind}/{id}", tag = "intake",
+    params(("kind" = String, Path, description = "pagerduty, alertmanager, grafana, datadog, opsgenie or generic"),
+           ("id" = String, Path, description = "The integration's id, from its URL")),
+    request_body(description = "The vendor's webhook payload", content_type = "application/json", content = String),
+    responses((status = 202, description = "Taken: what each alert did", body = DeliveryReport),
+              (status = 400, description = "Not JSON, or a required field missing (named by its JSON path); nothing written", body = ErrorBody),
+              (status = 401, description = "Missing or wrong signature, or a replay; nothing written (counted on the integration)", body = ErrorBody),
+              (status = 404, description = "No such integration", body = ErrorBody),
+              (status = 413, description = "Over 256 KiB; nothing written", body = ErrorBody)))]
+async fn deliver(
+    State(state): State<AppState>,
+    Path((kind, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<DeliveryReport>), ApiError> {
+    let report = service::receive(&state, &kind, &id, &Http(&headers), &body).await?;
+    Ok((StatusCode::ACCEPTED, Json(report)))
+}
+
+/// Every integration, with its URL and counts (never its secret).
+#[utoipa::path(get, path = "/integrations", tag = "intake",
+    responses((status = 200, body = Vec<Integration>), (status = 403, body = ErrorBody)))]
+async fn list_integrations(
+    State(state): State<AppState>,
+    Actor(by): Actor,
+) -> Result<Json<Vec<Integration>>, ApiError> {
+    Ok(Json(service::list(&state, &by).await?))
+}
+
+/// Creates an integration. Its secret (given, e.g. PagerDuty's, or generated) is in
+/// this answer only.
+#[utoipa::path(post, path = "/integrations", tag = "intake", request_body = IntegrationInput,
+    responses((status = 201, body = CreatedIntegration), (status = 403, body = ErrorBody),
+              (status = 422, description = "Unknown source or system, no name, short secret; nothing written", body = ErrorBody)))]
+async fn create_integration(
+    State(state): State<AppState>,
+    Actor(by): Actor,
+    ApiJson(input): ApiJson<IntegrationInput>,
+) -> Result<(StatusCode, Json<CreatedIntegration>), ApiError> {
+    let created = service::create(&state, &input, &by).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
