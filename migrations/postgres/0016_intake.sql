@@ -10,6 +10,8 @@ CREATE TABLE integrations (
     default_severity TEXT   NOT NULL,
     -- system slugs, comma-separated, its incidents are declared on
     systems          TEXT   NOT NULL,
+    -- the routing rules, in order, as JSON (first match wins; none: the systems above)
+    rules            TEXT   NOT NULL DEFAULT '[]',
     rejected         BIGINT NOT NULL DEFAULT 0,
     accepted         BIGINT NOT NULL DEFAULT 0,
     created_by       TEXT   NOT NULL,

@@ -18,6 +18,7 @@ for_each_backend!(
     signed_deliveries_open_incidents_and_repeats_add_to_them,
     every_vendor_declares_from_its_own_payload,
     concurrent_duplicate_firings_open_one_incident,
+    routing_rules_decide_what_an_alert_declares,
 );
 
 const SECRET: &str = "whsec_test_0123456789abcdef";
@@ -347,4 +348,152 @@ async fn concurrent_duplicate_firings_open_one_incident(backend: Backend) {
     assert!(alert_entries(&app, key).await.len() <= 1);
     let (_, listed) = app.get("/integrations").await;
     assert_eq!(listed[0]["accepted"], 1000);
+}
+
+async fn routing_rules_decide_what_an_alert_declares(backend: Backend) {
+    let smtp = SmtpSink::start().await;
+    let app = TestApp::spawn_with(
+        backend,
+        Options {
+            smtp_url: Some(smtp.url()),
+            ..Options::default()
+        },
+    )
+    .await;
+    catalog(&app).await;
+    let (status, _) = app
+        .post("/systems", json!({"slug": "search", "name": "Search"}))
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = app
+        .post(
+            "/accounts",
+            json!({"slug": "acme", "name": "Acme", "tier": "enterprise"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    // No default systems: an alert no rule catches goes to the admins.
+    let (status, created) = app
+        .post(
+            "/integrations",
+            json!({"kind": "alertmanager", "name": "Prod AM", "secret": SECRET}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["integration"]["id"].as_str().unwrap().to_owned();
+    let url = created["integration"]["url"].as_str().unwrap();
+    let path = url[url.find("/api/v1/").unwrap()..].to_owned();
+
+    let rules = json!([
+        {"name": "Checkout for Acme", "when": {"labels": {"service": "checkout"}, "title_contains": "5xx"},
+         "systems": ["payments-api"], "severity": "P1", "accounts": ["acme"]},
+        {"name": "Anything search", "when": {"labels": {"team": "*"}}, "systems": ["search"]}
+    ]);
+    let rules_url = format!("/integrations/{id}/rules");
+    let (status, refused) = app
+        .api(
+            reqwest::Method::PUT,
+            &rules_url,
+            Some(json!([{"name": "", "systems": ["nope"]}])),
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["error"]["fields"]["rules[0].name"].is_string(),
+        "{refused}"
+    );
+    assert!(
+        refused["error"]["fields"]["rules[0].systems"]
+            .as_str()
+            .unwrap()
+            .contains("nope"),
+        "{refused}"
+    );
+    let (status, saved) = app.api(reqwest::Method::PUT, &rules_url, Some(rules)).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["rules"].as_array().unwrap().len(), 2);
+
+    let alert = |labels: Value, summary: &str, fingerprint: &str| {
+        json!({"status": "firing", "groupKey": "g", "alerts": [
+            {"status": "firing", "labels": labels, "annotations": {"summary": summary}, "fingerprint": fingerprint}
+        ]})
+        .to_string()
+    };
+    // The tester says which rule a sample hits and what it would declare.
+    let sample = alert(
+        json!({"service": "Checkout", "severity": "warning"}),
+        "Checkout 5xx above 5 %",
+        "a",
+    );
+    let (status, tried) = app
+        .post(
+            &format!("/integrations/{id}/rule-test"),
+            json!({"sample": sample}),
+        )
+        .await;
+    assert_eq!(status, 200, "{tried}");
+    assert_eq!(
+        (&tried[0]["rule"], &tried[0]["rule_name"]),
+        (&json!(1), &json!("Checkout for Acme"))
+    );
+    assert_eq!(
+        (&tried[0]["severity"], &tried[0]["systems"]),
+        (&json!("P1"), &json!(["payments-api"]))
+    );
+    let (status, refused) = app
+        .post(
+            &format!("/integrations/{id}/rule-test"),
+            json!({"sample": "{\"alerts\": [{}]}"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["error"]["fields"]["sample"]
+            .as_str()
+            .unwrap()
+            .contains("$.alerts[0].status"),
+        "{refused}"
+    );
+    assert_eq!(incident_count(&app).await, 0, "the tester writes nothing");
+
+    // Delivered: each alert as its rule says.
+    let declared = |body: String| {
+        let (app, path) = (&app, path.clone());
+        async move {
+            let (status, report) = deliver(app, &path, "alertmanager", body.as_bytes(), true).await;
+            assert_eq!(status, 202, "{report}");
+            let key = report["alerts"][0]["incident"].as_str().unwrap().to_owned();
+            app.get(&format!("/incidents/{key}")).await.1
+        }
+    };
+    let checkout = declared(sample).await;
+    assert_eq!(
+        (
+            &checkout["severity"],
+            &checkout["systems"],
+            &checkout["accounts"]
+        ),
+        (&json!("P1"), &json!(["payments-api"]), &json!(["acme"]))
+    );
+    let search = declared(alert(json!({"team": "search"}), "Slow queries", "b")).await;
+    assert_eq!(
+        (&search["severity"], &search["systems"]),
+        (&json!("P2"), &json!(["search"]))
+    );
+    let stray = declared(alert(json!({"env": "prod"}), "Disk 91 % on db-7", "c")).await;
+    assert_eq!(stray["systems"], json!([]));
+    // The admins are told about the one nobody owns.
+    let key = stray["key"].as_str().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let told = smtp
+            .received()
+            .iter()
+            .any(|m| m.data.contains(key) && m.data.contains("matched no routing rule"));
+        if told {
+            break;
+        }
+        assert!(Instant::now() < deadline, "admins not told about {key}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -75,6 +75,16 @@ pub const REST: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/intake/{kind}/{id}", Public),
     ("GET", "/api/v1/integrations", Needs(ManageCatalog)),
     ("POST", "/api/v1/integrations", Needs(ManageCatalog)),
+    (
+        "PUT",
+        "/api/v1/integrations/{id}/rules",
+        Needs(ManageCatalog),
+    ),
+    (
+        "POST",
+        "/api/v1/integrations/{id}/rule-test",
+        Needs(ManageCatalog),
+    ),
     ("POST", "/api/v1/session", Public),
     ("DELETE", "/api/v1/session", Public),
     ("POST", "/api/v1/session/everywhere", AnyRole),

@@ -9,6 +9,7 @@ pub mod model;
 pub mod parse;
 #[cfg(feature = "ssr")]
 pub mod repo;
+pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]

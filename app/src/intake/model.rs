@@ -1,6 +1,7 @@
 //! Alert intake's shared types: the sources an integration can be, an alert as every
 //! vendor's payload is read into, and an integration as admins see it.
 
+use crate::catalog::model::Tier;
 use crate::incidents::model::Severity;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -117,8 +118,11 @@ pub struct Integration {
     pub url: String,
     /// The severity an alert opens an incident at when it gives none.
     pub default_severity: Severity,
-    /// The systems (slugs) its incidents are declared on; their owners are told.
+    /// The systems (slugs) its incidents are declared on when no rule matches; their
+    /// owners are told. None either: declared without a system, admins told.
     pub systems: Vec<String>,
+    /// Routing rules, in order: the first an alert matches decides.
+    pub rules: Vec<RoutingRule>,
     /// Deliveries refused for a missing or wrong signature.
     pub rejected: i64,
     /// Deliveries accepted.
@@ -171,4 +175,66 @@ pub struct AlertOutcome {
     pub outcome: String,
     /// The incident it opened or went to.
     pub incident: Option<String>,
+}
+
+/// One routing rule: when an alert matches, what its incident is declared on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RoutingRule {
+    pub name: String,
+    /// Empty: every alert matches (a default rule).
+    #[serde(default)]
+    pub when: RuleMatch,
+    /// System slugs; their owners are told.
+    #[serde(default)]
+    pub systems: Vec<String>,
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    #[serde(default)]
+    pub tier: Option<Tier>,
+    /// Impacted account slugs.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+}
+
+/// What an alert must have for a rule to match; every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RuleMatch {
+    /// Label (tag, service) → value, `*` for any value; case does not matter.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Text the alert's title holds.
+    #[serde(default)]
+    pub title_contains: Option<String>,
+}
+
+/// A sample payload, for the rule tester.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RuleTest {
+    /// The payload as the source would send it (JSON text).
+    pub sample: String,
+    /// Rules to try instead of the saved ones (e.g. while editing them).
+    #[serde(default)]
+    pub rules: Option<Vec<RoutingRule>>,
+}
+
+/// What each alert of a sample would do, nothing written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RuleTestAlert {
+    pub alert: Alert,
+    /// The rule it hits (from 1) and its name; `None`: the integration's defaults.
+    pub rule: Option<usize>,
+    pub rule_name: Option<String>,
+    /// The incident it would declare (when firing).
+    pub title: String,
+    pub severity: Severity,
+    pub systems: Vec<String>,
+    pub tier: Option<Tier>,
+    pub accounts: Vec<String>,
 }

@@ -1,6 +1,6 @@
 //! SQL for integrations, their deliveries and the alert → incident links.
 
-use super::model::SourceKind;
+use super::model::{RoutingRule, SourceKind};
 use crate::db::{decode_error, from_millis, millis};
 use crate::incidents::model::{IncidentId, Severity};
 use chrono::{DateTime, Utc};
@@ -17,20 +17,23 @@ pub struct StoredIntegration {
     pub secret: String,
     pub default_severity: Severity,
     pub systems: Vec<String>,
+    pub rules: Vec<RoutingRule>,
     pub rejected: i64,
     pub accepted: i64,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, public_id, kind, name, secret, default_severity, systems, rejected, \
-    accepted, created_by, created_at";
+const COLUMNS: &str = "id, public_id, kind, name, secret, default_severity, systems, rules, \
+    rejected, accepted, created_by, created_at";
 
 fn integration(row: &AnyRow) -> Result<StoredIntegration, sqlx::Error> {
     let kind: String = row.try_get("kind")?;
     let severity: String = row.try_get("default_severity")?;
     let systems: String = row.try_get("systems")?;
+    let rules: String = row.try_get("rules")?;
     Ok(StoredIntegration {
+        rules: serde_json::from_str(&rules).map_err(|e| decode_error("rules", e.to_string()))?,
         id: row.try_get("id")?,
         public_id: row.try_get("public_id")?,
         kind: SourceKind::parse(&kind)
@@ -192,5 +195,20 @@ pub async fn written(
     .bind(millis(at))
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Replaces the integration's routing rules.
+pub async fn save_rules(
+    ex: impl Executor<'_, Database = Any>,
+    integration: i64,
+    rules: &[RoutingRule],
+) -> Result<(), sqlx::Error> {
+    let text = serde_json::to_string(rules).map_err(|e| decode_error("rules", e.to_string()))?;
+    sqlx::query("UPDATE integrations SET rules = $2 WHERE id = $1")
+        .bind(integration)
+        .bind(text)
+        .execute(ex)
+        .await?;
     Ok(())
 }

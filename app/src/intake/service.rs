@@ -6,7 +6,7 @@
 
 use super::model::{
     Alert, AlertOutcome, AlertState, CreatedIntegration, DeliveryReport, Integration,
-    IntegrationInput, SourceKind,
+    IntegrationInput, RoutingRule, RuleTest, RuleTestAlert, SourceKind,
 };
 use super::parse::{self, ParseError};
 use super::repo::{self, StoredIntegration};
@@ -164,17 +164,36 @@ async fn apply(
                 before.key()
             ));
         }
-        let severity = alert.severity.unwrap_or(integration.default_severity);
+        let routed = routed(integration, alert);
         let input = DeclareInput {
             title: alert.title.clone(),
-            severity: severity.as_str().to_owned(),
+            severity: routed.severity.as_str().to_owned(),
             description: description.trim().to_owned(),
-            systems: integration.systems.clone(),
+            systems: routed.systems.clone(),
+            accounts: routed.accounts.clone(),
+            customer_tier: routed.tier.map(|t| t.as_str().to_owned()),
             source: Some("alert".into()),
             ..DeclareInput::default()
         };
         let declared =
             crate::incidents::service::declare_within(&mut *tx, state, &author, &input).await?;
+        if routed.systems.is_empty() {
+            // Nobody owns it yet: the admins triage it.
+            let why = format!(
+                "an alert from {} matched no routing rule, so it has no system and no \
+                 owner was told",
+                integration.name
+            );
+            crate::notify::service::tell_admins(
+                &mut *tx,
+                &state.public_url,
+                &declared,
+                "admin: alert without a system",
+                &why,
+                now,
+            )
+            .await?;
+        }
         repo::written(&mut *tx, integration.id, &alert.dedup_key, declared.id, now).await?;
         return Ok(("declared", Some(declared.id)));
     };
@@ -208,6 +227,126 @@ async fn apply(
     Ok(("appended", Some(incident.id)))
 }
 
+/// What an alert's incident is declared on, by the integration's rules.
+fn routed(integration: &StoredIntegration, alert: &Alert) -> RuleTestAlert {
+    let hit = super::rules::route(&integration.rules, alert);
+    let rule = hit.map(|(_, rule)| rule);
+    RuleTestAlert {
+        rule: hit.map(|(n, _)| n),
+        rule_name: rule.map(|r| r.name.clone()),
+        title: alert.title.clone(),
+        severity: super::rules::severity(rule, alert, integration.default_severity),
+        systems: rule.map_or_else(|| integration.systems.clone(), |r| r.systems.clone()),
+        tier: rule.and_then(|r| r.tier),
+        accounts: rule.map(|r| r.accounts.clone()).unwrap_or_default(),
+        alert: alert.clone(),
+    }
+}
+
+async fn integration_of(state: &AppState, public_id: &str) -> Result<StoredIntegration, AppError> {
+    repo::find_integration(state.db.pool(), public_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("integration {public_id}")))
+}
+
+/// Replaces an integration's routing rules, each checked (names, systems and
+/// accounts that exist); nothing saved when one is wrong, the field naming it.
+pub async fn save_rules(
+    state: &AppState,
+    public_id: &str,
+    rules: &[RoutingRule],
+    by: &User,
+) -> Result<Integration, AppError> {
+    crate::identity::service::require(by, Action::ManageCatalog)?;
+    let integration = integration_of(state, public_id).await?;
+    let mut invalid = Invalid::default();
+    let mut conn = state.db.pool().acquire().await?;
+    for (i, rule) in rules.iter().enumerate() {
+        let field = |what: &str| format!("rules[{i}].{what}");
+        if rule.name.trim().is_empty() {
+            invalid.add(
+                &field("name"),
+                format!("Name rule {} (what it catches)", i + 1),
+            );
+        }
+        let found = crate::catalog::repo::find_systems(&mut conn, &rule.systems).await?;
+        let unknown: Vec<&str> = rule
+            .systems
+            .iter()
+            .filter(|slug| !found.iter().any(|s| &s.slug == *slug))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            invalid.add(
+                &field("systems"),
+                format!("unknown system {}", unknown.join(", ")),
+            );
+        }
+        let found = crate::catalog::repo::find_accounts(&mut conn, &rule.accounts).await?;
+        let unknown: Vec<&str> = rule
+            .accounts
+            .iter()
+            .filter(|slug| !found.iter().any(|a| &a.slug == *slug))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            invalid.add(
+                &field("accounts"),
+                format!("unknown account {}", unknown.join(", ")),
+            );
+        }
+        if rule
+            .when
+            .title_contains
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
+            invalid.add(
+                &field("when.title_contains"),
+                "Give the text, or leave it out",
+            );
+        }
+    }
+    drop(conn);
+    if !invalid.fields.is_empty() {
+        return Err(AppError::Invalid(invalid));
+    }
+    repo::save_rules(state.db.pool(), integration.id, rules).await?;
+    let saved = integration_of(state, public_id).await?;
+    Ok(to_integration(state, saved))
+}
+
+/// The rule tester: what each alert of `test.sample` would do (the rule it hits,
+/// the incident it would declare), by the saved rules or the ones given; nothing
+/// is written.
+pub async fn test_rules(
+    state: &AppState,
+    public_id: &str,
+    test: &RuleTest,
+    by: &User,
+) -> Result<Vec<RuleTestAlert>, AppError> {
+    crate::identity::service::require(by, Action::ManageCatalog)?;
+    let mut integration = integration_of(state, public_id).await?;
+    if let Some(rules) = &test.rules {
+        integration.rules = rules.clone();
+    }
+    let refuse = |message: String| {
+        let mut invalid = Invalid::default();
+        invalid.add("sample", message);
+        invalid.echo("sample", &test.sample);
+        AppError::Invalid(invalid)
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(&test.sample).map_err(|e| refuse(format!("Not JSON: {e}")))?;
+    let alerts = parse::parse(integration.kind, &json).map_err(|e| {
+        refuse(format!(
+            "Cannot read it as {}: {e}",
+            integration.kind.label()
+        ))
+    })?;
+    Ok(alerts.iter().map(|a| routed(&integration, a)).collect())
+}
+
 fn to_integration(state: &AppState, stored: StoredIntegration) -> Integration {
     Integration {
         url: format!(
@@ -221,6 +360,7 @@ fn to_integration(state: &AppState, stored: StoredIntegration) -> Integration {
         name: stored.name,
         default_severity: stored.default_severity,
         systems: stored.systems,
+        rules: stored.rules,
         rejected: stored.rejected,
         accepted: stored.accepted,
         created_by: stored.created_by,
@@ -307,6 +447,7 @@ pub async fn create(
         secret: secret.clone(),
         default_severity: severity,
         systems: systems.into_iter().map(|s| s.slug).collect(),
+        rules: Vec::new(),
         rejected: 0,
         accepted: 0,
         created_by: by.display_name.clone(),

@@ -96,6 +96,23 @@ pub async fn notify_owners(
     Ok(())
 }
 
+/// Tells every admin about `incident` by email, because `why` (e.g. an alert that
+/// matched no routing rule, so no system's owner was told).
+pub async fn tell_admins(
+    conn: &mut AnyConnection,
+    public_url: &str,
+    incident: &Incident,
+    reason: &str,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let message = message(incident, why, &war_room_link(public_url, incident));
+    for admin in catalog_repo::list_admins(&mut *conn).await? {
+        tell_by_email(conn, incident, &admin, reason, &message, now).await?;
+    }
+    Ok(())
+}
+
 /// The incident's war room, as linked from messages.
 pub fn war_room_link(public_url: &str, incident: &Incident) -> String {
     format!(

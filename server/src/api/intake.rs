@@ -2,7 +2,10 @@
 //! signature is the credential), and the integrations admins manage.
 
 use super::{Actor, ApiError, ApiJson, ErrorBody};
-use app::intake::model::{CreatedIntegration, DeliveryReport, Integration, IntegrationInput};
+use app::intake::model::{
+    CreatedIntegration, DeliveryReport, Integration, IntegrationInput, RoutingRule, RuleTest,
+    RuleTestAlert,
+};
 use app::intake::service::{self, IntakeError};
 use app::intake::verify::Headers;
 use app::state::AppState;
@@ -16,6 +19,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(deliver))
         .routes(routes!(list_integrations, create_integration))
+        .routes(routes!(save_rules))
+        .routes(routes!(test_rules))
 }
 
 struct Http<'a>(&'a HeaderMap);
@@ -92,4 +97,34 @@ async fn create_integration(
 ) -> Result<(StatusCode, Json<CreatedIntegration>), ApiError> {
     let created = service::create(&state, &input, &by).await?;
     Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Replaces the integration's routing rules (in order; the first an alert matches
+/// decides its incident's systems, severity, tier and accounts).
+#[utoipa::path(put, path = "/integrations/{id}/rules", tag = "intake",
+    params(("id" = String, Path, description = "The integration's id")), request_body = Vec<RoutingRule>,
+    responses((status = 200, body = Integration), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, description = "A rule without a name, an unknown system or account (the field names the rule); nothing saved", body = ErrorBody)))]
+async fn save_rules(
+    State(state): State<AppState>,
+    Actor(by): Actor,
+    Path(id): Path<String>,
+    ApiJson(rules): ApiJson<Vec<RoutingRule>>,
+) -> Result<Json<Integration>, ApiError> {
+    Ok(Json(service::save_rules(&state, &id, &rules, &by).await?))
+}
+
+/// The rule tester: which rule each alert of a pasted sample hits and the incident it
+/// would declare (saved rules, or `rules` as being edited); nothing written.
+#[utoipa::path(post, path = "/integrations/{id}/rule-test", tag = "intake",
+    params(("id" = String, Path, description = "The integration's id")), request_body = RuleTest,
+    responses((status = 200, body = Vec<RuleTestAlert>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, description = "The sample is not JSON or not this source's payload (naming the JSON path)", body = ErrorBody)))]
+async fn test_rules(
+    State(state): State<AppState>,
+    Actor(by): Actor,
+    Path(id): Path<String>,
+    ApiJson(test): ApiJson<RuleTest>,
+) -> Result<Json<Vec<RuleTestAlert>>, ApiError> {
+    Ok(Json(service::test_rules(&state, &id, &test, &by).await?))
 }
