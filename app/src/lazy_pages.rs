@@ -219,3 +219,18 @@ impl LazyRoute for FollowUpsRoute {
         view! { <crate::postmortem::followups_page::FollowUpsPage/> }.into_any()
     }
 }
+
+/// `/admin/integrations`.
+pub struct IntegrationsRoute;
+
+#[lazy_route]
+impl LazyRoute for IntegrationsRoute {
+    fn data() -> Self {
+        IntegrationsRoute
+    }
+
+    fn view(this: Self) -> AnyView {
+        let IntegrationsRoute = this;
+        view! { <crate::intake::admin_page::IntegrationsPage/> }.into_any()
+    }
+}

@@ -108,6 +108,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/incidents/:key/rca") view={Lazy::<lazy_pages::CustomerRcaRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/follow-ups") view={Lazy::<lazy_pages::FollowUpsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalog") view={Lazy::<lazy_pages::CatalogRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/integrations") view={Lazy::<lazy_pages::IntegrationsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/sla") view={Lazy::<lazy_pages::SlaPolicyRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view={Lazy::<lazy_pages::AuditRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=identity::pages::LoginPage ssr=SsrMode::Async/>

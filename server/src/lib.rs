@@ -207,6 +207,7 @@ impl Server {
             http: reqwest::Client::new(),
             retry_base: std::time::Duration::from_millis(config.retry_base_ms.max(1)),
             live: state.live.clone(),
+            public_url: state.public_url.clone(),
         };
         let replicas = (db.backend() == app::db::Backend::Postgres)
             .then(|| (state.live.clone(), config.effective_database_url()));

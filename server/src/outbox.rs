@@ -7,6 +7,7 @@
 use app::clock::SharedClock;
 use app::comms::repo::DeliveryContent;
 use app::db::Db;
+use app::incidents::model::IncidentId;
 use app::notify::model::{backoff, Channel, MAX_ATTEMPTS};
 use app::notify::repo::{self, ClaimedDelivery, Queue};
 use lettre::message::{header::ContentType, Mailbox};
@@ -34,6 +35,8 @@ pub struct Outbox {
     pub retry_base: Duration,
     /// Tells the incident's live viewers how each attempt went.
     pub live: app::live::hub::Hub,
+    /// This server's address, for the war-room links in team channels' messages.
+    pub public_url: String,
 }
 
 /// An SMTP connection setting and the sender address.
@@ -122,8 +125,7 @@ impl Outbox {
                             .await
                     }
                     Channel::Webhook => {
-                        // Slack-compatible incoming webhook: a JSON object with `text`.
-                        let body = serde_json::json!({ "text": message }).to_string();
+                        let body = self.slack_message(incident, &message).await?;
                         self.post_webhook(&delivery.target, body, &[]).await
                     }
                 };
@@ -169,6 +171,23 @@ impl Outbox {
             self.live.notifications_changed(incident).await;
         }
         recorded
+    }
+
+    /// A team channel's message, drawn with the incident as it stands now.
+    async fn slack_message(
+        &self,
+        incident: IncidentId,
+        message: &str,
+    ) -> Result<String, sqlx::Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        let body = match app::incidents::repo::find(&mut conn, incident).await? {
+            Some(shown) => {
+                let link = app::notify::service::war_room_link(&self.public_url, &shown);
+                app::notify::slack::block_kit(&shown, message, &link)
+            }
+            None => serde_json::json!({ "text": message }),
+        };
+        Ok(body.to_string())
     }
 
     /// A customer message: plain-text email with its idempotency key as Message-ID,

@@ -16,6 +16,7 @@ for_each_backend!(
     a_team_without_a_lead_has_its_members_told,
     bad_catalog_and_system_input_is_refused,
     war_room_viewers_hear_how_each_delivery_went,
+    a_team_channel_gets_block_kit_and_a_follow_up_per_status_change,
 );
 
 /// Polls `notifications` until every delivery has settled (or 20 s pass).
@@ -398,4 +399,93 @@ async fn war_room_viewers_hear_how_each_delivery_went(backend: Backend) {
         .cloned()
         .unwrap();
     assert_eq!(webhook["status"], "delivered", "{body}");
+}
+
+async fn a_team_channel_gets_block_kit_and_a_follow_up_per_status_change(backend: Backend) {
+    let (app, _smtp, receiver) =
+        payments_with_peers(backend, 0, Options::default().retry_base_ms).await;
+    let (_, incident) = app
+        .post(
+            "/incidents",
+            json!({"title": "Card payments <failing>", "severity": "P1", "systems": ["payments-api"]}),
+        )
+        .await;
+    let key = incident["key"].as_str().unwrap();
+    settled_notifications(&app, key).await;
+    let hooks = receiver.accepted();
+    assert_eq!(hooks.len(), 1, "{hooks:?}");
+    let blocks = hooks[0]["blocks"].as_array().expect("a Block Kit message");
+    assert_eq!(blocks[0]["type"], "header");
+    assert_eq!(
+        blocks[0]["text"]["text"],
+        format!("[P1] {key} Card payments <failing>")
+    );
+    assert_eq!(
+        blocks[1]["fields"],
+        json!([
+            {"type": "mrkdwn", "text": "*Severity*\nP1"},
+            {"type": "mrkdwn", "text": "*Status*\ninvestigating"},
+            {"type": "mrkdwn", "text": "*Systems*\npayments-api"},
+        ])
+    );
+    let button = &blocks.last().unwrap()["elements"][0];
+    assert_eq!(
+        button["url"],
+        format!("https://sitrep.example.com/incidents/{key}")
+    );
+
+    let (status, _) = app
+        .patch(
+            &format!("/incidents/{key}"),
+            json!({"status": "identified"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let body = settled_notifications(&app, key).await;
+    let hooks = receiver.accepted();
+    assert_eq!(hooks.len(), 2, "one follow-up: {hooks:?}");
+    let text = hooks[1]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with(&format!("[P1] {key} is now identified (was investigating)")),
+        "{text}"
+    );
+    assert_eq!(
+        hooks[1]["blocks"][1]["fields"][1]["text"],
+        "*Status*\nidentified"
+    );
+    // The follow-up goes to the channel only: Dana was emailed once, at declaration.
+    let followup = body["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["reason"] == "status change")
+        .expect("the follow-up is listed with the incident's notifications");
+    let channels: Vec<&str> = followup["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["channel"].as_str().unwrap())
+        .collect();
+    assert_eq!(channels, ["webhook"]);
+
+    // An incident whose teams have no channel posts no follow-ups.
+    let (_, quiet) = app
+        .post(
+            "/incidents",
+            json!({"title": "Slow exports", "severity": "P3"}),
+        )
+        .await;
+    let quiet_key = quiet["key"].as_str().unwrap();
+    app.patch(
+        &format!("/incidents/{quiet_key}"),
+        json!({"status": "identified"}),
+    )
+    .await;
+    let (_, notified) = app
+        .get(&format!("/incidents/{quiet_key}/notifications"))
+        .await;
+    assert!(
+        !notified.to_string().contains("status change"),
+        "{notified}"
+    );
 }

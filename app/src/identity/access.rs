@@ -315,6 +315,10 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("create_system", Needs(ManageCatalog)),
     ("create_account", Needs(ManageCatalog)),
     ("import_accounts", Needs(ManageCatalog)),
+    ("list_integrations", Needs(ManageCatalog)),
+    ("create_integration", Needs(ManageCatalog)),
+    ("save_integration_rules", Needs(ManageCatalog)),
+    ("test_integration_rules", Needs(ManageCatalog)),
 ];
 
 /// Pages, by route template, and the health probes. A page's data is read during
@@ -340,6 +344,7 @@ pub const PAGES: &[(&str, Access)] = &[
     ("/report", Needs(ReportCustomerIssue)),
     ("/admin/catalog", Needs(ManageCatalog)),
     ("/admin/sla", Needs(ManageCatalog)),
+    ("/admin/integrations", Needs(ManageCatalog)),
     ("/admin/audit", Needs(ViewAudit)),
     ("/settings", AnyRole),
 ];

@@ -252,7 +252,7 @@ pub fn UserMenu() -> impl IntoView {
                         {permits(Some(user.role), Action::ReportCustomerIssue)
                             .then(|| view! { <A href="/report">"Report a customer issue"</A> })}
                         {permits(Some(user.role), Action::ManageCatalog)
-                            .then(|| view! { <A href="/admin/catalog">"Catalog"</A> <A href="/admin/sla">"SLA policies"</A> })}
+                            .then(|| view! { <A href="/admin/catalog">"Catalog"</A> <A href="/admin/sla">"SLA policies"</A> <A href="/admin/integrations">"Integrations"</A> })}
                         {permits(Some(user.role), Action::ViewAudit)
                             .then(|| view! { <A href="/admin/audit">"Audit log"</A> })}
                         <span class="user-menu" id="user-menu">

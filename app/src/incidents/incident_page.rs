@@ -212,7 +212,8 @@ pub fn IncidentPage() -> impl IntoView {
                         <div class="war-actions">
                             <Transition fallback=|| ()>
                                 {move || Suspend::new(async move {
-                                    incident.await.ok().map(|shown| view! { <QuickStatus key=shown.key status=shown.status action=change/> })
+                                    let alert_resolved = timeline.await.is_ok_and(|entries| alert_says_resolved(&entries));
+                                    incident.await.ok().map(|shown| view! { <QuickStatus key=shown.key status=shown.status alert_resolved action=change/> })
                                 })}
                             </Transition>
                             <details class="panel-toggle" id="status-panel" open=move || refused(change)>
@@ -382,21 +383,48 @@ fn Headline(incident: Incident) -> impl IntoView {
     }
 }
 
+/// Whether the latest alert entry says its alert resolved at the source: then the
+/// war room proposes monitoring (people decide; an alert never resolves an incident).
+fn alert_says_resolved(entries: &[TimelineEntry]) -> bool {
+    entries
+        .iter()
+        .rev()
+        .find_map(|e| match &e.kind {
+            EntryKind::Alert { state, .. } => Some(state == "resolved"),
+            _ => None,
+        })
+        .unwrap_or(false)
+}
+
 /// One tap to the next status (and to resolved), the common moves at 3 am; any
-/// other move, and moving back with a reason, is in the Status panel.
+/// other move, and moving back with a reason, is in the Status panel. When the
+/// alert that opened it resolved at the source, monitoring is proposed first.
 #[component]
 fn QuickStatus(
     key: String,
     status: IncidentStatus,
+    alert_resolved: bool,
     action: ServerAction<ChangeStatus>,
 ) -> impl IntoView {
-    let next = status.next();
+    let propose_monitoring = alert_resolved
+        && matches!(
+            status,
+            IncidentStatus::Investigating | IncidentStatus::Identified | IncidentStatus::Fixing
+        );
+    let next = status.next().filter(|_| !propose_monitoring);
+    let monitoring = propose_monitoring.then_some(IncidentStatus::Monitoring);
     let resolve = (status != IncidentStatus::Resolved && next != Some(IncidentStatus::Resolved))
         .then_some(IncidentStatus::Resolved);
-    next.into_iter()
+    monitoring
+        .into_iter()
+        .chain(next)
         .chain(resolve)
         .map(|to| {
-            let label = format!("Mark {}", to.as_str());
+            let label = if monitoring == Some(to) {
+                "Mark monitoring (the alert resolved)".to_owned()
+            } else {
+                format!("Mark {}", to.as_str())
+            };
             let key = key.clone();
             view! {
                 <ActionForm action attr:class="quick-status">

@@ -190,6 +190,15 @@ pub async fn change_incident(
             },
         );
         (incident, _) = write_entry(&mut tx, id, entry, now, "incident.status_changed").await?;
+        notify_service::post_status_followups(
+            &mut tx,
+            &state.public_url,
+            &incident,
+            current.status,
+            &actor.display_name,
+            now,
+        )
+        .await?;
     }
     if let Some(to) = change.severity {
         repo::set_severity(&mut tx, id, to).await?;

@@ -3,6 +3,8 @@
 //! the vendors' real payloads, one incident per alert however often it re-fires.
 //! Uses incidents' service below it (declares and appends through it).
 
+pub mod admin_page;
+pub mod api;
 pub mod model;
 
 #[cfg(feature = "ssr")]

@@ -238,3 +238,16 @@ pub struct RuleTestAlert {
     pub tier: Option<Tier>,
     pub accounts: Vec<String>,
 }
+
+/// The Datadog webhook payload to paste into Datadog's webhook integration; its
+/// `$VARIABLES` are Datadog's own.
+pub const DATADOG_TEMPLATE: &str = r#"{
+  "alert_id": "$ALERT_ID",
+  "title": "$EVENT_TITLE",
+  "body": "$EVENT_MSG",
+  "transition": "$ALERT_TRANSITION",
+  "priority": "$ALERT_PRIORITY",
+  "tags": "$TAGS",
+  "link": "$LINK",
+  "scope": "$ALERT_SCOPE"
+}"#;

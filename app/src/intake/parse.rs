@@ -22,19 +22,6 @@ impl std::fmt::Display for ParseError {
 /// Longest title kept (a title is one line of the incident list).
 const TITLE_MAX_CHARS: usize = 200;
 
-/// The Datadog webhook payload to paste into Datadog's webhook integration; its
-/// `$VARIABLES` are Datadog's own.
-pub const DATADOG_TEMPLATE: &str = r#"{
-  "alert_id": "$ALERT_ID",
-  "title": "$EVENT_TITLE",
-  "body": "$EVENT_MSG",
-  "transition": "$ALERT_TRANSITION",
-  "priority": "$ALERT_PRIORITY",
-  "tags": "$TAGS",
-  "link": "$LINK",
-  "scope": "$ALERT_SCOPE"
-}"#;
-
 pub fn parse(kind: SourceKind, body: &Value) -> Result<Vec<Alert>, ParseError> {
     match kind {
         SourceKind::Pagerduty => pagerduty(body),

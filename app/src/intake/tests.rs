@@ -2,8 +2,8 @@
 //! fixtures/SOURCES.md) reads into the alerts it describes; signatures are checked
 //! the vendors' way; nothing a sender can put in a payload makes a parser panic.
 
-use super::model::{AlertState, SourceKind};
-use super::parse::{parse, DATADOG_TEMPLATE};
+use super::model::{AlertState, SourceKind, DATADOG_TEMPLATE};
+use super::parse::parse;
 use super::verify::{grafana_signature, pagerduty_signature, verify, Headers, Refusal};
 use crate::incidents::model::Severity;
 use chrono::{TimeZone, Utc};

@@ -254,3 +254,17 @@ pub async fn next_due(
     next.map(|ms| from_millis("next_attempt_at", ms))
         .transpose()
 }
+
+/// The webhooks (team channels) already told about `incident`, for its follow-ups.
+pub async fn webhook_targets(
+    conn: &mut AnyConnection,
+    incident: IncidentId,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT d.target FROM deliveries d JOIN notifications n ON n.id = d.notification_id \
+         WHERE n.incident_id = $1 AND d.channel = 'webhook' ORDER BY d.target",
+    )
+    .bind(incident.0)
+    .fetch_all(conn)
+    .await
+}

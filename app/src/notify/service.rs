@@ -113,6 +113,47 @@ pub async fn tell_admins(
     Ok(())
 }
 
+/// Posts a short follow-up of a status change to each team channel (webhook) told
+/// about `incident`, inside the caller's transaction. People were emailed once, at
+/// declaration; the channel is where the team follows along.
+pub async fn post_status_followups(
+    conn: &mut AnyConnection,
+    public_url: &str,
+    incident: &Incident,
+    from: crate::incidents::model::IncidentStatus,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let targets = repo::webhook_targets(&mut *conn, incident.id).await?;
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let message = format!(
+        "[{}] {} is now {} (was {})\n{} changed the status of {}.\nWar room: {}\n",
+        incident.severity,
+        incident.key,
+        incident.status,
+        from,
+        by,
+        incident.title,
+        war_room_link(public_url, incident)
+    );
+    let id = repo::insert_notification(
+        conn,
+        incident.id,
+        None,
+        "team channels",
+        "status change",
+        &message,
+        now,
+    )
+    .await?;
+    for target in targets {
+        repo::enqueue_delivery(conn, id, Channel::Webhook, &target, now).await?;
+    }
+    Ok(())
+}
+
 /// The incident's war room, as linked from messages.
 pub fn war_room_link(public_url: &str, incident: &Incident) -> String {
     format!(

@@ -131,6 +131,24 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     }
 
+    // A PagerDuty integration and one signed delivery of its real payload: re-sent,
+    // it is the re-fire of one alert (verified, parsed, deduplicated, counted).
+    let secret = "whsec_bench_0123456789abcdef";
+    let created = post(
+        &client,
+        &format!("{api}/integrations"),
+        &json!({"kind": "pagerduty", "name": "Bench PagerDuty", "secret": secret}),
+    )
+    .await?;
+    let intake_url = created["integration"]["url"]
+        .as_str()
+        .unwrap_or_default()
+        .replace("https://sitrep.example.com", &server.base);
+    let intake_path = intake_url[intake_url.find("/api/v1/").unwrap_or(0)..].to_owned();
+    let refire: &'static [u8] =
+        include_bytes!("../../../app/src/intake/fixtures/pagerduty/triggered_v3.json");
+    let signature = app::intake::verify::pagerduty_signature(secret, refire);
+
     let duration = Duration::from_secs(args.seconds);
     println!(
         "\n{backend}: {} clients, {} s per operation, server {}\n",
@@ -191,6 +209,22 @@ async fn main() -> anyhow::Result<()> {
                     };
                     let (a, b) = (ok(incident), ok(timeline));
                     a && b
+                })
+            }),
+        ),
+        (
+            "signed alert re-fire (PagerDuty)",
+            Box::new(move |c, api, _, _, _| {
+                let (path, signature) = (intake_path.clone(), signature.clone());
+                Box::pin(async move {
+                    let url = format!("{}{path}", api.trim_end_matches("/api/v1"));
+                    c.post(url)
+                        .header("content-type", "application/json")
+                        .header("x-pagerduty-signature", signature)
+                        .body(refire)
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status() == 202)
                 })
             }),
         ),
