@@ -282,7 +282,8 @@ fn CreateForm(action: ServerAction<CreateIntegration>, systems: Choices) -> impl
                     <div class="created-integration" id="created-integration" role="status">
                         <p><strong>{format!("{} added.", created.integration.name)}</strong>
                             " Copy the secret now: it is not shown again."</p>
-                        <p>"Secret: " <code id="created-secret">{created.secret.clone()}</code></p>
+                        <p>"URL: " <code class="integration-url">{created.integration.url.clone()}</code></p>
+                        <p>"Secret: " <code id="created-secret" class="integration-url">{created.secret.clone()}</code></p>
                         <Setup kind=created.integration.kind url=created.integration.url.clone() secret=Some(created.secret)/>
                     </div>
                 }),
