@@ -132,4 +132,10 @@ test("an admin sets up an Alertmanager integration, tests a rule, and its alert 
   await expect(page.locator("section.integration", { hasText: name }).locator(".integration-counts")).toHaveText(
     "2 accepted · 1 refused (missing or wrong signature)",
   );
+  // Both deliveries are kept with what they did.
+  const kept = page.locator("section.integration", { hasText: name }).locator(".deliveries");
+  await kept.locator("summary").click();
+  await expect(kept.locator(".delivery")).toHaveCount(2);
+  await expect(kept.locator(".delivery").last()).toContainText(`declared ${key}`);
+  await expect(kept.locator(".delivery").first()).toContainText(`appended ${key}`);
 });

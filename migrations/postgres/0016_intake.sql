@@ -25,8 +25,11 @@ CREATE TABLE alert_deliveries (
     received_at    BIGINT NOT NULL,
     body           TEXT   NOT NULL,
     -- what each alert in it did, as JSON
-    outcome        TEXT   NOT NULL
+    outcome        TEXT   NOT NULL,
+    -- set when an admin replayed an earlier delivery through the current rules
+    replay_of      BIGINT REFERENCES alert_deliveries (id)
 );
+CREATE INDEX alert_deliveries_by_integration ON alert_deliveries (integration_id, id);
 
 -- Which open incident an alert's dedup key feeds: repeats append to it (or only
 -- count, within a minute of the last entry); after it resolved, a firing opens a

@@ -19,6 +19,7 @@ for_each_backend!(
     every_vendor_declares_from_its_own_payload,
     concurrent_duplicate_firings_open_one_incident,
     routing_rules_decide_what_an_alert_declares,
+    a_kept_delivery_replays_through_the_current_rules,
 );
 
 const SECRET: &str = "whsec_test_0123456789abcdef";
@@ -263,8 +264,17 @@ async fn signed_deliveries_open_incidents_and_repeats_add_to_them(backend: Backe
 }
 
 async fn every_vendor_declares_from_its_own_payload(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let smtp = SmtpSink::start().await;
+    let app = TestApp::spawn_with(
+        backend,
+        Options {
+            smtp_url: Some(smtp.url()),
+            ..Options::default()
+        },
+    )
+    .await;
     catalog(&app).await;
+    let mut keys = Vec::new();
     let generic =
         json!({"dedup_key": "disk-full-db-7", "title": "Disk full on db-7", "severity": "P1"})
             .to_string();
@@ -296,6 +306,7 @@ async fn every_vendor_declares_from_its_own_payload(backend: Backend) {
             "{kind}: {report}"
         );
         let key = report["alerts"][0]["incident"].as_str().unwrap();
+        keys.push(key.to_owned());
         let (_, incident) = app.get(&format!("/incidents/{key}")).await;
         assert_eq!(incident["source"], "alert", "{kind}");
         if let Some(title) = title {
@@ -313,6 +324,25 @@ async fn every_vendor_declares_from_its_own_payload(backend: Backend) {
         .find(|i| i["title"] == "Disk full on db-7")
         .unwrap();
     assert_eq!(p1["severity"], "P1", "the alert's own severity");
+    // Each vendor's incident reached payments-api's lead by email (a real SMTP sink).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while smtp.received().len() < keys.len() {
+        assert!(
+            Instant::now() < deadline,
+            "told of {} of {} incidents",
+            smtp.received().len(),
+            keys.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mails = smtp.received();
+    for key in &keys {
+        let mail = mails
+            .iter()
+            .find(|m| m.data.contains(&format!("] {key} ")))
+            .unwrap_or_else(|| panic!("no email about {key}"));
+        assert_eq!(mail.to, ["<dana.lee@example.com>"]);
+    }
 }
 
 async fn concurrent_duplicate_firings_open_one_incident(backend: Backend) {
@@ -496,4 +526,84 @@ async fn routing_rules_decide_what_an_alert_declares(backend: Backend) {
         assert!(Instant::now() < deadline, "admins not told about {key}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+async fn a_kept_delivery_replays_through_the_current_rules(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    catalog(&app).await;
+    let (status, created) = app
+        .post(
+            "/integrations",
+            json!({"kind": "generic", "name": "Cron checks", "secret": SECRET}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["integration"]["id"].as_str().unwrap().to_owned();
+    let url = created["integration"]["url"].as_str().unwrap();
+    let path = url[url.find("/api/v1/").unwrap()..].to_owned();
+
+    // No rule yet: declared without a system.
+    let body = br#"{"dedup_key": "backup-failed", "title": "Nightly backup failed", "labels": {"job": "backup"}}"#;
+    let (status, first) = deliver(&app, &path, "generic", body, true).await;
+    assert_eq!(status, 202, "{first}");
+    let before = first["alerts"][0]["incident"].as_str().unwrap().to_owned();
+    let (_, incident) = app.get(&format!("/incidents/{before}")).await;
+    assert_eq!(incident["systems"], json!([]));
+
+    // The admin adds the rule it should have hit, closes the misrouted incident and
+    // replays the delivery: a new incident, routed this time.
+    let (status, _) = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/integrations/{id}/rules"),
+            Some(json!([{"name": "Backups", "when": {"labels": {"job": "backup"}}, "systems": ["payments-api"], "severity": "P2"}])),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .patch(
+            &format!("/incidents/{before}"),
+            json!({"status": "resolved"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, kept) = app.get(&format!("/integrations/{id}/deliveries")).await;
+    assert_eq!(status, 200, "{kept}");
+    assert_eq!(kept.as_array().unwrap().len(), 1, "{kept}");
+    assert_eq!(kept[0]["bytes"], body.len());
+    assert_eq!(kept[0]["alerts"][0]["outcome"], "declared");
+    let delivery = kept[0]["id"].as_i64().unwrap();
+
+    let (status, replayed) = app
+        .post(
+            &format!("/integrations/{id}/deliveries/{delivery}/replay"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{replayed}");
+    assert_eq!(replayed["alerts"][0]["outcome"], "declared");
+    let after = replayed["alerts"][0]["incident"].as_str().unwrap();
+    assert_ne!(after, before);
+    let (_, incident) = app.get(&format!("/incidents/{after}")).await;
+    assert_eq!(incident["systems"], json!(["payments-api"]));
+    assert!(
+        incident["description"].as_str().unwrap().contains(&before),
+        "the new incident names the old: {incident}"
+    );
+
+    let (_, kept) = app.get(&format!("/integrations/{id}/deliveries")).await;
+    assert_eq!(kept[0]["replay_of"], delivery, "{kept}");
+    let (_, listed) = app.get("/integrations").await;
+    assert_eq!(
+        listed[0]["accepted"], 1,
+        "a replay is not a new delivery from the source"
+    );
+
+    let (status, missing) = app
+        .post(
+            &format!("/integrations/{id}/deliveries/999999/replay"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 404, "{missing}");
 }

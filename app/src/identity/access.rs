@@ -85,6 +85,16 @@ pub const REST: &[(&str, &str, Access)] = &[
         "/api/v1/integrations/{id}/rule-test",
         Needs(ManageCatalog),
     ),
+    (
+        "GET",
+        "/api/v1/integrations/{id}/deliveries",
+        Needs(ManageCatalog),
+    ),
+    (
+        "POST",
+        "/api/v1/integrations/{id}/deliveries/{delivery}/replay",
+        Needs(ManageCatalog),
+    ),
     ("POST", "/api/v1/session", Public),
     ("DELETE", "/api/v1/session", Public),
     ("POST", "/api/v1/session/everywhere", AnyRole),
@@ -319,6 +329,8 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("create_integration", Needs(ManageCatalog)),
     ("save_integration_rules", Needs(ManageCatalog)),
     ("test_integration_rules", Needs(ManageCatalog)),
+    ("list_alert_deliveries", Needs(ManageCatalog)),
+    ("replay_alert_delivery", Needs(ManageCatalog)),
 ];
 
 /// Pages, by route template, and the health probes. A page's data is read during

@@ -384,6 +384,23 @@ pub async fn mark_acknowledged(
     Ok(marked.rows_affected() == 1)
 }
 
+/// The incident's status alone (alert intake asks it on every re-fire), or `None`
+/// if there is no such incident.
+pub async fn status(
+    ex: impl Executor<'_, Database = Any>,
+    id: IncidentId,
+) -> Result<Option<IncidentStatus>, sqlx::Error> {
+    let text: Option<String> = sqlx::query_scalar("SELECT status FROM incidents WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(ex)
+        .await?;
+    text.map(|t| {
+        t.parse()
+            .map_err(|e: String| crate::db::decode_error("status", e))
+    })
+    .transpose()
+}
+
 /// The incident's highest seq so far, or `None` if there is no such incident.
 pub async fn last_seq(
     ex: impl Executor<'_, Database = Any>,

@@ -3,14 +3,15 @@
 //! rules and the rule tester that runs them on a pasted sample without writing.
 
 use super::api::{
-    list_integrations, CreateIntegration, SaveIntegrationRules, TestIntegrationRules,
+    list_alert_deliveries, list_integrations, CreateIntegration, ReplayAlertDelivery,
+    SaveIntegrationRules, TestIntegrationRules,
 };
-use super::model::{Integration, RuleTestAlert, SourceKind, DATADOG_TEMPLATE};
+use super::model::{AlertOutcome, Integration, RuleTestAlert, SourceKind, DATADOG_TEMPLATE};
 use crate::catalog::api::system_choices;
 use crate::error::Invalid;
 use crate::ui::{
     clear_after_success, failure_of, field_message, refusal_of, typed_value, ChoiceSelect, Choices,
-    FieldError, SeverityOptions,
+    FieldError, SeverityOptions, Timestamp,
 };
 use leptos::html::Form;
 use leptos::prelude::*;
@@ -84,6 +85,7 @@ fn IntegrationCard(integration: Integration, saved: RwSignal<u32>) -> impl IntoV
                 <summary>{format!("Setting up {}", kind.label())}</summary>
                 <Setup kind url secret=None/>
             </details>
+            <Deliveries integration=integration.id.clone()/>
             <RulesEditor integration saved/>
         </section>
     }
@@ -148,6 +150,78 @@ fn RulesEditor(integration: Integration, saved: RwSignal<u32>) -> impl IntoView 
             _ => None,
         }}
     }
+}
+
+/// The latest deliveries, what each alert in them did, and a replay through the
+/// current rules (for one routed wrongly before the rules were fixed).
+#[component]
+fn Deliveries(integration: String) -> impl IntoView {
+    let replay = ServerAction::<ReplayAlertDelivery>::new();
+    let id = integration.clone();
+    let deliveries = Resource::new(
+        move || replay.version().get(),
+        move |_| list_alert_deliveries(id.clone()),
+    );
+    let failure = failure_of(move || replay.value().get());
+    view! {
+        <details class="deliveries">
+            <summary>"Recent deliveries"</summary>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || {
+                    let integration = integration.clone();
+                    Suspend::new(async move {
+                        let list = deliveries.await.unwrap_or_default();
+                        if list.is_empty() {
+                            return view! { <p class="muted">"None yet."</p> }.into_any();
+                        }
+                        view! {
+                            <ol class="delivery-list">
+                                {list.into_iter().map(|d| {
+                                    let integration = integration.clone();
+                                    let what = outcomes(&d.alerts);
+                                    let size = format!("{:.1} KB", d.bytes as f64 / 1024.0);
+                                    view! {
+                                        <li class="delivery" data-delivery=d.id>
+                                            <Timestamp at=d.received_at/>
+                                            {d.replay_of.map(|of| format!(" · replay of #{of}"))}
+                                            {format!(" · {size} · {what}")}
+                                            <ActionForm action=replay attr:class="inline-form">
+                                                <input type="hidden" name="id" value=integration/>
+                                                <input type="hidden" name="delivery" value=d.id/>
+                                                <button type="submit" class="link-button" disabled=move || replay.pending().get()>"Replay through the current rules"</button>
+                                            </ActionForm>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ol>
+                        }.into_any()
+                    })
+                }}
+            </Transition>
+            {move || failure.get().map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
+            {move || match replay.value().get() {
+                Some(Ok(report)) => Some(view! {
+                    <p class="saved" role="status">{format!("Replayed: {}", outcomes(&report.alerts))}</p>
+                }),
+                _ => None,
+            }}
+        </details>
+    }
+}
+
+/// "declared INC-12; counted INC-9" for a delivery's alerts.
+fn outcomes(alerts: &[AlertOutcome]) -> String {
+    if alerts.is_empty() {
+        return "no alerts".into();
+    }
+    alerts
+        .iter()
+        .map(|a| match &a.incident {
+            Some(key) => format!("{} {key}", a.outcome),
+            None => a.outcome.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A refusal's problems with the rules, each naming its rule ("Rule 2, systems: …").

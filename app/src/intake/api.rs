@@ -2,7 +2,9 @@
 //! the admin edits (the same shape `PUT /api/v1/integrations/{id}/rules` takes), so a
 //! typing mistake comes back naming its line and column, with the text kept.
 
-use super::model::{CreatedIntegration, Integration, RoutingRule, RuleTestAlert};
+use super::model::{
+    CreatedIntegration, Delivery, DeliveryReport, Integration, RoutingRule, RuleTestAlert,
+};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -67,6 +69,26 @@ pub async fn test_integration_rules(
     };
     let test = super::model::RuleTest { sample, rules };
     super::service::test_rules(&state, &id, &test, &by)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// An integration's latest deliveries.
+#[server(prefix = "/api/fn", endpoint = "list_alert_deliveries")]
+pub async fn list_alert_deliveries(id: String) -> Result<Vec<Delivery>, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let by = crate::identity::api::signed_in()?;
+    super::service::deliveries(&state, &id, &by)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
+/// Replays a kept delivery through the current rules.
+#[server(prefix = "/api/fn", endpoint = "replay_alert_delivery")]
+pub async fn replay_alert_delivery(id: String, delivery: i64) -> Result<DeliveryReport, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let by = crate::identity::api::signed_in()?;
+    super::service::replay(&state, &id, delivery, &by)
         .await
         .inspect_err(crate::error::set_error_status)
 }

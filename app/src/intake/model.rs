@@ -166,6 +166,19 @@ pub struct DeliveryReport {
     pub alerts: Vec<AlertOutcome>,
 }
 
+/// A kept delivery, for the integration's page: when, what it did, how big.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Delivery {
+    pub id: i64,
+    pub received_at: DateTime<Utc>,
+    /// The raw body's size in bytes.
+    pub bytes: usize,
+    pub alerts: Vec<AlertOutcome>,
+    /// The delivery this one replayed through the rules of its time.
+    pub replay_of: Option<i64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AlertOutcome {

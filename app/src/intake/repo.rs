@@ -109,29 +109,91 @@ pub async fn count_rejected(
     Ok(())
 }
 
-/// Keeps an accepted delivery's body and what it did; counts it.
+/// Keeps an accepted delivery's body and what it did; counts it (a replay is not
+/// counted: the source sent it once).
 pub async fn insert_delivery(
     conn: &mut AnyConnection,
     integration: i64,
     received_at: DateTime<Utc>,
     body: &str,
     outcome: &str,
+    replay_of: Option<i64>,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query("UPDATE integrations SET accepted = accepted + 1 WHERE id = $1")
-        .bind(integration)
-        .execute(&mut *conn)
-        .await?;
+    if replay_of.is_none() {
+        sqlx::query("UPDATE integrations SET accepted = accepted + 1 WHERE id = $1")
+            .bind(integration)
+            .execute(&mut *conn)
+            .await?;
+    }
     sqlx::query(
-        "INSERT INTO alert_deliveries (integration_id, received_at, body, outcome) \
-         VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO alert_deliveries (integration_id, received_at, body, outcome, replay_of) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(integration)
     .bind(millis(received_at))
     .bind(body)
     .bind(outcome)
+    .bind(replay_of)
     .fetch_one(&mut *conn)
     .await?
     .try_get("id")
+}
+
+/// A kept delivery as stored.
+pub struct StoredDelivery {
+    pub id: i64,
+    pub received_at: DateTime<Utc>,
+    pub body: String,
+    pub outcome: String,
+    pub replay_of: Option<i64>,
+}
+
+fn delivery(row: &AnyRow) -> Result<StoredDelivery, sqlx::Error> {
+    Ok(StoredDelivery {
+        id: row.try_get("id")?,
+        received_at: from_millis("received_at", row.try_get("received_at")?)?,
+        body: row.try_get("body")?,
+        outcome: row.try_get("outcome")?,
+        replay_of: row.try_get("replay_of")?,
+    })
+}
+
+/// An integration's latest deliveries, newest first.
+pub async fn recent_deliveries(
+    ex: impl Executor<'_, Database = Any>,
+    integration: i64,
+    limit: i64,
+) -> Result<Vec<StoredDelivery>, sqlx::Error> {
+    sqlx::query(
+        "SELECT id, received_at, body, outcome, replay_of FROM alert_deliveries \
+         WHERE integration_id = $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(integration)
+    .bind(limit)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(delivery)
+    .collect()
+}
+
+/// One of an integration's deliveries.
+pub async fn find_delivery(
+    ex: impl Executor<'_, Database = Any>,
+    integration: i64,
+    id: i64,
+) -> Result<Option<StoredDelivery>, sqlx::Error> {
+    sqlx::query(
+        "SELECT id, received_at, body, outcome, replay_of FROM alert_deliveries \
+         WHERE integration_id = $1 AND id = $2",
+    )
+    .bind(integration)
+    .bind(id)
+    .fetch_optional(ex)
+    .await?
+    .as_ref()
+    .map(delivery)
+    .transpose()
 }
 
 /// Where an alert's key stands, after counting this firing.
@@ -150,18 +212,12 @@ pub async fn bump_link(
     integration: i64,
     key: &str,
 ) -> Result<Link, sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO alert_links (integration_id, dedup_key, incident_id, firings, unwritten, \
-           last_entry_at) VALUES ($1, $2, NULL, 0, 0, 0) \
-         ON CONFLICT (integration_id, dedup_key) DO NOTHING",
-    )
-    .bind(integration)
-    .bind(key)
-    .execute(&mut *conn)
-    .await?;
+    // One statement: a first firing inserts the row, a repeat counts on it.
     let row = sqlx::query(
-        "UPDATE alert_links SET firings = firings + 1, unwritten = unwritten + 1 \
-         WHERE integration_id = $1 AND dedup_key = $2 \
+        "INSERT INTO alert_links (integration_id, dedup_key, incident_id, firings, unwritten, \
+           last_entry_at) VALUES ($1, $2, NULL, 1, 1, 0) \
+         ON CONFLICT (integration_id, dedup_key) DO UPDATE SET \
+           firings = alert_links.firings + 1, unwritten = alert_links.unwritten + 1 \
          RETURNING incident_id, unwritten, last_entry_at",
     )
     .bind(integration)

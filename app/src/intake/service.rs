@@ -5,7 +5,7 @@
 //! incident: it says so on the timeline for people to decide.
 
 use super::model::{
-    Alert, AlertOutcome, AlertState, CreatedIntegration, DeliveryReport, Integration,
+    Alert, AlertOutcome, AlertState, CreatedIntegration, Delivery, DeliveryReport, Integration,
     IntegrationInput, RoutingRule, RuleTest, RuleTestAlert, SourceKind,
 };
 use super::parse::{self, ParseError};
@@ -93,13 +93,27 @@ pub async fn receive(
         })
     })?;
     let alerts = parse::parse(kind, &json).map_err(IntakeError::Malformed)?;
+    // Bodies are JSON, so text; one that is not UTF-8 never got past parsing.
+    let text = String::from_utf8_lossy(body);
+    Ok(apply_all(state, &integration, &alerts, &text, None).await?)
+}
 
+/// Applies a delivery's alerts in one transaction and keeps the delivery with what
+/// each did; then wakes the outbox (owners to tell) and the war rooms touched.
+async fn apply_all(
+    state: &AppState,
+    integration: &StoredIntegration,
+    alerts: &[Alert],
+    text: &str,
+    replay_of: Option<i64>,
+) -> Result<DeliveryReport, AppError> {
+    let now = state.now();
     let mut tx = state.db.begin_write().await?;
     let mut outcomes = Vec::with_capacity(alerts.len());
     let mut declared = false;
     let mut touched = Vec::new();
-    for alert in &alerts {
-        let (outcome, incident) = apply(&mut tx, state, &integration, alert).await?;
+    for alert in alerts {
+        let (outcome, incident) = apply(&mut tx, state, integration, alert).await?;
         declared |= outcome == "declared";
         touched.extend(incident);
         outcomes.push(AlertOutcome {
@@ -111,10 +125,8 @@ pub async fn receive(
     }
     let outcome_json = serde_json::to_string(&outcomes)
         .map_err(|e| AppError::internal("store an alert delivery", e))?;
-    // Bodies are JSON, so text; one that is not UTF-8 never got past parsing.
-    let text = String::from_utf8_lossy(body);
     let delivery =
-        repo::insert_delivery(&mut tx, integration.id, now, &text, &outcome_json).await?;
+        repo::insert_delivery(&mut tx, integration.id, now, text, &outcome_json, replay_of).await?;
     tx.commit().await?;
     if declared {
         state.outbox.notify_one();
@@ -138,10 +150,12 @@ async fn apply(
 ) -> Result<(&'static str, Option<IncidentId>), AppError> {
     let now = state.now();
     let link = repo::bump_link(&mut *tx, integration.id, &alert.dedup_key).await?;
+    // Only whether it is still open: re-fires are the hot path.
     let open = match link.incident {
-        Some(id) => crate::incidents::repo::find(&mut *tx, id)
+        Some(id) => crate::incidents::repo::status(&mut *tx, id)
             .await?
-            .filter(|i| i.status != IncidentStatus::Resolved),
+            .filter(|s| *s != IncidentStatus::Resolved)
+            .map(|_| id),
         None => None,
     };
     let author = format!("Alert: {}", integration.name);
@@ -198,7 +212,7 @@ async fn apply(
         return Ok(("declared", Some(declared.id)));
     };
     if alert.state == AlertState::Firing && now - link.last_entry_at < REPEAT_WINDOW {
-        return Ok(("counted", Some(incident.id)));
+        return Ok(("counted", Some(incident)));
     }
     let body = match alert.state {
         AlertState::Firing => alert.title.clone(),
@@ -222,9 +236,9 @@ async fn apply(
         customer_visible: false,
         idempotency_key: None,
     };
-    crate::incidents::service::append_entry(&mut *tx, incident.id, entry, body_html, now).await?;
-    repo::written(&mut *tx, integration.id, &alert.dedup_key, incident.id, now).await?;
-    Ok(("appended", Some(incident.id)))
+    crate::incidents::service::append_entry(&mut *tx, incident, entry, body_html, now).await?;
+    repo::written(&mut *tx, integration.id, &alert.dedup_key, incident, now).await?;
+    Ok(("appended", Some(incident)))
 }
 
 /// What an alert's incident is declared on, by the integration's rules.
@@ -458,5 +472,64 @@ pub async fn create(
     Ok(CreatedIntegration {
         integration: to_integration(state, stored),
         secret,
+    })
+}
+
+/// How many of an integration's deliveries its page lists.
+const RECENT_DELIVERIES: i64 = 20;
+
+/// An integration's latest deliveries, newest first (admins).
+pub async fn deliveries(
+    state: &AppState,
+    public_id: &str,
+    by: &User,
+) -> Result<Vec<Delivery>, AppError> {
+    crate::identity::service::require(by, Action::ManageCatalog)?;
+    let integration = integration_of(state, public_id).await?;
+    repo::recent_deliveries(state.db.pool(), integration.id, RECENT_DELIVERIES)
+        .await?
+        .into_iter()
+        .map(to_delivery)
+        .collect()
+}
+
+/// Runs a kept delivery through the integration's current rules, as if it arrived
+/// now (dedupe included: an alert whose incident is still open adds to it). For a
+/// delivery routed wrongly before the rules were fixed. Kept as a new delivery that
+/// names the one it replayed; not counted as accepted again.
+pub async fn replay(
+    state: &AppState,
+    public_id: &str,
+    delivery: i64,
+    by: &User,
+) -> Result<DeliveryReport, AppError> {
+    crate::identity::service::require(by, Action::ManageCatalog)?;
+    let integration = integration_of(state, public_id).await?;
+    let kept = repo::find_delivery(state.db.pool(), integration.id, delivery)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("delivery {delivery} of {public_id}")))?;
+    let json: serde_json::Value = serde_json::from_str(&kept.body)
+        .map_err(|e| AppError::internal("read a kept delivery", e))?;
+    // It parsed when it arrived; a parser changed since may read it differently.
+    let alerts = parse::parse(integration.kind, &json).map_err(|e| {
+        let mut invalid = Invalid::default();
+        invalid.add(
+            "delivery",
+            format!("It no longer reads as {}: {e}", integration.kind.label()),
+        );
+        AppError::Invalid(invalid)
+    })?;
+    tracing::info!(integration = %integration.name, delivery, by = %by.display_name, "delivery replayed");
+    apply_all(state, &integration, &alerts, &kept.body, Some(kept.id)).await
+}
+
+fn to_delivery(stored: repo::StoredDelivery) -> Result<Delivery, AppError> {
+    Ok(Delivery {
+        id: stored.id,
+        received_at: stored.received_at,
+        bytes: stored.body.len(),
+        alerts: serde_json::from_str(&stored.outcome)
+            .map_err(|e| AppError::internal("read a delivery's outcome", e))?,
+        replay_of: stored.replay_of,
     })
 }

@@ -3,8 +3,8 @@
 
 use super::{Actor, ApiError, ApiJson, ErrorBody};
 use app::intake::model::{
-    CreatedIntegration, DeliveryReport, Integration, IntegrationInput, RoutingRule, RuleTest,
-    RuleTestAlert,
+    CreatedIntegration, Delivery, DeliveryReport, Integration, IntegrationInput, RoutingRule,
+    RuleTest, RuleTestAlert,
 };
 use app::intake::service::{self, IntakeError};
 use app::intake::verify::Headers;
@@ -21,6 +21,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_integrations, create_integration))
         .routes(routes!(save_rules))
         .routes(routes!(test_rules))
+        .routes(routes!(list_deliveries))
+        .routes(routes!(replay_delivery))
 }
 
 struct Http<'a>(&'a HeaderMap);
@@ -127,4 +129,33 @@ async fn test_rules(
     ApiJson(test): ApiJson<RuleTest>,
 ) -> Result<Json<Vec<RuleTestAlert>>, ApiError> {
     Ok(Json(service::test_rules(&state, &id, &test, &by).await?))
+}
+
+/// The integration's latest 20 deliveries, newest first: when, size, what each alert
+/// did (raw bodies are kept for replay, not listed).
+#[utoipa::path(get, path = "/integrations/{id}/deliveries", tag = "intake",
+    params(("id" = String, Path, description = "The integration's id")),
+    responses((status = 200, body = Vec<Delivery>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_deliveries(
+    State(state): State<AppState>,
+    Actor(by): Actor,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Delivery>>, ApiError> {
+    Ok(Json(service::deliveries(&state, &id, &by).await?))
+}
+
+/// Runs a kept delivery through the current rules as if it arrived now (an alert
+/// whose incident is open adds to it); kept as a new delivery naming this one.
+#[utoipa::path(post, path = "/integrations/{id}/deliveries/{delivery}/replay", tag = "intake",
+    params(("id" = String, Path, description = "The integration's id"),
+           ("delivery" = i64, Path, description = "The delivery to replay")),
+    responses((status = 200, description = "What each alert did this time", body = DeliveryReport),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, description = "It no longer reads as this source's payload", body = ErrorBody)))]
+async fn replay_delivery(
+    State(state): State<AppState>,
+    Actor(by): Actor,
+    Path((id, delivery)): Path<(String, i64)>,
+) -> Result<Json<DeliveryReport>, ApiError> {
+    Ok(Json(service::replay(&state, &id, delivery, &by).await?))
 }
