@@ -77,6 +77,7 @@ const signedInPages = [
   "/follow-ups",
   "/admin/catalog",
   "/admin/sla",
+  "/admin/integrations",
   "/admin/audit",
   "/settings",
 ];
