@@ -5,7 +5,7 @@
 
 mod common;
 
-use app::clock::ManualClock;
+use app::clock::{Clock, ManualClock};
 use app::intake::verify::{grafana_signature, pagerduty_signature};
 use chrono::Utc;
 use common::peers::SmtpSink;
@@ -126,7 +126,11 @@ async fn signed_deliveries_open_incidents_and_repeats_add_to_them(backend: Backe
     .await;
     catalog(&app).await;
     let path = integration(&app, "pagerduty").await;
-    let triggered = fixture("pagerduty/triggered_v3.json");
+    let recorded = fixture("pagerduty/triggered_v3.json");
+    // As PagerDuty would send it now (the recorded event happened in 2021).
+    let mut event: Value = serde_json::from_slice(&recorded).unwrap();
+    event["event"]["occurred_at"] = json!(time.now().to_rfc3339());
+    let triggered = serde_json::to_vec(&event).unwrap();
 
     // Unsigned or wrongly signed: 401, nothing written, counted.
     let (status, refused) = deliver(&app, &path, "pagerduty", &triggered, false).await;
@@ -173,6 +177,19 @@ async fn signed_deliveries_open_incidents_and_repeats_add_to_them(backend: Backe
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(smtp.received()[0].to, ["<dana.lee@example.com>"]);
+
+    // The recorded delivery, correctly signed but from 2021: a replay, refused.
+    let (status, replayed) = deliver(&app, &path, "pagerduty", &recorded, true).await;
+    assert_eq!(status, 401, "{replayed}");
+    assert!(
+        replayed["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("occurred_at"),
+        "{replayed}"
+    );
+    let (_, listed) = app.get("/integrations").await;
+    assert_eq!(listed[0]["rejected"], 3, "{listed}");
 
     // A repeat within a minute is counted; after it, the next one is an entry saying
     // how many it stands for.

@@ -92,6 +92,11 @@ pub async fn receive(
             problem: format!("not JSON ({e})"),
         })
     })?;
+    if let Err(why) = verify::check_fresh(kind, &json, now) {
+        repo::count_rejected(pool, integration.id).await?;
+        tracing::warn!(integration = %integration.name, %why, "alert delivery refused");
+        return Err(IntakeError::Unverified(why));
+    }
     let alerts = parse::parse(kind, &json).map_err(IntakeError::Malformed)?;
     // Bodies are JSON, so text; one that is not UTF-8 never got past parsing.
     let text = String::from_utf8_lossy(body);

@@ -4,7 +4,9 @@
 
 use super::model::{AlertState, SourceKind, DATADOG_TEMPLATE};
 use super::parse::parse;
-use super::verify::{grafana_signature, pagerduty_signature, verify, Headers, Refusal};
+use super::verify::{
+    check_fresh, grafana_signature, pagerduty_signature, verify, Headers, Refusal,
+};
 use crate::incidents::model::Severity;
 use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
@@ -262,6 +264,36 @@ fn signatures_are_checked_the_vendors_way() {
     assert_eq!(
         verify(SourceKind::Grafana, secret, &replayed, body, now),
         Err(Refusal::Stale)
+    );
+    // PagerDuty's time is in the signed body: an event from long ago is a replay.
+    let mut event = fixture("pagerduty/triggered_v3.json");
+    let fixture_time = Utc.with_ymd_and_hms(2021, 6, 4, 13, 35, 29).unwrap();
+    assert_eq!(
+        check_fresh(
+            SourceKind::Pagerduty,
+            &event,
+            fixture_time + chrono::Duration::minutes(50)
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        check_fresh(
+            SourceKind::Pagerduty,
+            &event,
+            fixture_time + chrono::Duration::minutes(70)
+        ),
+        Err(Refusal::OldEvent)
+    );
+    event["event"]["occurred_at"] = json!("not a time");
+    assert_eq!(
+        check_fresh(SourceKind::Pagerduty, &event, now),
+        Ok(()),
+        "left to the parser"
+    );
+    assert_eq!(
+        check_fresh(SourceKind::Alertmanager, &json!({}), now),
+        Ok(()),
+        "no event time in the format"
     );
     // Tokens for the others.
     for kind in [

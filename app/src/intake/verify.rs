@@ -3,6 +3,8 @@
 //! several during a secret's rotation), Grafana's `X-Grafana-Alerting-Signature`
 //! (HMAC-SHA256 of the body, or of `timestamp:body` with `X-Grafana-Alerting-Timestamp`, which
 //! must be recent), and otherwise the secret as a bearer token (or `X-Sitrep-Token`).
+//! PagerDuty's signature carries no time, but the signed body does: an event that
+//! happened too long ago is refused as a replay.
 
 use super::model::SourceKind;
 use chrono::{DateTime, Utc};
@@ -16,6 +18,10 @@ pub trait Headers {
 
 /// How old a timestamped Grafana signature may be (replays beyond are refused).
 pub const MAX_SIGNATURE_AGE_SECS: i64 = 5 * 60;
+/// How long ago a signed PagerDuty event (`event.occurred_at`) may have happened:
+/// long enough for PagerDuty's own retries of a failed delivery, short enough that a
+/// captured delivery cannot be replayed later.
+pub const MAX_EVENT_AGE_SECS: i64 = 60 * 60;
 
 /// Why a delivery was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +29,8 @@ pub enum Refusal {
     Missing(&'static str),
     Wrong,
     Stale,
+    /// A signed event that happened too long ago to be a delivery, not a replay.
+    OldEvent,
 }
 
 impl std::fmt::Display for Refusal {
@@ -34,6 +42,11 @@ impl std::fmt::Display for Refusal {
                 f,
                 "the signature's timestamp is more than {} minutes old (a replay?)",
                 MAX_SIGNATURE_AGE_SECS / 60
+            ),
+            Refusal::OldEvent => write!(
+                f,
+                "the event's occurred_at is more than {} minutes old (a replay?)",
+                MAX_EVENT_AGE_SECS / 60
             ),
         }
     }
@@ -104,6 +117,29 @@ pub fn verify(
                 .then_some(())
                 .ok_or(Refusal::Wrong)
         }
+    }
+}
+
+/// Refuses a verified delivery whose signed body says its event happened too long
+/// ago (PagerDuty's `event.occurred_at`); formats without an event time pass.
+pub fn check_fresh(
+    kind: SourceKind,
+    body: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), Refusal> {
+    if kind != SourceKind::Pagerduty {
+        return Ok(());
+    }
+    let occurred = body
+        .pointer("/event/occurred_at")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+    match occurred {
+        Some(at) if (now - at.with_timezone(&Utc)).num_seconds() > MAX_EVENT_AGE_SECS => {
+            Err(Refusal::OldEvent)
+        }
+        // Without a readable time the parser names the problem.
+        _ => Ok(()),
     }
 }
 

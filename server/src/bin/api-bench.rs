@@ -145,8 +145,12 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_default()
         .replace("https://sitrep.example.com", &server.base);
     let intake_path = intake_url[intake_url.find("/api/v1/").unwrap_or(0)..].to_owned();
-    let refire: &'static [u8] =
-        include_bytes!("../../../app/src/intake/fixtures/pagerduty/triggered_v3.json");
+    // PagerDuty's recorded event, as if it happened now (older ones are replays).
+    let mut event: Value = serde_json::from_slice(include_bytes!(
+        "../../../app/src/intake/fixtures/pagerduty/triggered_v3.json"
+    ))?;
+    event["event"]["occurred_at"] = json!(chrono::Utc::now().to_rfc3339());
+    let refire: &'static [u8] = Vec::leak(serde_json::to_vec(&event)?);
     let signature = app::intake::verify::pagerduty_signature(secret, refire);
 
     let duration = Duration::from_secs(args.seconds);
