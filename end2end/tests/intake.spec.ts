@@ -54,17 +54,25 @@ test("an admin sets up an Alertmanager integration, tests a rule, and its alert 
   const created = page.locator("#created-integration");
   await expect(created).toContainText(`${name} added.`);
   await expect(created).toContainText("it is not shown again");
-  const secret = (await page.locator("#created-secret").textContent())!.trim();
-  expect(secret).toMatch(/^whsec_/);
+  const generated = (await page.locator("#created-secret").textContent())!.trim();
+  expect(generated).toMatch(/^whsec_/);
   // The setup snippet is Alertmanager's own configuration, with the secret in it.
-  await expect(created.locator(".setup-snippet")).toContainText(`credentials: ${secret}`);
+  await expect(created.locator(".setup-snippet")).toContainText(`credentials: ${generated}`);
 
   const card = page.locator("section.integration", { hasText: name });
   await expect(card.locator(".integration-counts")).toHaveText("0 accepted · 0 refused (missing or wrong signature)");
   const url = (await card.locator(".integration-url").textContent())!.trim();
   expect(url).toMatch(/\/api\/v1\/intake\/alertmanager\/[A-Za-z0-9_-]+$/);
-  // The secret is not on the card.
-  await expect(card).not.toContainText(secret);
+  // The secret is not on the card; it can be replaced there (too short is refused).
+  await expect(card).not.toContainText(generated);
+  await card.locator(".secret summary").click();
+  await card.getByLabel("New secret (blank: make one)").fill("short");
+  await card.getByRole("button", { name: "Replace secret" }).click();
+  await expect(card.locator(".secret .field-error")).toContainText("at least 16 characters");
+  const secret = `am-secret-${suffix}-0123456789`;
+  await card.getByLabel("New secret (blank: make one)").fill(secret);
+  await card.getByRole("button", { name: "Replace secret" }).click();
+  await expect(card.locator(".replaced-secret")).toHaveText(secret);
 
   const rules = JSON.stringify(
     [

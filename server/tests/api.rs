@@ -861,6 +861,7 @@ async fn openapi_document_lists_every_route(backend: Backend) {
         "POST /api/v1/integrations",
         "PUT /api/v1/integrations/{id}/rules",
         "POST /api/v1/integrations/{id}/rule-test",
+        "PUT /api/v1/integrations/{id}/secret",
         "GET /api/v1/integrations/{id}/deliveries",
         "POST /api/v1/integrations/{id}/deliveries/{delivery}/replay",
         "GET /api/v1/openapi.json",

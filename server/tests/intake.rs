@@ -278,6 +278,54 @@ async fn signed_deliveries_open_incidents_and_repeats_add_to_them(backend: Backe
     .await;
     assert_eq!(status, 404, "an integration answers only at its own kind");
     assert_eq!(incident_count(&app).await, 2);
+
+    // PagerDuty shows its signing secret once the webhook (with this URL) exists: the
+    // admin puts it in; deliveries signed with the old one are refused from then on.
+    let (_, listed) = app.get("/integrations").await;
+    let id = listed[0]["id"].as_str().unwrap();
+    let secret_url = format!("/integrations/{id}/secret");
+    let (status, short) = app
+        .api(
+            reqwest::Method::PUT,
+            &secret_url,
+            Some(json!({"secret": "short"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{short}");
+    assert!(short["error"]["fields"]["secret"].is_string(), "{short}");
+    let from_pagerduty = "pd_whsec_shown_by_pagerduty_42";
+    let (status, replaced) = app
+        .api(
+            reqwest::Method::PUT,
+            &secret_url,
+            Some(json!({"secret": from_pagerduty})),
+        )
+        .await;
+    assert_eq!(status, 200, "{replaced}");
+    assert_eq!(replaced["secret"], from_pagerduty);
+    let (status, _) = deliver(&app, &path, "pagerduty", &triggered, true).await;
+    assert_eq!(status, 401, "the old secret no longer signs");
+    let response = reqwest::Client::new()
+        .post(app.url(&path))
+        .header(
+            "x-pagerduty-signature",
+            pagerduty_signature(from_pagerduty, &triggered),
+        )
+        .body(triggered.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let (_, listed) = app.get("/integrations").await;
+    assert!(
+        !listed.to_string().contains(from_pagerduty),
+        "never read back"
+    );
+    let (status, generated) = app
+        .api(reqwest::Method::PUT, &secret_url, Some(json!({})))
+        .await;
+    assert_eq!(status, 200, "{generated}");
+    assert!(generated["secret"].as_str().unwrap().starts_with("whsec_"));
 }
 
 async fn every_vendor_declares_from_its_own_payload(backend: Backend) {

@@ -86,6 +86,11 @@ pub const REST: &[(&str, &str, Access)] = &[
         Needs(ManageCatalog),
     ),
     (
+        "PUT",
+        "/api/v1/integrations/{id}/secret",
+        Needs(ManageCatalog),
+    ),
+    (
         "GET",
         "/api/v1/integrations/{id}/deliveries",
         Needs(ManageCatalog),
@@ -329,6 +334,7 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("create_integration", Needs(ManageCatalog)),
     ("save_integration_rules", Needs(ManageCatalog)),
     ("test_integration_rules", Needs(ManageCatalog)),
+    ("replace_integration_secret", Needs(ManageCatalog)),
     ("list_alert_deliveries", Needs(ManageCatalog)),
     ("replay_alert_delivery", Needs(ManageCatalog)),
 ];

@@ -3,8 +3,8 @@
 //! rules and the rule tester that runs them on a pasted sample without writing.
 
 use super::api::{
-    list_alert_deliveries, list_integrations, CreateIntegration, ReplayAlertDelivery,
-    SaveIntegrationRules, TestIntegrationRules,
+    list_alert_deliveries, list_integrations, CreateIntegration, ReplaceIntegrationSecret,
+    ReplayAlertDelivery, SaveIntegrationRules, TestIntegrationRules,
 };
 use super::model::{AlertOutcome, Integration, RuleTestAlert, SourceKind, DATADOG_TEMPLATE};
 use crate::catalog::api::system_choices;
@@ -85,6 +85,7 @@ fn IntegrationCard(integration: Integration, saved: RwSignal<u32>) -> impl IntoV
                 <summary>{format!("Setting up {}", kind.label())}</summary>
                 <Setup kind url secret=None/>
             </details>
+            <SecretForm integration=integration.id.clone()/>
             <Deliveries integration=integration.id.clone()/>
             <RulesEditor integration saved/>
         </section>
@@ -149,6 +150,41 @@ fn RulesEditor(integration: Integration, saved: RwSignal<u32>) -> impl IntoView 
             Some(Ok(alerts)) => Some(view! { <RuleTestResult alerts/> }),
             _ => None,
         }}
+    }
+}
+
+/// Replaces the secret: the one the source shows (PagerDuty's, once its webhook
+/// exists) or a new one; the new secret is shown once.
+#[component]
+fn SecretForm(integration: String) -> impl IntoView {
+    let replace = ServerAction::<ReplaceIntegrationSecret>::new();
+    let form = NodeRef::<Form>::new();
+    let refusal = refusal_of(move || replace.value().get());
+    let failure = failure_of(move || replace.value().get());
+    clear_after_success(form, move || replace.value().get());
+    let field = format!("secret-{integration}");
+    let error_id = format!("{field}-error");
+    view! {
+        <details class="secret" open=move || refusal.get().is_some()>
+            <summary>"Replace the secret"</summary>
+            <ActionForm action=replace node_ref=form attr:class="inline-fields">
+                <input type="hidden" name="id" value=integration/>
+                <label for=field.clone()>"New secret (blank: make one)"</label>
+                <input id=field name="secret" type="password" autocomplete="off" aria-describedby=error_id.clone()/>
+                <button type="submit" disabled=move || replace.pending().get()>"Replace secret"</button>
+                <FieldError id=error_id message=field_message(refusal, "secret")/>
+            </ActionForm>
+            {move || failure.get().map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
+            {move || match replace.value().get() {
+                Some(Ok(replaced)) => Some(view! {
+                    <p class="saved" role="status">
+                        "Replaced; deliveries signed with the old secret are refused from now on. "
+                        "The secret (not shown again): " <code class="integration-url replaced-secret">{replaced.secret}</code>
+                    </p>
+                }),
+                _ => None,
+            }}
+        </details>
     }
 }
 
@@ -374,8 +410,8 @@ fn Setup(kind: SourceKind, url: String, secret: Option<String>) -> impl IntoView
     let (steps, snippet) = match kind {
         SourceKind::Pagerduty => (
             "PagerDuty → Integrations → Generic Webhooks (v3) → New webhook: paste the URL. \
-             PagerDuty signs each delivery with X-PagerDuty-Signature; create this integration \
-             with the signing secret PagerDuty shows (the Secret field).",
+             PagerDuty then shows the secret it signs each delivery with \
+             (X-PagerDuty-Signature): paste it under \"Replace the secret\" on this card.",
             None,
         ),
         SourceKind::Alertmanager => (

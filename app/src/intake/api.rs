@@ -73,6 +73,19 @@ pub async fn test_integration_rules(
         .inspect_err(crate::error::set_error_status)
 }
 
+/// Replaces an integration's secret (blank: a new one); shown in the answer only.
+#[server(prefix = "/api/fn", endpoint = "replace_integration_secret")]
+pub async fn replace_integration_secret(
+    id: String,
+    secret: Option<String>,
+) -> Result<CreatedIntegration, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let by = crate::identity::api::signed_in()?;
+    super::service::replace_secret(&state, &id, secret.as_deref(), &by)
+        .await
+        .inspect_err(crate::error::set_error_status)
+}
+
 /// An integration's latest deliveries.
 #[server(prefix = "/api/fn", endpoint = "list_alert_deliveries")]
 pub async fn list_alert_deliveries(id: String) -> Result<Vec<Delivery>, AppError> {

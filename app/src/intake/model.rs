@@ -149,6 +149,15 @@ pub struct IntegrationInput {
     pub secret: Option<String>,
 }
 
+/// A secret to replace an integration's with; none (or blank): a new one is made.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SecretInput {
+    #[serde(default)]
+    pub secret: Option<String>,
+}
+
 /// A created integration with its secret, the one time it is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -268,3 +268,16 @@ pub async fn save_rules(
         .await?;
     Ok(())
 }
+
+pub async fn set_secret(
+    ex: impl Executor<'_, Database = Any>,
+    integration: i64,
+    secret: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE integrations SET secret = $2 WHERE id = $1")
+        .bind(integration)
+        .bind(secret)
+        .execute(ex)
+        .await?;
+    Ok(())
+}

@@ -432,14 +432,7 @@ pub async fn create(
             .map_err(|e| invalid.add("default_severity", e))
             .ok(),
     };
-    let secret = match input.secret.as_deref().map(str::trim) {
-        None | Some("") => crate::identity::secrets::new_secret("whsec_").0,
-        Some(given) if given.len() < 16 => {
-            invalid.add("secret", "Too short: at least 16 characters");
-            String::new()
-        }
-        Some(given) => given.to_owned(),
-    };
+    let secret = secret_of(input.secret.as_deref(), &mut invalid);
     let mut conn = state.db.pool().acquire().await?;
     let systems = crate::catalog::repo::find_systems(&mut conn, &input.systems).await?;
     let unknown: Vec<&str> = input
@@ -536,5 +529,42 @@ fn to_delivery(stored: repo::StoredDelivery) -> Result<Delivery, AppError> {
         alerts: serde_json::from_str(&stored.outcome)
             .map_err(|e| AppError::internal("read a delivery's outcome", e))?,
         replay_of: stored.replay_of,
+    })
+}
+
+/// The secret given (trimmed; at least 16 characters), or a new one when blank.
+fn secret_of(given: Option<&str>, invalid: &mut Invalid) -> String {
+    match given.map(str::trim) {
+        None | Some("") => crate::identity::secrets::new_secret("whsec_").0,
+        Some(given) if given.len() < 16 => {
+            invalid.add("secret", "Too short: at least 16 characters");
+            String::new()
+        }
+        Some(given) => given.to_owned(),
+    }
+}
+
+/// Replaces an integration's secret with the one given (PagerDuty shows its signing
+/// secret only once the webhook, which needs this integration's URL, exists) or a
+/// new one; shown in this answer only. Deliveries signed with the old one are refused
+/// from now on.
+pub async fn replace_secret(
+    state: &AppState,
+    public_id: &str,
+    given: Option<&str>,
+    by: &User,
+) -> Result<CreatedIntegration, AppError> {
+    crate::identity::service::require(by, Action::ManageCatalog)?;
+    let integration = integration_of(state, public_id).await?;
+    let mut invalid = Invalid::default();
+    let secret = secret_of(given, &mut invalid);
+    if !invalid.fields.is_empty() {
+        return Err(AppError::Invalid(invalid));
+    }
+    repo::set_secret(state.db.pool(), integration.id, &secret).await?;
+    tracing::info!(integration = %integration.name, by = %by.display_name, "integration secret replaced");
+    Ok(CreatedIntegration {
+        integration: to_integration(state, integration),
+        secret,
     })
 }

@@ -4,7 +4,7 @@
 use super::{Actor, ApiError, ApiJson, ErrorBody};
 use app::intake::model::{
     CreatedIntegration, Delivery, DeliveryReport, Integration, IntegrationInput, RoutingRule,
-    RuleTest, RuleTestAlert,
+    RuleTest, RuleTestAlert, SecretInput,
 };
 use app::intake::service::{self, IntakeError};
 use app::intake::verify::Headers;
@@ -21,6 +21,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_integrations, create_integration))
         .routes(routes!(save_rules))
         .routes(routes!(test_rules))
+        .routes(routes!(replace_secret))
         .routes(routes!(list_deliveries))
         .routes(routes!(replay_delivery))
 }
@@ -158,4 +159,20 @@ async fn replay_delivery(
     Path((id, delivery)): Path<(String, i64)>,
 ) -> Result<Json<DeliveryReport>, ApiError> {
     Ok(Json(service::replay(&state, &id, delivery, &by).await?))
+}
+
+/// Replaces the integration's secret: the one given (e.g. the signing secret PagerDuty
+/// shows once its webhook exists) or a new one when none is. In this answer only.
+#[utoipa::path(put, path = "/integrations/{id}/secret", tag = "intake",
+    params(("id" = String, Path, description = "The integration's id")), request_body = SecretInput,
+    responses((status = 200, body = CreatedIntegration), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, description = "Shorter than 16 characters; nothing changed", body = ErrorBody)))]
+async fn replace_secret(
+    State(state): State<AppState>,
+    Actor(by): Actor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<SecretInput>,
+) -> Result<Json<CreatedIntegration>, ApiError> {
+    let replaced = service::replace_secret(&state, &id, input.secret.as_deref(), &by).await?;
+    Ok(Json(replaced))
 }
