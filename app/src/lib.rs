@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <ui::theme::ThemeToggle/>
                 </nav>
             </header>
+            <identity::pages::AdminBar/>
             <ui::shortcuts::Shortcuts/>
             <main id="main">
                 // Async: pages arrive complete, so they work with JavaScript off.

@@ -236,6 +236,62 @@ pub fn role_resource() -> Resource<Option<UserRole>> {
     )
 }
 
+/// The admin pages `role` may open, in the order the admin bar lists them.
+fn admin_pages(role: UserRole) -> Vec<(&'static str, &'static str)> {
+    [
+        ("/admin/catalog", "Catalog", Action::ManageCatalog),
+        ("/admin/sla", "SLA policies", Action::ManageCatalog),
+        (
+            "/admin/integrations",
+            "Alert integrations",
+            Action::ManageCatalog,
+        ),
+        (
+            "/admin/comms",
+            "Customer message templates",
+            Action::ManageComms,
+        ),
+        (
+            "/admin/postmortem-templates",
+            "Post-mortem templates",
+            Action::ManagePostMortemTemplates,
+        ),
+        ("/admin/audit", "Audit log", Action::ViewAudit),
+    ]
+    .into_iter()
+    .filter(|(_, _, needs)| permits(Some(role), *needs))
+    .map(|(href, label, _)| (href, label))
+    .collect()
+}
+
+/// Under the top bar on every `/admin/…` page: the admin pages the role may open
+/// (one "Admin" entry in the top bar keeps it on one line).
+#[component]
+pub fn AdminBar() -> impl IntoView {
+    let location = use_location();
+    let on_admin = move || location.pathname.get().starts_with("/admin");
+    let user = Resource::new(on_admin, |on| async move {
+        if on {
+            current_user().await.ok().flatten()
+        } else {
+            None
+        }
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                user.await.map(|user| view! {
+                    <nav class="admin-bar" aria-label="Admin pages">
+                        {admin_pages(user.role).into_iter().map(|(href, label)| view! {
+                            <A href=href>{label}</A>
+                        }).collect_view()}
+                    </nav>
+                })
+            })}
+        </Transition>
+    }
+}
+
 /// The links the signed-in role can use, "signed in as …" with a sign-out button;
 /// or a sign-in link.
 #[component]
@@ -251,10 +307,10 @@ pub fn UserMenu() -> impl IntoView {
                     Some(user) => view! {
                         {permits(Some(user.role), Action::ReportCustomerIssue)
                             .then(|| view! { <A href="/report">"Report a customer issue"</A> })}
-                        {permits(Some(user.role), Action::ManageCatalog)
-                            .then(|| view! { <A href="/admin/catalog">"Catalog"</A> <A href="/admin/sla">"SLA policies"</A> <A href="/admin/integrations">"Integrations"</A> })}
-                        {permits(Some(user.role), Action::ViewAudit)
-                            .then(|| view! { <A href="/admin/audit">"Audit log"</A> })}
+                        {admin_pages(user.role).first().map(|(href, _)| view! {
+                            <a href=*href class="admin-link"
+                                aria-current=move || location.pathname.get().starts_with("/admin").then_some("page")>"Admin"</a>
+                        })}
                         <span class="user-menu" id="user-menu">
                             <A href="/settings" attr:class="muted" attr:title="Your settings">{format!("{} ({})", user.display_name, user.role)}</A>
                             <ActionForm action=sign_out attr:class="inline-form">
