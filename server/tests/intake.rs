@@ -49,18 +49,20 @@ async fn catalog(app: &TestApp) {
     assert_eq!(status, 201, "{system}");
 }
 
-/// Creates an integration of `kind` on payments-api; its path to deliver to.
-async fn integration(app: &TestApp, kind: &str) -> String {
-    let (status, created) = app
-        .post(
-            "/integrations",
-            json!({"kind": kind, "name": format!("Prod {kind}"), "systems": ["payments-api"], "secret": SECRET}),
-        )
-        .await;
+/// Creates an integration from `input`: its id and the path to deliver to.
+async fn create_integration(app: &TestApp, input: Value) -> (String, String) {
+    let (status, created) = app.post("/integrations", input).await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["secret"], SECRET);
+    let id = created["integration"]["id"].as_str().unwrap().to_owned();
     let url = created["integration"]["url"].as_str().unwrap();
-    url[url.find("/api/v1/").unwrap()..].to_owned()
+    (id, url[url.find("/api/v1/").unwrap()..].to_owned())
+}
+
+/// Creates an integration of `kind` on payments-api; its path to deliver to.
+async fn integration(app: &TestApp, kind: &str) -> String {
+    let input = json!({"kind": kind, "name": format!("Prod {kind}"), "systems": ["payments-api"], "secret": SECRET});
+    create_integration(app, input).await.1
 }
 
 /// Sends `body` to `path` the way `kind` signs it (or with `headers` as given).
@@ -468,16 +470,11 @@ async fn routing_rules_decide_what_an_alert_declares(backend: Backend) {
         .await;
     assert_eq!(status, 201);
     // No default systems: an alert no rule catches goes to the admins.
-    let (status, created) = app
-        .post(
-            "/integrations",
-            json!({"kind": "alertmanager", "name": "Prod AM", "secret": SECRET}),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let id = created["integration"]["id"].as_str().unwrap().to_owned();
-    let url = created["integration"]["url"].as_str().unwrap();
-    let path = url[url.find("/api/v1/").unwrap()..].to_owned();
+    let (id, path) = create_integration(
+        &app,
+        json!({"kind": "alertmanager", "name": "Prod AM", "secret": SECRET}),
+    )
+    .await;
 
     let rules = json!([
         {"name": "Checkout for Acme", "when": {"labels": {"service": "checkout"}, "title_contains": "5xx"},
@@ -596,16 +593,11 @@ async fn routing_rules_decide_what_an_alert_declares(backend: Backend) {
 async fn a_kept_delivery_replays_through_the_current_rules(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     catalog(&app).await;
-    let (status, created) = app
-        .post(
-            "/integrations",
-            json!({"kind": "generic", "name": "Cron checks", "secret": SECRET}),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let id = created["integration"]["id"].as_str().unwrap().to_owned();
-    let url = created["integration"]["url"].as_str().unwrap();
-    let path = url[url.find("/api/v1/").unwrap()..].to_owned();
+    let (id, path) = create_integration(
+        &app,
+        json!({"kind": "generic", "name": "Cron checks", "secret": SECRET}),
+    )
+    .await;
 
     // No rule yet: declared without a system.
     let body = br#"{"dedup_key": "backup-failed", "title": "Nightly backup failed", "labels": {"job": "backup"}}"#;

@@ -148,6 +148,8 @@ pub struct StoredDelivery {
     pub replay_of: Option<i64>,
 }
 
+const DELIVERY_COLUMNS: &str = "id, received_at, body, outcome, replay_of";
+
 fn delivery(row: &AnyRow) -> Result<StoredDelivery, sqlx::Error> {
     Ok(StoredDelivery {
         id: row.try_get("id")?,
@@ -164,10 +166,10 @@ pub async fn recent_deliveries(
     integration: i64,
     limit: i64,
 ) -> Result<Vec<StoredDelivery>, sqlx::Error> {
-    sqlx::query(
-        "SELECT id, received_at, body, outcome, replay_of FROM alert_deliveries \
-         WHERE integration_id = $1 ORDER BY id DESC LIMIT $2",
-    )
+    sqlx::query(&format!(
+        "SELECT {DELIVERY_COLUMNS} FROM alert_deliveries \
+             WHERE integration_id = $1 ORDER BY id DESC LIMIT $2"
+    ))
     .bind(integration)
     .bind(limit)
     .fetch_all(ex)
@@ -183,10 +185,9 @@ pub async fn find_delivery(
     integration: i64,
     id: i64,
 ) -> Result<Option<StoredDelivery>, sqlx::Error> {
-    sqlx::query(
-        "SELECT id, received_at, body, outcome, replay_of FROM alert_deliveries \
-         WHERE integration_id = $1 AND id = $2",
-    )
+    sqlx::query(&format!(
+        "SELECT {DELIVERY_COLUMNS} FROM alert_deliveries WHERE integration_id = $1 AND id = $2"
+    ))
     .bind(integration)
     .bind(id)
     .fetch_optional(ex)
