@@ -13,6 +13,7 @@ pub mod live;
 pub mod notify;
 pub mod postmortem;
 pub mod sla;
+pub mod statuspage;
 pub mod timeline;
 pub mod ui;
 

@@ -27,6 +27,26 @@ pub struct AppState {
     pub live: crate::live::hub::Hub,
     /// SHA-256 of the one-time first-run setup token, while nobody can sign in yet.
     pub setup_token: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    /// Bumped whenever what customers can see changes here (a message sent, the
+    /// status page's components): what is cached for them is stale after it.
+    pub customer_facing: CustomerFacingChanges,
+    /// Rendered status pages, valid while `customer_facing` is unchanged.
+    pub status_pages: crate::statuspage::cache::StatusCache,
+}
+
+/// A counter of changes to what customers can see.
+#[derive(Clone, Debug, Default)]
+pub struct CustomerFacingChanges(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl CustomerFacingChanges {
+    /// Says something customers can see changed.
+    pub fn bump(&self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Acquire)
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -11,6 +11,7 @@ mod health;
 pub mod outbox;
 mod render_deadline;
 pub mod security;
+mod statuspage;
 pub mod telemetry;
 
 use anyhow::Context;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(api::routes())
+        .merge(statuspage::routes())
         .merge(pages)
         // After routing, so the permission table is looked up by the matched route;
         // unmatched paths fall through to the fallback (static files, 404 page).
@@ -155,6 +157,8 @@ pub fn app_state(
         timelines: Default::default(),
         secure_cookies: config.cookies_secure(),
         setup_token: Default::default(),
+        customer_facing: Default::default(),
+        status_pages: Default::default(),
     }
 }
 

@@ -1162,6 +1162,8 @@ pub async fn move_message(
     state.outbox.notify_one();
     state.comms_schedule.notify_one();
     state.live.notify(id);
+    // A send or a retraction changes the status pages.
+    state.customer_facing.bump();
     self::message(state, id, message).await
 }
 

@@ -174,6 +174,8 @@ pub enum Action {
     ReviewPostMortem,
     /// The team's post-mortem templates (the format every draft is written in).
     ManagePostMortemTemplates,
+    /// The status page's components and name, and accounts' private page links.
+    ManageStatusPage,
 }
 
 impl Action {
@@ -200,6 +202,7 @@ impl Action {
             WritePostMortem => "write_postmortem",
             ReviewPostMortem => "review_postmortem",
             ManagePostMortemTemplates => "manage_postmortem_templates",
+            ManageStatusPage => "manage_status_page",
         }
     }
 }
@@ -241,6 +244,7 @@ impl UserRole {
                     | SendCustomerMessage
                     | ApproveCustomerMessage
                     | ManageComms
+                    | ManageStatusPage
                     | ReviewPostMortem
             ),
             UserRole::Viewer => matches!(action, View),

@@ -14,6 +14,7 @@ mod live;
 mod postmortem;
 mod session;
 mod sla;
+mod statuspage;
 
 use app::state::AppState;
 use axum::{Json, Router};
@@ -41,6 +42,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
         (name = "comms", description = "Customer messages: schedules, drafts, approvals, guards, delivery and the log"),
         (name = "postmortem", description = "Post-mortems generated from the timeline, edited as versions"),
         (name = "intake", description = "Alerts from PagerDuty, Alertmanager, Grafana, Datadog, Opsgenie and generic webhooks"),
+        (name = "statuspage", description = "The status page's components and name, and accounts' private status page links"),
         (name = "meta", description = "This document"),
     )
 )]
@@ -81,6 +83,7 @@ fn build() -> (Router<AppState>, OpenApiDoc) {
         .merge(comms::routes())
         .merge(postmortem::routes())
         .merge(intake::routes())
+        .merge(statuspage::routes())
         .routes(routes!(openapi_json));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)

@@ -1,0 +1,74 @@
+//! Rendered status pages, kept until what customers can see changes here
+//! (`AppState::customer_facing`) or for `MAX_AGE` at most, so a change made on
+//! another replica, or a new day in the history, shows within seconds.
+
+use axum::body::Bytes;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The longest a rendered page is served without a rebuild.
+pub const MAX_AGE: Duration = Duration::from_secs(10);
+
+/// What is rendered: the page or one of its JSON documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Html,
+    StatusJson,
+    SummaryJson,
+    IncidentsJson,
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Html => "text/html; charset=utf-8",
+            _ => "application/json",
+        }
+    }
+}
+
+/// A rendered page, served as is.
+#[derive(Debug)]
+pub struct Rendered {
+    pub body: Bytes,
+    pub format: Format,
+}
+
+#[derive(Debug)]
+struct Entry {
+    generation: u64,
+    built: Instant,
+    rendered: Arc<Rendered>,
+}
+
+/// Keyed by audience (the public page, or an account's id) and format.
+#[derive(Debug, Clone, Default)]
+pub struct StatusCache {
+    entries: Arc<Mutex<HashMap<(i64, Format), Entry>>>,
+}
+
+impl StatusCache {
+    /// The page as rendered at `generation`, if still fresh.
+    pub fn get(&self, key: (i64, Format), generation: u64) -> Option<Arc<Rendered>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(&key)
+            .filter(|e| e.generation == generation && e.built.elapsed() < MAX_AGE)
+            .map(|e| e.rendered.clone())
+    }
+
+    pub fn put(&self, key: (i64, Format), generation: u64, rendered: Arc<Rendered>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        // Stale pages of accounts nobody reads any more do not pile up.
+        entries.retain(|_, e| e.built.elapsed() < MAX_AGE);
+        entries.insert(
+            key,
+            Entry {
+                generation,
+                built: Instant::now(),
+                rendered,
+            },
+        );
+    }
+}

@@ -1,0 +1,403 @@
+//! Status page types and the pure rules: which status a component shows, what the
+//! page's overall indicator says, how an incident reads to customers.
+
+use crate::comms::model::CustomerStatus;
+use crate::incidents::model::Severity;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A component's status, in Statuspage's words (so existing widgets read it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ComponentStatus {
+    Operational,
+    UnderMaintenance,
+    DegradedPerformance,
+    PartialOutage,
+    MajorOutage,
+}
+
+impl ComponentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComponentStatus::Operational => "operational",
+            ComponentStatus::UnderMaintenance => "under_maintenance",
+            ComponentStatus::DegradedPerformance => "degraded_performance",
+            ComponentStatus::PartialOutage => "partial_outage",
+            ComponentStatus::MajorOutage => "major_outage",
+        }
+    }
+
+    /// As customers read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ComponentStatus::Operational => "Operational",
+            ComponentStatus::UnderMaintenance => "Under maintenance",
+            ComponentStatus::DegradedPerformance => "Degraded performance",
+            ComponentStatus::PartialOutage => "Partial outage",
+            ComponentStatus::MajorOutage => "Major outage",
+        }
+    }
+
+    /// What an incident of this severity does to the components it touches.
+    pub fn of_severity(severity: Severity) -> ComponentStatus {
+        match severity {
+            Severity::P1 => ComponentStatus::MajorOutage,
+            Severity::P2 => ComponentStatus::PartialOutage,
+            Severity::P3 => ComponentStatus::DegradedPerformance,
+        }
+    }
+
+    /// The page's indicator while this is the worst component.
+    pub fn indicator(self) -> Indicator {
+        match self {
+            ComponentStatus::Operational | ComponentStatus::UnderMaintenance => Indicator::None,
+            ComponentStatus::DegradedPerformance => Indicator::Minor,
+            ComponentStatus::PartialOutage => Indicator::Major,
+            ComponentStatus::MajorOutage => Indicator::Critical,
+        }
+    }
+}
+
+/// The page's overall state (and an incident's impact), in Statuspage's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Indicator {
+    None,
+    Minor,
+    Major,
+    Critical,
+}
+
+impl Indicator {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Indicator::None => "none",
+            Indicator::Minor => "minor",
+            Indicator::Major => "major",
+            Indicator::Critical => "critical",
+        }
+    }
+
+    /// The sentence at the top of the page.
+    pub fn description(self) -> &'static str {
+        match self {
+            Indicator::None => "All Systems Operational",
+            Indicator::Minor => "Partially Degraded Service",
+            Indicator::Major => "Partial System Outage",
+            Indicator::Critical => "Major System Outage",
+        }
+    }
+
+    /// An incident's impact, from its severity.
+    pub fn of_severity(severity: Severity) -> Indicator {
+        ComponentStatus::of_severity(severity).indicator()
+    }
+}
+
+/// One sent customer message as the page shows it: its words, nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageUpdate {
+    pub id: i64,
+    pub status: CustomerStatus,
+    pub body: String,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// An incident as customers see it: named and told by its sent messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageIncident {
+    /// The incident's key (INC-12): stable, and says nothing internal.
+    pub key: String,
+    /// The first message's subject without its "[Status]" prefix.
+    pub name: String,
+    pub impact: Indicator,
+    /// What the newest message said.
+    pub status: CustomerStatus,
+    /// When customers were first told.
+    pub started_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub monitoring_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Slugs of the components its systems show as.
+    pub components: Vec<String>,
+    /// Newest first.
+    pub updates: Vec<PageUpdate>,
+}
+
+impl PageIncident {
+    /// Builds an incident from its sent messages (any order); `None` without any.
+    pub fn from_updates(
+        key: String,
+        severity: Severity,
+        components: Vec<String>,
+        subjects: &[(i64, String)],
+        mut updates: Vec<PageUpdate>,
+    ) -> Option<PageIncident> {
+        updates.sort_by_key(|u| std::cmp::Reverse((u.sent_at, u.id)));
+        let newest = updates.first()?;
+        let oldest = updates.last()?;
+        let name = subjects
+            .iter()
+            .find(|(id, _)| *id == oldest.id)
+            .map(|(_, subject)| customer_title(subject))
+            .unwrap_or_default();
+        let first_at = |status: CustomerStatus| {
+            updates
+                .iter()
+                .rev()
+                .find(|u| u.status == status)
+                .map(|u| u.sent_at)
+        };
+        let status = newest.status;
+        Some(PageIncident {
+            key,
+            name,
+            impact: Indicator::of_severity(severity),
+            status,
+            started_at: oldest.sent_at,
+            updated_at: newest.sent_at,
+            monitoring_at: first_at(CustomerStatus::Monitoring),
+            resolved_at: (status == CustomerStatus::Resolved).then_some(newest.sent_at),
+            components,
+            updates,
+        })
+    }
+
+    /// Still open as far as customers were told.
+    pub fn is_open(&self) -> bool {
+        self.status != CustomerStatus::Resolved
+    }
+
+    /// What it does to its components while open.
+    pub fn component_status(&self) -> ComponentStatus {
+        if !self.is_open() {
+            return ComponentStatus::Operational;
+        }
+        match self.impact {
+            Indicator::None => ComponentStatus::Operational,
+            Indicator::Minor => ComponentStatus::DegradedPerformance,
+            Indicator::Major => ComponentStatus::PartialOutage,
+            Indicator::Critical => ComponentStatus::MajorOutage,
+        }
+    }
+}
+
+/// A message subject as an incident title: "[Investigating] Checkout down" →
+/// "Checkout down".
+pub fn customer_title(subject: &str) -> String {
+    let trimmed = subject.trim();
+    match trimmed
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once(']'))
+    {
+        Some((_, title)) if !title.trim().is_empty() => title.trim().to_owned(),
+        _ => trimmed.to_owned(),
+    }
+}
+
+/// A component on the page, with the status its open incidents give it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageComponent {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    /// The group it shows under ('' = none).
+    pub group: String,
+    pub description: String,
+    pub position: i64,
+    pub status: ComponentStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Everything one page shows, built from the database once per change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusView {
+    pub page_name: String,
+    /// The account whose private page this is.
+    pub account: Option<String>,
+    pub indicator: Indicator,
+    pub components: Vec<PageComponent>,
+    /// Open first, then newest first; the last 90 days and anything still open.
+    pub incidents: Vec<PageIncident>,
+    pub generated_at: DateTime<Utc>,
+}
+
+impl StatusView {
+    /// Gives each component the worst status of the open incidents touching it,
+    /// and the page the worst of its components and open incidents.
+    pub fn new(
+        page_name: String,
+        account: Option<String>,
+        mut components: Vec<PageComponent>,
+        mut incidents: Vec<PageIncident>,
+        generated_at: DateTime<Utc>,
+    ) -> StatusView {
+        for component in &mut components {
+            component.status = incidents
+                .iter()
+                .filter(|i| i.components.contains(&component.slug))
+                .map(PageIncident::component_status)
+                .max_by_key(|s| s.indicator())
+                .filter(|s| *s != ComponentStatus::Operational)
+                .unwrap_or(ComponentStatus::Operational);
+        }
+        components
+            .sort_by(|a, b| (&a.group, a.position, &a.name).cmp(&(&b.group, b.position, &b.name)));
+        incidents.sort_by_key(|i| (!i.is_open(), std::cmp::Reverse(i.updated_at)));
+        let indicator = components
+            .iter()
+            .map(|c| c.status.indicator())
+            .chain(incidents.iter().filter(|i| i.is_open()).map(|i| i.impact))
+            .max()
+            .unwrap_or(Indicator::None);
+        StatusView {
+            page_name,
+            account,
+            indicator,
+            components,
+            incidents,
+            generated_at,
+        }
+    }
+
+    pub fn open_incidents(&self) -> impl Iterator<Item = &PageIncident> {
+        self.incidents.iter().filter(|i| i.is_open())
+    }
+
+    pub fn past_incidents(&self) -> impl Iterator<Item = &PageIncident> {
+        self.incidents.iter().filter(|i| !i.is_open())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 6, 9, minute, 0).unwrap()
+    }
+
+    fn update(id: i64, status: CustomerStatus, minute: u32) -> PageUpdate {
+        PageUpdate {
+            id,
+            status,
+            body: format!("update {id}"),
+            sent_at: at(minute),
+        }
+    }
+
+    fn component(slug: &str, group: &str) -> PageComponent {
+        PageComponent {
+            id: 1,
+            slug: slug.into(),
+            name: slug.into(),
+            group: group.into(),
+            description: String::new(),
+            position: 0,
+            status: ComponentStatus::Operational,
+            created_at: at(0),
+            updated_at: at(0),
+        }
+    }
+
+    fn incident(key: &str, severity: Severity, updates: Vec<PageUpdate>) -> PageIncident {
+        let subjects: Vec<(i64, String)> = updates
+            .iter()
+            .map(|u| {
+                (
+                    u.id,
+                    format!("[{}] Checkout slow {}", u.status.label(), u.id),
+                )
+            })
+            .collect();
+        PageIncident::from_updates(
+            key.into(),
+            severity,
+            vec!["checkout".into()],
+            &subjects,
+            updates,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn an_incident_is_named_by_its_first_message_and_stands_where_its_newest_says() {
+        let i = incident(
+            "INC-1",
+            Severity::P2,
+            vec![
+                update(3, CustomerStatus::Monitoring, 30),
+                update(1, CustomerStatus::Investigating, 10),
+                update(2, CustomerStatus::Identified, 20),
+            ],
+        );
+        assert_eq!(i.name, "Checkout slow 1");
+        assert_eq!(i.status, CustomerStatus::Monitoring);
+        assert_eq!((i.started_at, i.updated_at), (at(10), at(30)));
+        assert_eq!(i.monitoring_at, Some(at(30)));
+        assert_eq!(i.resolved_at, None);
+        assert_eq!(
+            i.updates.iter().map(|u| u.id).collect::<Vec<_>>(),
+            vec![3, 2, 1]
+        );
+        assert_eq!(i.component_status(), ComponentStatus::PartialOutage);
+    }
+
+    #[test]
+    fn components_and_the_page_follow_the_worst_open_incident() {
+        let p3 = incident(
+            "INC-1",
+            Severity::P3,
+            vec![update(1, CustomerStatus::Investigating, 1)],
+        );
+        let p1_resolved = incident(
+            "INC-2",
+            Severity::P1,
+            vec![
+                update(2, CustomerStatus::Investigating, 2),
+                update(3, CustomerStatus::Resolved, 3),
+            ],
+        );
+        let view = StatusView::new(
+            "Acme".into(),
+            None,
+            vec![component("checkout", "Payments"), component("reports", "")],
+            vec![p1_resolved.clone(), p3.clone()],
+            at(5),
+        );
+        let status = |slug: &str| {
+            view.components
+                .iter()
+                .find(|c| c.slug == slug)
+                .unwrap()
+                .status
+        };
+        assert_eq!(status("checkout"), ComponentStatus::DegradedPerformance);
+        assert_eq!(status("reports"), ComponentStatus::Operational);
+        assert_eq!(view.indicator, Indicator::Minor);
+        assert_eq!(view.indicator.description(), "Partially Degraded Service");
+        assert_eq!(view.incidents[0].key, "INC-1", "open incidents come first");
+
+        let calm = StatusView::new(
+            "Acme".into(),
+            None,
+            vec![component("checkout", "")],
+            vec![p1_resolved],
+            at(5),
+        );
+        assert_eq!(calm.indicator, Indicator::None);
+        assert_eq!(calm.indicator.description(), "All Systems Operational");
+    }
+
+    #[test]
+    fn a_subject_loses_its_status_prefix() {
+        assert_eq!(customer_title("[Resolved] Checkout back"), "Checkout back");
+        assert_eq!(customer_title("Checkout back"), "Checkout back");
+        assert_eq!(customer_title("[odd]"), "[odd]");
+    }
+}

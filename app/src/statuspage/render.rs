@@ -1,0 +1,236 @@
+//! A `StatusView` as the page (HTML, no JavaScript) and as the JSON that
+//! status-page readers expect (Statuspage's v2 field names).
+
+use super::model::{ComponentStatus, PageComponent, PageIncident, StatusView};
+use chrono::{DateTime, Utc};
+use minijinja::Environment;
+use serde_json::{json, Value};
+use std::sync::OnceLock;
+
+/// The page's stylesheet, served beside it (`/status/status.css`): small and its
+/// own, so the page needs none of the app's bundle.
+pub const STYLESHEET: &str = include_str!("status.css");
+
+/// The page's policy: nothing runs, styles only from here.
+pub const PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The id Statuspage readers see for this page.
+const PAGE_ID: &str = "sitrep";
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        // `.html`: every value is HTML-escaped.
+        env.add_template("status.html", include_str!("status.html"))
+            .expect("the status page template is checked by the tests");
+        env
+    })
+}
+
+/// "6 Dec 2026, 09:14 UTC": the page is for everyone, so it says its zone.
+fn when(at: DateTime<Utc>) -> String {
+    at.format("%-d %b %Y, %H:%M UTC").to_string()
+}
+
+fn incident_html(incident: &PageIncident) -> Value {
+    json!({
+        "key": incident.key,
+        "name": incident.name,
+        "impact": incident.impact.as_str(),
+        "status": incident.status.label(),
+        "started": when(incident.started_at),
+        "started_at": incident.started_at.to_rfc3339(),
+        "updates": incident.updates.iter().map(|u| json!({
+            "status": u.status.label(),
+            "body": u.body,
+            "when": when(u.sent_at),
+            "at": u.sent_at.to_rfc3339(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The HTML page. `home` is where its links point (`/status` or the private link).
+pub fn html(view: &StatusView, home: &str) -> Result<String, minijinja::Error> {
+    let mut groups: Vec<(String, Vec<&PageComponent>)> = Vec::new();
+    for component in &view.components {
+        match groups.iter_mut().find(|(name, _)| *name == component.group) {
+            Some((_, members)) => members.push(component),
+            None => groups.push((component.group.clone(), vec![component])),
+        }
+    }
+    let mut months: Vec<(String, Vec<Value>)> = Vec::new();
+    for incident in view.past_incidents() {
+        let month = incident.started_at.format("%B %Y").to_string();
+        let entry = incident_html(incident);
+        match months.iter_mut().find(|(m, _)| *m == month) {
+            Some((_, list)) => list.push(entry),
+            None => months.push((month, vec![entry])),
+        }
+    }
+    let context = json!({
+        "name": view.page_name,
+        "account": view.account,
+        "home": home,
+        "indicator": view.indicator.as_str(),
+        "description": view.indicator.description(),
+        "groups": groups.iter().map(|(name, members)| json!({
+            "name": name,
+            "components": members.iter().map(|c| json!({
+                "name": c.name,
+                "description": c.description,
+                "status": c.status.as_str(),
+                "label": c.status.label(),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "open": view.open_incidents().map(incident_html).collect::<Vec<_>>(),
+        "months": months.iter().map(|(month, list)| json!({"name": month, "incidents": list})).collect::<Vec<_>>(),
+        "generated": when(view.generated_at),
+    });
+    environment().get_template("status.html")?.render(context)
+}
+
+fn page(view: &StatusView, url: &str) -> Value {
+    let updated = view
+        .incidents
+        .iter()
+        .map(|i| i.updated_at)
+        .chain(view.components.iter().map(|c| c.updated_at))
+        .max()
+        .unwrap_or(view.generated_at);
+    json!({
+        "id": PAGE_ID,
+        "name": view.page_name,
+        "url": url,
+        "time_zone": "Etc/UTC",
+        "updated_at": updated,
+    })
+}
+
+fn status(view: &StatusView) -> Value {
+    json!({"indicator": view.indicator.as_str(), "description": view.indicator.description()})
+}
+
+fn group_id(group: &str) -> String {
+    format!("group-{}", crate::catalog::import::slugify(group))
+}
+
+/// Components, groups included as Statuspage lists them: a group is a component
+/// with `group: true` and its members' ids, showing the worst member's status.
+fn components(view: &StatusView) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut groups: Vec<&str> = Vec::new();
+    for c in &view.components {
+        if !c.group.is_empty() && !groups.contains(&c.group.as_str()) {
+            groups.push(&c.group);
+        }
+    }
+    for (position, group) in groups.iter().enumerate() {
+        let members: Vec<&PageComponent> = view
+            .components
+            .iter()
+            .filter(|c| c.group == *group)
+            .collect();
+        let worst = members
+            .iter()
+            .map(|c| c.status)
+            .max_by_key(|s| s.indicator())
+            .unwrap_or(ComponentStatus::Operational);
+        out.push(json!({
+            "id": group_id(group),
+            "name": group,
+            "status": worst.as_str(),
+            "created_at": members.iter().map(|c| c.created_at).min(),
+            "updated_at": members.iter().map(|c| c.updated_at).max(),
+            "position": position,
+            "description": null,
+            "showcase": false,
+            "start_date": null,
+            "group_id": null,
+            "page_id": PAGE_ID,
+            "group": true,
+            "only_show_if_degraded": false,
+            "components": members.iter().map(|c| c.slug.clone()).collect::<Vec<_>>(),
+        }));
+    }
+    for c in &view.components {
+        out.push(component(c));
+    }
+    out
+}
+
+fn component(c: &PageComponent) -> Value {
+    json!({
+        "id": c.slug,
+        "name": c.name,
+        "status": c.status.as_str(),
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+        "position": c.position,
+        "description": if c.description.is_empty() { None } else { Some(&c.description) },
+        "showcase": true,
+        "start_date": c.created_at.date_naive(),
+        "group_id": if c.group.is_empty() { None } else { Some(group_id(&c.group)) },
+        "page_id": PAGE_ID,
+        "group": false,
+        "only_show_if_degraded": false,
+    })
+}
+
+fn incident(view: &StatusView, i: &PageIncident, url: &str) -> Value {
+    json!({
+        "id": i.key,
+        "name": i.name,
+        "status": i.status.as_str(),
+        "created_at": i.started_at,
+        "updated_at": i.updated_at,
+        "monitoring_at": i.monitoring_at,
+        "resolved_at": i.resolved_at,
+        "impact": i.impact.as_str(),
+        "shortlink": format!("{url}#{}", i.key),
+        "started_at": i.started_at,
+        "page_id": PAGE_ID,
+        "incident_updates": i.updates.iter().map(|u| json!({
+            "id": format!("{}-{}", i.key, u.id),
+            "status": u.status.as_str(),
+            "body": u.body,
+            "incident_id": i.key,
+            "created_at": u.sent_at,
+            "updated_at": u.sent_at,
+            "display_at": u.sent_at,
+            "affected_components": null,
+            "deliver_notifications": true,
+            "custom_tweet": null,
+            "tweet_id": null,
+        })).collect::<Vec<_>>(),
+        "components": view.components.iter()
+            .filter(|c| i.components.contains(&c.slug))
+            .map(component)
+            .collect::<Vec<_>>(),
+    })
+}
+
+/// `status.json`: the page and its indicator.
+pub fn status_json(view: &StatusView, url: &str) -> Value {
+    json!({"page": page(view, url), "status": status(view)})
+}
+
+/// `summary.json`: components, unresolved incidents, maintenance, indicator.
+pub fn summary_json(view: &StatusView, url: &str) -> Value {
+    json!({
+        "page": page(view, url),
+        "components": components(view),
+        "incidents": view.open_incidents().map(|i| incident(view, i, url)).collect::<Vec<_>>(),
+        "scheduled_maintenances": [],
+        "status": status(view),
+    })
+}
+
+/// `incidents.json`: the 50 most recent incidents, resolved ones too.
+pub fn incidents_json(view: &StatusView, url: &str) -> Value {
+    json!({
+        "page": page(view, url),
+        "incidents": view.incidents.iter().take(50).map(|i| incident(view, i, url)).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,111 @@
+//! The status pages' routes: `/status` for everyone and `/status/a/{token}` for one
+//! account, each as HTML and as Statuspage-shaped JSON. No sign-in; served from
+//! the rendered-page cache (`app::statuspage::cache`).
+
+use crate::api::ApiError;
+use app::error::AppError;
+use app::state::AppState;
+use app::statuspage::cache::Format;
+use app::statuspage::render::{PAGE_POLICY, STYLESHEET};
+use app::statuspage::service::{self, Reader};
+use axum::extract::{Path, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+/// The routes, as the permission table lists them (all public).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/status", get(public_page))
+        .route("/status/status.css", get(stylesheet))
+        .route("/status/api/v2/{document}", get(public_document))
+        .route("/status/a/{token}", get(private_page))
+        .route("/status/a/{token}/api/v2/{document}", get(private_document))
+}
+
+fn format_of(document: &str) -> Result<Format, ApiError> {
+    match document {
+        "status.json" => Ok(Format::StatusJson),
+        "summary.json" => Ok(Format::SummaryJson),
+        "incidents.json" => Ok(Format::IncidentsJson),
+        other => Err(AppError::NotFound(format!(
+            "status document {other}: there are status.json, summary.json and incidents.json"
+        ))
+        .into()),
+    }
+}
+
+async fn serve(
+    state: &AppState,
+    reader: &Reader,
+    format: Format,
+    home: &str,
+) -> Result<Response, ApiError> {
+    let url = format!("{}{home}", state.public_url.trim_end_matches('/'));
+    let rendered = service::page(state, reader, format, &url).await?;
+    let private = matches!(reader, Reader::Account { .. });
+    Ok((
+        [
+            (CONTENT_TYPE, rendered.format.content_type()),
+            (CONTENT_SECURITY_POLICY, PAGE_POLICY),
+            // Shared caches may keep the public page briefly; never an account's.
+            (
+                CACHE_CONTROL,
+                if private {
+                    "private, no-store"
+                } else {
+                    "public, max-age=10"
+                },
+            ),
+        ],
+        rendered.body.clone(),
+    )
+        .into_response())
+}
+
+async fn public_page(State(state): State<AppState>) -> Result<Response, ApiError> {
+    serve(&state, &Reader::Public, Format::Html, "/status").await
+}
+
+async fn public_document(
+    State(state): State<AppState>,
+    Path(document): Path<String>,
+) -> Result<Response, ApiError> {
+    serve(&state, &Reader::Public, format_of(&document)?, "/status").await
+}
+
+/// A token that is not (or no longer) an account's: the same 404 as any unknown page.
+async fn reader_of(state: &AppState, token: &str) -> Result<Reader, ApiError> {
+    service::account_of_token(state, token)
+        .await?
+        .ok_or_else(|| AppError::NotFound("status page".into()).into())
+}
+
+async fn private_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let reader = reader_of(&state, &token).await?;
+    serve(&state, &reader, Format::Html, &format!("/status/a/{token}")).await
+}
+
+async fn private_document(
+    State(state): State<AppState>,
+    Path((token, document)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let format = format_of(&document)?;
+    let reader = reader_of(&state, &token).await?;
+    serve(&state, &reader, format, &format!("/status/a/{token}")).await
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
