@@ -19,18 +19,36 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/status", get(public_page))
         .route("/status/status.css", get(stylesheet))
-        .route("/status/api/v2/{document}", get(public_document))
+        .route("/status/api/v2/{document}", get(public_api_document))
+        .route("/status/{document}", get(public_file))
         .route("/status/a/{token}", get(private_page))
-        .route("/status/a/{token}/api/v2/{document}", get(private_document))
+        .route(
+            "/status/a/{token}/api/v2/{document}",
+            get(private_api_document),
+        )
+        .route("/status/a/{token}/{document}", get(private_file))
 }
 
-fn format_of(document: &str) -> Result<Format, ApiError> {
+/// A Statuspage-shaped document under `api/v2/`.
+fn api_format(document: &str) -> Result<Format, ApiError> {
     match document {
         "status.json" => Ok(Format::StatusJson),
         "summary.json" => Ok(Format::SummaryJson),
         "incidents.json" => Ok(Format::IncidentsJson),
         other => Err(AppError::NotFound(format!(
-            "status document {other}: there are status.json, summary.json and incidents.json"
+            "status document api/v2/{other}: there are status.json, summary.json and incidents.json"
+        ))
+        .into()),
+    }
+}
+
+/// The feed or the badge, beside the page.
+fn file_format(document: &str) -> Result<Format, ApiError> {
+    match document {
+        "history.atom" => Ok(Format::Atom),
+        "badge.svg" => Ok(Format::Badge),
+        other => Err(AppError::NotFound(format!(
+            "status document {other}: there are history.atom and badge.svg"
         ))
         .into()),
     }
@@ -68,11 +86,18 @@ async fn public_page(State(state): State<AppState>) -> Result<Response, ApiError
     serve(&state, &Reader::Public, Format::Html, "/status").await
 }
 
-async fn public_document(
+async fn public_api_document(
     State(state): State<AppState>,
     Path(document): Path<String>,
 ) -> Result<Response, ApiError> {
-    serve(&state, &Reader::Public, format_of(&document)?, "/status").await
+    serve(&state, &Reader::Public, api_format(&document)?, "/status").await
+}
+
+async fn public_file(
+    State(state): State<AppState>,
+    Path(document): Path<String>,
+) -> Result<Response, ApiError> {
+    serve(&state, &Reader::Public, file_format(&document)?, "/status").await
 }
 
 /// A token that is not (or no longer) an account's: the same 404 as any unknown page.
@@ -90,11 +115,20 @@ async fn private_page(
     serve(&state, &reader, Format::Html, &format!("/status/a/{token}")).await
 }
 
-async fn private_document(
+async fn private_api_document(
     State(state): State<AppState>,
     Path((token, document)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let format = format_of(&document)?;
+    let format = api_format(&document)?;
+    let reader = reader_of(&state, &token).await?;
+    serve(&state, &reader, format, &format!("/status/a/{token}")).await
+}
+
+async fn private_file(
+    State(state): State<AppState>,
+    Path((token, document)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let format = file_format(&document)?;
     let reader = reader_of(&state, &token).await?;
     serve(&state, &reader, format, &format!("/status/a/{token}")).await
 }

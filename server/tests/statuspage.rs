@@ -265,7 +265,10 @@ async fn the_pages_show_what_was_sent_to_their_readers_and_nothing_internal(back
         "/status/api/v2/status.json".into(),
         "/status/api/v2/summary.json".into(),
         "/status/api/v2/incidents.json".into(),
+        "/status/history.atom".into(),
+        "/status/badge.svg".into(),
         globex.clone(),
+        format!("{globex}/history.atom"),
         format!("{globex}/api/v2/summary.json"),
         format!("{globex}/api/v2/incidents.json"),
     ] {
@@ -291,8 +294,14 @@ async fn the_pages_show_what_was_sent_to_their_readers_and_nothing_internal(back
     assert!(page.contains(only_acme));
     let (status, _) = public(&app, "/status/a/st_nonsense").await;
     assert_eq!(status, 404);
-    let (status, _) = public(&app, "/status/api/v2/components.xml").await;
-    assert_eq!(status, 404);
+    for missing in [
+        "/status/api/v2/components.xml",
+        "/status/summary.json",
+        "/status/api/v2/badge.svg",
+    ] {
+        let (status, _) = public(&app, missing).await;
+        assert_eq!(status, 404, "{missing}");
+    }
 }
 
 async fn components_are_checked_and_saved_as_a_whole_list(backend: Backend) {

@@ -17,13 +17,17 @@ pub enum Format {
     StatusJson,
     SummaryJson,
     IncidentsJson,
+    Atom,
+    Badge,
 }
 
 impl Format {
     pub fn content_type(self) -> &'static str {
         match self {
             Format::Html => "text/html; charset=utf-8",
-            _ => "application/json",
+            Format::Atom => "application/atom+xml",
+            Format::Badge => "image/svg+xml",
+            Format::StatusJson | Format::SummaryJson | Format::IncidentsJson => "application/json",
         }
     }
 }

@@ -273,6 +273,51 @@ impl StatusView {
     }
 }
 
+/// One day of a component's history bar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryDay {
+    pub date: chrono::NaiveDate,
+    /// The worst impact of the incidents that touched the component that day
+    /// (`None`: a clear day).
+    pub worst: Indicator,
+    /// Names of those incidents.
+    pub incidents: Vec<String>,
+}
+
+/// The last `days` days (UTC, oldest first, ending today) of one component: each
+/// day takes the worst impact of the incidents open on it as customers were told
+/// (from the first message to the one saying resolved, or now).
+pub fn history(
+    component: &str,
+    incidents: &[PageIncident],
+    now: DateTime<Utc>,
+    days: i64,
+) -> Vec<HistoryDay> {
+    let today = now.date_naive();
+    (0..days)
+        .rev()
+        .map(|back| {
+            let date = today - chrono::Duration::days(back);
+            let start = date.and_time(chrono::NaiveTime::MIN).and_utc();
+            let end = start + chrono::Duration::days(1);
+            let touching: Vec<&PageIncident> = incidents
+                .iter()
+                .filter(|i| i.components.iter().any(|c| c == component))
+                .filter(|i| i.started_at < end && i.resolved_at.unwrap_or(now) >= start)
+                .collect();
+            HistoryDay {
+                date,
+                worst: touching
+                    .iter()
+                    .map(|i| i.impact)
+                    .max()
+                    .unwrap_or(Indicator::None),
+                incidents: touching.iter().map(|i| i.name.clone()).collect(),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,6 +437,52 @@ mod tests {
         );
         assert_eq!(calm.indicator, Indicator::None);
         assert_eq!(calm.indicator.description(), "All Systems Operational");
+    }
+
+    #[test]
+    fn a_day_in_the_history_takes_the_worst_incident_open_on_it() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).unwrap();
+        let day = |d: u32, h: u32| Utc.with_ymd_and_hms(2026, 12, d, h, 0, 0).unwrap();
+        let told = |id: i64, status: CustomerStatus, at: DateTime<Utc>| PageUpdate {
+            id,
+            status,
+            body: String::new(),
+            sent_at: at,
+        };
+        // A P3 from the 2nd, 23:00 to the 3rd, 01:00; a P1 on the 3rd; one open since the 5th.
+        let p3 = incident(
+            "INC-1",
+            Severity::P3,
+            vec![
+                told(1, CustomerStatus::Investigating, day(2, 23)),
+                told(2, CustomerStatus::Resolved, day(3, 1)),
+            ],
+        );
+        let p1 = incident(
+            "INC-2",
+            Severity::P1,
+            vec![
+                told(3, CustomerStatus::Investigating, day(3, 9)),
+                told(4, CustomerStatus::Resolved, day(3, 10)),
+            ],
+        );
+        let open = incident(
+            "INC-3",
+            Severity::P2,
+            vec![told(5, CustomerStatus::Investigating, day(5, 20))],
+        );
+        let days = history("checkout", &[p3, p1, open], now, 7);
+        let worst: Vec<Indicator> = days.iter().map(|d| d.worst).collect();
+        use Indicator::*;
+        assert_eq!(
+            days[0].date,
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
+        );
+        assert_eq!(worst, vec![None, None, Minor, Critical, None, Major, Major]);
+        assert_eq!(days[3].incidents.len(), 2);
+        assert!(history("reports", &[], now, 90)
+            .iter()
+            .all(|d| d.worst == None));
     }
 
     #[test]

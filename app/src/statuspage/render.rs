@@ -1,7 +1,7 @@
 //! A `StatusView` as the page (HTML, no JavaScript) and as the JSON that
 //! status-page readers expect (Statuspage's v2 field names).
 
-use super::model::{ComponentStatus, PageComponent, PageIncident, StatusView};
+use super::model::{history, ComponentStatus, Indicator, PageComponent, PageIncident, StatusView};
 use chrono::{DateTime, Utc};
 use minijinja::Environment;
 use serde_json::{json, Value};
@@ -51,6 +51,40 @@ fn incident_html(incident: &PageIncident) -> Value {
     })
 }
 
+/// Days shown in each component's history bar.
+pub const HISTORY_BAR_DAYS: i64 = 90;
+
+/// What a day of the bar says when hovered or read out.
+fn day_words(worst: Indicator) -> &'static str {
+    match worst {
+        Indicator::None => "No incidents",
+        Indicator::Minor => "Degraded performance",
+        Indicator::Major => "Partial outage",
+        Indicator::Critical => "Major outage",
+    }
+}
+
+/// A component's last 90 days as bars (drawn by the template as one SVG).
+fn history_html(view: &StatusView, component: &PageComponent) -> Value {
+    let days = history(
+        &component.slug,
+        &view.incidents,
+        view.generated_at,
+        HISTORY_BAR_DAYS,
+    );
+    let affected = days.iter().filter(|d| d.worst != Indicator::None).count();
+    json!({
+        "affected": affected,
+        "days": days.iter().enumerate().map(|(i, d)| {
+            let mut title = format!("{}: {}", d.date.format("%-d %b %Y"), day_words(d.worst));
+            if !d.incidents.is_empty() {
+                title.push_str(&format!(" ({})", d.incidents.join("; ")));
+            }
+            json!({"x": i * 7, "impact": d.worst.as_str(), "date": d.date.to_string(), "title": title})
+        }).collect::<Vec<_>>(),
+    })
+}
+
 /// The HTML page. `home` is where its links point (`/status` or the private link).
 pub fn html(view: &StatusView, home: &str) -> Result<String, minijinja::Error> {
     let mut groups: Vec<(String, Vec<&PageComponent>)> = Vec::new();
@@ -82,6 +116,7 @@ pub fn html(view: &StatusView, home: &str) -> Result<String, minijinja::Error> {
                 "description": c.description,
                 "status": c.status.as_str(),
                 "label": c.status.label(),
+                "history": history_html(view, c),
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "open": view.open_incidents().map(incident_html).collect::<Vec<_>>(),
@@ -233,4 +268,78 @@ pub fn incidents_json(view: &StatusView, url: &str) -> Value {
         "page": page(view, url),
         "incidents": view.incidents.iter().take(50).map(|i| incident(view, i, url)).collect::<Vec<_>>(),
     })
+}
+
+/// `history.atom`: every update, newest first (50 at most), each linking to its
+/// incident on the page.
+pub fn atom(view: &StatusView, url: &str) -> String {
+    use atom_syndication::{Content, Entry, Feed, Link};
+    let link = |href: String, rel: &str| {
+        let mut link = Link::default();
+        link.set_href(href);
+        link.set_rel(rel);
+        link
+    };
+    let mut updates: Vec<(&PageIncident, &super::model::PageUpdate)> = view
+        .incidents
+        .iter()
+        .flat_map(|i| i.updates.iter().map(move |u| (i, u)))
+        .collect();
+    updates.sort_by_key(|(_, u)| std::cmp::Reverse((u.sent_at, u.id)));
+    let entries: Vec<Entry> = updates
+        .into_iter()
+        .take(50)
+        .map(|(incident, update)| {
+            let mut content = Content::default();
+            content.set_value(update.body.clone());
+            content.set_content_type("text".to_owned());
+            let mut entry = Entry::default();
+            entry.set_title(format!("{}: {}", incident.name, update.status.label()));
+            entry.set_id(format!("{url}#{}-{}", incident.key, update.id));
+            entry.set_updated(update.sent_at.fixed_offset());
+            entry.set_published(update.sent_at.fixed_offset());
+            entry.set_links(vec![link(format!("{url}#{}", incident.key), "alternate")]);
+            entry.set_content(content);
+            entry
+        })
+        .collect();
+    let mut feed = Feed::default();
+    feed.set_title(match &view.account {
+        Some(account) => format!("{} for {account}", view.page_name),
+        None => view.page_name.clone(),
+    });
+    feed.set_id(url.to_owned());
+    feed.set_updated(
+        entries
+            .first()
+            .map(|e| e.updated)
+            .unwrap_or_else(|| view.generated_at.fixed_offset()),
+    );
+    feed.set_links(vec![
+        link(url.to_owned(), "alternate"),
+        link(format!("{url}/history.atom"), "self"),
+    ]);
+    feed.set_entries(entries);
+    feed.to_string()
+}
+
+/// `badge.svg`: "status | All Systems Operational" in the indicator's colour.
+pub fn badge(view: &StatusView) -> String {
+    let text = view.indicator.description();
+    let colour = match view.indicator {
+        Indicator::None => "#1a7f37",
+        Indicator::Minor => "#9a6700",
+        Indicator::Major => "#bc4c00",
+        Indicator::Critical => "#cf222e",
+    };
+    // About 7 px per character of 11 px sans-serif, plus padding.
+    let right = text.chars().count() * 7 + 12;
+    let width = 48 + right;
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"20\" role=\"img\" aria-label=\"status: {text}\">\
+<title>status: {text}</title>\
+<rect width=\"48\" height=\"20\" fill=\"#555\"/><rect x=\"48\" width=\"{right}\" height=\"20\" fill=\"{colour}\"/>\
+<g fill=\"#fff\" font-family=\"Verdana,DejaVu Sans,sans-serif\" font-size=\"11\">\
+<text x=\"6\" y=\"14\">status</text><text x=\"54\" y=\"14\">{text}</text></g></svg>"
+    )
 }

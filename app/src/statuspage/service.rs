@@ -108,6 +108,8 @@ pub async fn page(
         Format::StatusJson => render::status_json(&view, url).to_string(),
         Format::SummaryJson => render::summary_json(&view, url).to_string(),
         Format::IncidentsJson => render::incidents_json(&view, url).to_string(),
+        Format::Atom => render::atom(&view, url),
+        Format::Badge => render::badge(&view),
     };
     let rendered = Arc::new(Rendered {
         body: Bytes::from(body),
