@@ -1422,6 +1422,41 @@ async fn company(state: &AppState) -> Result<Vec<User>, AppError> {
         )
         .await?;
     }
+    // The status page shows the systems customers use, under their own names.
+    let component = |slug: &str, name: &str, group: &str, description: &str, systems: &[&str]| {
+        app::statuspage::service::ComponentInput {
+            slug: slug.into(),
+            name: name.into(),
+            group: group.into(),
+            description: description.into(),
+            systems: systems.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    };
+    app::statuspage::service::replace_components(
+        state,
+        admin.0,
+        &[
+            component(
+                "checkout",
+                "Checkout",
+                "Payments",
+                "Card and SEPA payments",
+                &["payments-api"],
+            ),
+            component(
+                "invoices",
+                "Invoices",
+                "Payments",
+                "Plans and invoices",
+                &["billing"],
+            ),
+            component("sign-in", "Sign-in", "Platform", "Login and SSO", &["auth"]),
+            component("search", "Search", "Platform", "", &["search"]),
+            component("email", "Email notifications", "", "", &["notifications"]),
+        ],
+    )
+    .await?;
+    app::statuspage::service::set_page_name(state, admin.0, "Sitrep Cloud status").await?;
     Ok(people)
 }
 

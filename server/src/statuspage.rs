@@ -9,7 +9,10 @@ use app::statuspage::cache::Format;
 use app::statuspage::render::{PAGE_POLICY, STYLESHEET};
 use app::statuspage::service::{self, Reader};
 use axum::extract::{Path, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::http::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE, VARY,
+};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -54,8 +57,24 @@ fn file_format(document: &str) -> Result<Format, ApiError> {
     }
 }
 
+/// Whether the reader's browser takes gzip (`Accept-Encoding`, q=0 meaning no).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| p.replace(' ', "") == "q=0");
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
 async fn serve(
     state: &AppState,
+    request: &HeaderMap,
     reader: &Reader,
     format: Format,
     home: &str,
@@ -63,41 +82,66 @@ async fn serve(
     let url = format!("{}{home}", state.public_url.trim_end_matches('/'));
     let rendered = service::page(state, reader, format, &url).await?;
     let private = matches!(reader, Reader::Account { .. });
-    Ok((
-        [
-            (CONTENT_TYPE, rendered.format.content_type()),
-            (CONTENT_SECURITY_POLICY, PAGE_POLICY),
-            // Shared caches may keep the public page briefly; never an account's.
-            (
-                CACHE_CONTROL,
-                if private {
-                    "private, no-store"
-                } else {
-                    "public, max-age=10"
-                },
-            ),
-        ],
-        rendered.body.clone(),
-    )
-        .into_response())
+    let cache = if private {
+        // Shared caches may keep the public page briefly; never an account's.
+        "private, no-store"
+    } else {
+        "public, max-age=10"
+    };
+    let headers = [
+        (CONTENT_TYPE, rendered.format.content_type()),
+        (CONTENT_SECURITY_POLICY, PAGE_POLICY),
+        (CACHE_CONTROL, cache),
+        (VARY, "accept-encoding"),
+    ];
+    // Already compressed: the compression layer leaves a response with an encoding.
+    Ok(if accepts_gzip(request) {
+        (
+            headers,
+            [(CONTENT_ENCODING, "gzip")],
+            rendered.gzipped.clone(),
+        )
+            .into_response()
+    } else {
+        (headers, rendered.body.clone()).into_response()
+    })
 }
 
-async fn public_page(State(state): State<AppState>) -> Result<Response, ApiError> {
-    serve(&state, &Reader::Public, Format::Html, "/status").await
+async fn public_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    serve(&state, &headers, &Reader::Public, Format::Html, "/status").await
 }
 
 async fn public_api_document(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(document): Path<String>,
 ) -> Result<Response, ApiError> {
-    serve(&state, &Reader::Public, api_format(&document)?, "/status").await
+    serve(
+        &state,
+        &headers,
+        &Reader::Public,
+        api_format(&document)?,
+        "/status",
+    )
+    .await
 }
 
 async fn public_file(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(document): Path<String>,
 ) -> Result<Response, ApiError> {
-    serve(&state, &Reader::Public, file_format(&document)?, "/status").await
+    serve(
+        &state,
+        &headers,
+        &Reader::Public,
+        file_format(&document)?,
+        "/status",
+    )
+    .await
 }
 
 /// A token that is not (or no longer) an account's: the same 404 as any unknown page.
@@ -109,28 +153,52 @@ async fn reader_of(state: &AppState, token: &str) -> Result<Reader, ApiError> {
 
 async fn private_page(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
     let reader = reader_of(&state, &token).await?;
-    serve(&state, &reader, Format::Html, &format!("/status/a/{token}")).await
+    serve(
+        &state,
+        &headers,
+        &reader,
+        Format::Html,
+        &format!("/status/a/{token}"),
+    )
+    .await
 }
 
 async fn private_api_document(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path((token, document)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let format = api_format(&document)?;
     let reader = reader_of(&state, &token).await?;
-    serve(&state, &reader, format, &format!("/status/a/{token}")).await
+    serve(
+        &state,
+        &headers,
+        &reader,
+        format,
+        &format!("/status/a/{token}"),
+    )
+    .await
 }
 
 async fn private_file(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path((token, document)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let format = file_format(&document)?;
     let reader = reader_of(&state, &token).await?;
-    serve(&state, &reader, format, &format!("/status/a/{token}")).await
+    serve(
+        &state,
+        &headers,
+        &reader,
+        format,
+        &format!("/status/a/{token}"),
+    )
+    .await
 }
 
 async fn stylesheet() -> Response {

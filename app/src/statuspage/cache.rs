@@ -32,11 +32,30 @@ impl Format {
     }
 }
 
-/// A rendered page, served as is.
+/// A rendered page, served as is: plain, and gzipped once for the many readers
+/// whose browsers accept it (compressing per request would cost more than the page).
 #[derive(Debug)]
 pub struct Rendered {
     pub body: Bytes,
+    pub gzipped: Bytes,
     pub format: Format,
+}
+
+impl Rendered {
+    pub fn new(body: String, format: Format) -> Rendered {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        // Writing to a Vec cannot fail.
+        let gzipped = encoder
+            .write_all(body.as_bytes())
+            .and_then(|()| encoder.finish())
+            .unwrap_or_default();
+        Rendered {
+            body: Bytes::from(body),
+            gzipped: Bytes::from(gzipped),
+            format,
+        }
+    }
 }
 
 #[derive(Debug)]

@@ -166,6 +166,15 @@ impl PageIncident {
         })
     }
 
+    /// When customers were told the impact ended: a fix in place (monitoring) or
+    /// resolved, whichever came first.
+    pub fn impact_ended_at(&self) -> Option<DateTime<Utc>> {
+        match (self.monitoring_at, self.resolved_at) {
+            (Some(m), Some(r)) => Some(m.min(r)),
+            (m, r) => m.or(r),
+        }
+    }
+
     /// Still open as far as customers were told.
     pub fn is_open(&self) -> bool {
         self.status != CustomerStatus::Resolved
@@ -173,8 +182,11 @@ impl PageIncident {
 
     /// What it does to its components while open.
     pub fn component_status(&self) -> ComponentStatus {
-        if !self.is_open() {
-            return ComponentStatus::Operational;
+        match self.status {
+            CustomerStatus::Resolved => return ComponentStatus::Operational,
+            // A fix is in place and being watched.
+            CustomerStatus::Monitoring => return ComponentStatus::DegradedPerformance,
+            CustomerStatus::Investigating | CustomerStatus::Identified => {}
         }
         match self.impact {
             Indicator::None => ComponentStatus::Operational,
@@ -245,13 +257,13 @@ impl StatusView {
                 .filter(|s| *s != ComponentStatus::Operational)
                 .unwrap_or(ComponentStatus::Operational);
         }
-        components
-            .sort_by(|a, b| (&a.group, a.position, &a.name).cmp(&(&b.group, b.position, &b.name)));
+        // The admins' order; a group shows where its first member stands.
+        components.sort_by(|a, b| (a.position, &a.name).cmp(&(b.position, &b.name)));
         incidents.sort_by_key(|i| (!i.is_open(), std::cmp::Reverse(i.updated_at)));
         let indicator = components
             .iter()
             .map(|c| c.status.indicator())
-            .chain(incidents.iter().filter(|i| i.is_open()).map(|i| i.impact))
+            .chain(incidents.iter().map(|i| i.component_status().indicator()))
             .max()
             .unwrap_or(Indicator::None);
         StatusView {
@@ -285,8 +297,8 @@ pub struct HistoryDay {
 }
 
 /// The last `days` days (UTC, oldest first, ending today) of one component: each
-/// day takes the worst impact of the incidents open on it as customers were told
-/// (from the first message to the one saying resolved, or now).
+/// day takes the worst impact of the incidents customers were told of, from the
+/// first message to the one saying a fix is in place or resolved (or now).
 pub fn history(
     component: &str,
     incidents: &[PageIncident],
@@ -303,7 +315,7 @@ pub fn history(
             let touching: Vec<&PageIncident> = incidents
                 .iter()
                 .filter(|i| i.components.iter().any(|c| c == component))
-                .filter(|i| i.started_at < end && i.resolved_at.unwrap_or(now) >= start)
+                .filter(|i| i.started_at < end && i.impact_ended_at().unwrap_or(now) >= start)
                 .collect();
             HistoryDay {
                 date,
@@ -390,7 +402,9 @@ mod tests {
             i.updates.iter().map(|u| u.id).collect::<Vec<_>>(),
             vec![3, 2, 1]
         );
-        assert_eq!(i.component_status(), ComponentStatus::PartialOutage);
+        // A fix in place: the component is degraded until resolved, whatever the impact.
+        assert_eq!(i.component_status(), ComponentStatus::DegradedPerformance);
+        assert_eq!(i.impact_ended_at(), Some(at(30)));
     }
 
     #[test]
@@ -471,14 +485,26 @@ mod tests {
             Severity::P2,
             vec![told(5, CustomerStatus::Investigating, day(5, 20))],
         );
-        let days = history("checkout", &[p3, p1, open], now, 7);
+        // Fixed (monitoring) an hour after it began, never said resolved: one day.
+        let fixed = incident(
+            "INC-4",
+            Severity::P1,
+            vec![
+                told(6, CustomerStatus::Investigating, day(4, 1)),
+                told(7, CustomerStatus::Monitoring, day(4, 2)),
+            ],
+        );
+        let days = history("checkout", &[p3, p1, open, fixed], now, 7);
         let worst: Vec<Indicator> = days.iter().map(|d| d.worst).collect();
         use Indicator::*;
         assert_eq!(
             days[0].date,
             chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
         );
-        assert_eq!(worst, vec![None, None, Minor, Critical, None, Major, Major]);
+        assert_eq!(
+            worst,
+            vec![None, None, Minor, Critical, Critical, Major, Major]
+        );
         assert_eq!(days[3].incidents.len(), 2);
         assert!(history("reports", &[], now, 90)
             .iter()

@@ -72,7 +72,11 @@ fn history_html(view: &StatusView, component: &PageComponent) -> Value {
         view.generated_at,
         HISTORY_BAR_DAYS,
     );
-    let affected = days.iter().filter(|d| d.worst != Indicator::None).count();
+    let affected = match days.iter().filter(|d| d.worst != Indicator::None).count() {
+        0 => "No incidents".to_owned(),
+        1 => "1 day with incidents".to_owned(),
+        n => format!("{n} days with incidents"),
+    };
     json!({
         "affected": affected,
         "days": days.iter().enumerate().map(|(i, d)| {

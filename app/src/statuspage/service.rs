@@ -10,7 +10,6 @@ use crate::identity::model::{Action, User};
 use crate::identity::service::require;
 use crate::incidents::model::IncidentId;
 use crate::state::AppState;
-use axum::body::Bytes;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -111,10 +110,7 @@ pub async fn page(
         Format::Atom => render::atom(&view, url),
         Format::Badge => render::badge(&view),
     };
-    let rendered = Arc::new(Rendered {
-        body: Bytes::from(body),
-        format,
-    });
+    let rendered = Arc::new(Rendered::new(body, format));
     state.status_pages.put(key, generation, rendered.clone());
     Ok(rendered)
 }
