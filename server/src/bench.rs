@@ -5,6 +5,8 @@
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A running `sitrep` process; killed when dropped.
@@ -183,4 +185,68 @@ mod tests {
         assert_eq!(percentile(&values, 1.0), Some(100));
         assert_eq!(percentile::<u32>(&[], 0.5), None);
     }
+}
+
+/// What one operation measured.
+pub struct Measured {
+    pub requests: usize,
+    pub errors: usize,
+    /// Sorted.
+    pub latencies: Vec<Duration>,
+    pub elapsed: Duration,
+}
+
+impl Measured {
+    pub fn per_second(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Runs `request` from `clients` tasks for `duration`.
+pub async fn measure<F, Fut>(clients: usize, duration: Duration, request: F) -> Measured
+where
+    F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let request = Arc::new(request);
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for client in 0..clients {
+        let (request, stop) = (request.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut latencies, mut errors, mut n) = (Vec::new(), 0, 0);
+            while !stop.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                let ok = request(client, n).await;
+                latencies.push(t.elapsed());
+                errors += usize::from(!ok);
+                n += 1;
+            }
+            (latencies, errors)
+        }));
+    }
+    tokio::time::sleep(duration).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut measured = Measured {
+        requests: 0,
+        errors: 0,
+        latencies: Vec::new(),
+        elapsed: Duration::ZERO,
+    };
+    for task in tasks {
+        if let Ok((latencies, errors)) = task.await {
+            measured.requests += latencies.len();
+            measured.errors += errors;
+            measured.latencies.extend(latencies);
+        }
+    }
+    measured.elapsed = started.elapsed();
+    measured.latencies.sort();
+    measured
+}
+
+/// The `p` quantile of sorted durations, in milliseconds.
+pub fn ms(sorted: &[Duration], p: f64) -> f64 {
+    percentile(sorted, p).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }

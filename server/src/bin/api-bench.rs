@@ -7,11 +7,10 @@
 use anyhow::bail;
 use clap::Parser;
 use serde_json::{json, Value};
-use server::bench::{percentile, ServerProcess};
+use server::bench::{measure, ms, ServerProcess};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Parser, Debug)]
 #[command(about = "Benchmark Sitrep's REST API against a real server process")]
@@ -36,62 +35,6 @@ async fn post(client: &reqwest::Client, url: &str, body: &Value) -> anyhow::Resu
         bail!("{url}: {}", response.status());
     }
     Ok(response.json().await?)
-}
-
-/// What one operation measured.
-struct Measured {
-    requests: usize,
-    errors: usize,
-    latencies: Vec<Duration>,
-    elapsed: Duration,
-}
-
-/// Runs `request` from `clients` tasks for `duration`.
-async fn measure<F, Fut>(clients: usize, duration: Duration, request: F) -> Measured
-where
-    F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = bool> + Send,
-{
-    let request = Arc::new(request);
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for client in 0..clients {
-        let (request, stop) = (request.clone(), stop.clone());
-        tasks.push(tokio::spawn(async move {
-            let (mut latencies, mut errors, mut n) = (Vec::new(), 0, 0);
-            while !stop.load(Ordering::Relaxed) {
-                let t = Instant::now();
-                let ok = request(client, n).await;
-                latencies.push(t.elapsed());
-                errors += usize::from(!ok);
-                n += 1;
-            }
-            (latencies, errors)
-        }));
-    }
-    tokio::time::sleep(duration).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut measured = Measured {
-        requests: 0,
-        errors: 0,
-        latencies: Vec::new(),
-        elapsed: Duration::ZERO,
-    };
-    for task in tasks {
-        if let Ok((latencies, errors)) = task.await {
-            measured.requests += latencies.len();
-            measured.errors += errors;
-            measured.latencies.extend(latencies);
-        }
-    }
-    measured.elapsed = started.elapsed();
-    measured.latencies.sort();
-    measured
-}
-
-fn ms(sorted: &[Duration], p: f64) -> f64 {
-    percentile(sorted, p).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
 #[tokio::main]
