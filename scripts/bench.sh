@@ -3,6 +3,8 @@
 # on a throwaway PostgreSQL.
 #   scripts/bench.sh [api|live|comms|firstload|all] [arguments for that benchmark]
 # api:  REST operations (api-bench; e.g. --seconds 10 --clients 10)
+# status: the public status page and its JSON summary read by concurrent gzip
+#       clients, demo history plus 10 open incidents (status-bench; e.g. --seconds 10)
 # live: websocket fan-out (live-bench; default here: 100, 1,000 and 5,000 viewers at
 #       100 posts/s for 10 s each, and 10,000 idle connections)
 # comms: drafting a customer update from 10,000 entries, the scheduler's pass over
@@ -33,9 +35,9 @@ stop_firstload_server() {
 trap 'stop_firstload_server; stop_postgres' EXIT
 
 which=all
-case "${1:-}" in api | live | comms | firstload | all) which=$1; shift ;; esac
+case "${1:-}" in api | status | live | comms | firstload | all) which=$1; shift ;; esac
 if [[ $which == all && $# -gt 0 ]]; then
-    echo "arguments go to one benchmark: scripts/bench.sh api|live|comms|firstload $*" >&2
+    echo "arguments go to one benchmark: scripts/bench.sh api|status|live|comms|firstload $*" >&2
     exit 2
 fi
 
@@ -91,6 +93,7 @@ firstload_bench() {
 }
 
 if [[ $which == all || $which == api ]]; then run_bench api-bench SQLite "${api_args[@]}"; fi
+if [[ $which == all || $which == status ]]; then run_bench status-bench SQLite "$@"; fi
 if [[ $which == all || $which == live ]]; then run_bench live-bench SQLite "${live_args[@]}"; fi
 if [[ $which == all || $which == comms ]]; then comms_bench SQLite "$@"; fi
 if [[ $which == all || $which == firstload ]]; then firstload_bench "$@"; fi
@@ -98,5 +101,6 @@ if [[ $which == firstload ]]; then exit 0; fi
 start_postgres
 postgres=(--database-url "$SITREP_TEST_POSTGRES_URL")
 if [[ $which == all || $which == api ]]; then run_bench api-bench PostgreSQL "${postgres[@]}" "${api_args[@]}"; fi
+if [[ $which == all || $which == status ]]; then run_bench status-bench PostgreSQL "${postgres[@]}" "$@"; fi
 if [[ $which == all || $which == live ]]; then run_bench live-bench PostgreSQL "${postgres[@]}" "${live_args[@]}"; fi
 if [[ $which == all || $which == comms ]]; then comms_bench PostgreSQL "${postgres[@]}" "$@"; fi

@@ -69,6 +69,9 @@ struct Entry {
 #[derive(Debug, Clone, Default)]
 pub struct StatusCache {
     entries: Arc<Mutex<HashMap<(i64, Format), Entry>>>,
+    /// Held while a page is rebuilt: one reader rebuilds, the others are served the
+    /// previous rendering meanwhile instead of all rebuilding at once.
+    rebuilding: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl StatusCache {
@@ -81,10 +84,26 @@ impl StatusCache {
             .map(|e| e.rendered.clone())
     }
 
+    /// The page as last rendered, however old.
+    pub fn last(&self, key: (i64, Format)) -> Option<Arc<Rendered>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(&key).map(|e| e.rendered.clone())
+    }
+
+    /// The right to rebuild, if nobody else is rebuilding now.
+    pub fn try_rebuild(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        self.rebuilding.try_lock().ok()
+    }
+
+    /// The right to rebuild, once whoever is rebuilding has finished.
+    pub async fn rebuild(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.rebuilding.lock().await
+    }
+
     pub fn put(&self, key: (i64, Format), generation: u64, rendered: Arc<Rendered>) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        // Stale pages of accounts nobody reads any more do not pile up.
-        entries.retain(|_, e| e.built.elapsed() < MAX_AGE);
+        // Pages of accounts nobody reads any more do not pile up.
+        entries.retain(|_, e| e.built.elapsed() < MAX_AGE * 6);
         entries.insert(
             key,
             Entry {

@@ -97,9 +97,24 @@ pub async fn page(
     let key = (reader.key(), format);
     // Read before building: a change during the build leaves the entry stale.
     let generation = state.customer_facing.generation();
-    if let Some(hit) = state.status_pages.get(key, generation) {
+    let cache = &state.status_pages;
+    if let Some(hit) = cache.get(key, generation) {
         return Ok(hit);
     }
+    let _turn = match cache.try_rebuild() {
+        Some(turn) => turn,
+        None => {
+            // Someone is rebuilding: the previous page meanwhile, else wait for theirs.
+            if let Some(previous) = cache.last(key) {
+                return Ok(previous);
+            }
+            let turn = cache.rebuild().await;
+            if let Some(hit) = cache.get(key, state.customer_facing.generation()) {
+                return Ok(hit);
+            }
+            turn
+        }
+    };
     let view = view(state, reader).await?;
     let body = match format {
         Format::Html => render::html(&view, url)
