@@ -173,20 +173,6 @@ pub fn sibling_binary(name: &str) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(name))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::percentile;
-
-    #[test]
-    fn percentile_takes_the_nearest_rank() {
-        let values: Vec<u32> = (1..=100).collect();
-        assert_eq!(percentile(&values, 0.5), Some(51));
-        assert_eq!(percentile(&values, 0.99), Some(99));
-        assert_eq!(percentile(&values, 1.0), Some(100));
-        assert_eq!(percentile::<u32>(&[], 0.5), None);
-    }
-}
-
 /// What one operation measured.
 pub struct Measured {
     pub requests: usize,
@@ -249,4 +235,18 @@ where
 /// The `p` quantile of sorted durations, in milliseconds.
 pub fn ms(sorted: &[Duration], p: f64) -> f64 {
     percentile(sorted, p).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn percentile_takes_the_nearest_rank() {
+        let values: Vec<u32> = (1..=100).collect();
+        assert_eq!(percentile(&values, 0.5), Some(51));
+        assert_eq!(percentile(&values, 0.99), Some(99));
+        assert_eq!(percentile(&values, 1.0), Some(100));
+        assert_eq!(percentile::<u32>(&[], 0.5), None);
+    }
 }
