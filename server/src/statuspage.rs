@@ -144,11 +144,19 @@ async fn public_file(
     .await
 }
 
-/// A token that is not (or no longer) an account's: the same 404 as any unknown page.
-async fn reader_of(state: &AppState, token: &str) -> Result<Reader, ApiError> {
-    service::account_of_token(state, token)
+/// An account's page in `format`. A token that is not (or no longer) an account's
+/// gets the same 404 as any unknown page.
+async fn serve_private(
+    state: &AppState,
+    headers: &HeaderMap,
+    token: &str,
+    format: Format,
+) -> Result<Response, ApiError> {
+    let reader = service::account_of_token(state, token)
         .await?
-        .ok_or_else(|| AppError::NotFound("status page".into()).into())
+        .ok_or_else(|| ApiError::from(AppError::NotFound("status page".into())))?;
+    let home = format!("/status/a/{token}");
+    serve(state, headers, &reader, format, &home).await
 }
 
 async fn private_page(
@@ -156,15 +164,7 @@ async fn private_page(
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
-    let reader = reader_of(&state, &token).await?;
-    serve(
-        &state,
-        &headers,
-        &reader,
-        Format::Html,
-        &format!("/status/a/{token}"),
-    )
-    .await
+    serve_private(&state, &headers, &token, Format::Html).await
 }
 
 async fn private_api_document(
@@ -172,16 +172,7 @@ async fn private_api_document(
     headers: HeaderMap,
     Path((token, document)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let format = api_format(&document)?;
-    let reader = reader_of(&state, &token).await?;
-    serve(
-        &state,
-        &headers,
-        &reader,
-        format,
-        &format!("/status/a/{token}"),
-    )
-    .await
+    serve_private(&state, &headers, &token, api_format(&document)?).await
 }
 
 async fn private_file(
@@ -189,16 +180,7 @@ async fn private_file(
     headers: HeaderMap,
     Path((token, document)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let format = file_format(&document)?;
-    let reader = reader_of(&state, &token).await?;
-    serve(
-        &state,
-        &headers,
-        &reader,
-        format,
-        &format!("/status/a/{token}"),
-    )
-    .await
+    serve_private(&state, &headers, &token, file_format(&document)?).await
 }
 
 async fn stylesheet() -> Response {

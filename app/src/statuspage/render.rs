@@ -18,15 +18,19 @@ pub const PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'se
 /// The id Statuspage readers see for this page.
 const PAGE_ID: &str = "sitrep";
 
-fn environment() -> &'static Environment<'static> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+/// The page's template, parsed once; a broken template is an error on every render
+/// (and fails the tests), never a panic.
+fn environment() -> Result<&'static Environment<'static>, minijinja::Error> {
+    static ENV: OnceLock<Result<Environment<'static>, String>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
         // `.html`: every value is HTML-escaped.
         env.add_template("status.html", include_str!("status.html"))
-            .expect("the status page template is checked by the tests");
-        env
+            .map_err(|e| format!("{e:#}"))?;
+        Ok(env)
     })
+    .as_ref()
+    .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.clone()))
 }
 
 /// "6 Dec 2026, 09:14 UTC": the page is for everyone, so it says its zone.
@@ -127,7 +131,7 @@ pub fn html(view: &StatusView, home: &str) -> Result<String, minijinja::Error> {
         "months": months.iter().map(|(month, list)| json!({"name": month, "incidents": list})).collect::<Vec<_>>(),
         "generated": when(view.generated_at),
     });
-    environment().get_template("status.html")?.render(context)
+    environment()?.get_template("status.html")?.render(context)
 }
 
 fn page(view: &StatusView, url: &str) -> Value {
