@@ -43,6 +43,12 @@ pub struct Config {
     )]
     pub smtp_from: String,
 
+    /// Requests per second each client address may make to the status pages
+    /// (bursts of four times that); 0 turns the limit off, e.g. behind a proxy that
+    /// limits instead. Sign-ups are limited separately (5, then one per 2 minutes).
+    #[arg(long, env = "SITREP_STATUS_RATE_LIMIT", default_value_t = 20)]
+    pub status_rate_limit: u32,
+
     /// Wait after a failed delivery before retrying, in milliseconds; doubles per failure.
     #[arg(long, env = "SITREP_RETRY_BASE_MS", default_value_t = 5000)]
     pub retry_base_ms: u64,

@@ -40,7 +40,7 @@ use tower_http::trace::TraceLayer;
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Builds the whole HTTP surface from state.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, status_limits: statuspage::StatusLimits) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let pages = Router::new()
@@ -52,7 +52,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(api::routes())
-        .merge(statuspage::routes())
+        .merge(statuspage::routes(status_limits))
         .merge(pages)
         // After routing, so the permission table is looked up by the matched route;
         // unmatched paths fall through to the fallback (static files, 404 page).
@@ -217,7 +217,10 @@ impl Server {
             .then(|| (state.live.clone(), config.effective_database_url()));
         Ok(Server {
             listener,
-            router: router(state.clone()),
+            router: router(
+                state.clone(),
+                statuspage::StatusLimits::new(config.status_rate_limit),
+            ),
             state,
             db,
             outbox,
@@ -253,6 +256,10 @@ impl Server {
             self.state.clone(),
             stopped(stop_rx.clone()),
         ));
+        let subscribers = tokio::spawn(app::statuspage::subscriptions::run(
+            self.state.clone(),
+            stopped(stop_rx.clone()),
+        ));
         let postmortems = tokio::spawn(app::postmortem::drafter::run(
             self.state.clone(),
             stopped(stop_rx.clone()),
@@ -283,6 +290,7 @@ impl Server {
         let _ = worker.await;
         let _ = sla.await;
         let _ = comms.await;
+        let _ = subscribers.await;
         let _ = postmortems.await;
         let _ = reminders.await;
         if let Some(follower) = follower {

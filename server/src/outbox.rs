@@ -10,7 +10,8 @@ use app::db::Db;
 use app::incidents::model::IncidentId;
 use app::notify::model::{backoff, Channel, MAX_ATTEMPTS};
 use app::notify::repo::{self, ClaimedDelivery, Queue};
-use lettre::message::{header::ContentType, Mailbox};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +38,15 @@ pub struct Outbox {
     pub live: app::live::hub::Hub,
     /// This server's address, for the war-room links in team channels' messages.
     pub public_url: String,
+}
+
+/// What some emails carry besides their text.
+#[derive(Default, Clone, Copy)]
+struct Email<'a> {
+    /// Becomes the Message-ID, so a redelivery after a crash can be dropped.
+    idempotency_key: Option<&'a str>,
+    /// A subscriber's one-click unsubscribe link.
+    unsubscribe_url: Option<&'a str>,
 }
 
 /// An SMTP connection setting and the sender address.
@@ -111,6 +121,7 @@ impl Outbox {
     }
 
     async fn attempt(&self, delivery: ClaimedDelivery) -> Result<(), sqlx::Error> {
+        // The incident whose live viewers hear how it went (status emails have none).
         let (incident, result) = match delivery.queue {
             Queue::Notifications => {
                 let Some((incident, message)) =
@@ -121,7 +132,7 @@ impl Outbox {
                 let result = match delivery.channel {
                     Channel::Email => {
                         let (subject, _) = message.split_once('\n').unwrap_or((&message, ""));
-                        self.send_email(&delivery.target, subject, &message, None)
+                        self.send_email(&delivery.target, subject, &message, Email::default())
                             .await
                     }
                     Channel::Webhook => {
@@ -129,7 +140,7 @@ impl Outbox {
                         self.post_webhook(&delivery.target, body, &[]).await
                     }
                 };
-                (incident, result)
+                (Some(incident), result)
             }
             Queue::CustomerMessages => {
                 let Some(content) =
@@ -138,9 +149,24 @@ impl Outbox {
                     return Ok(());
                 };
                 (
-                    content.incident,
+                    Some(content.incident),
                     self.send_customer_message(&delivery, &content).await,
                 )
+            }
+            Queue::StatusEmails => {
+                let Some(email) =
+                    app::statuspage::repo::status_email(self.db.pool(), delivery.id).await?
+                else {
+                    return Ok(());
+                };
+                let extra = Email {
+                    idempotency_key: Some(&email.idempotency_key),
+                    unsubscribe_url: email.unsubscribe_url.as_deref(),
+                };
+                let result = self
+                    .send_email(&delivery.target, &email.subject, &email.body, extra)
+                    .await;
+                (None, result)
             }
         };
         let now = self.clock.now();
@@ -167,7 +193,7 @@ impl Outbox {
                 repo::mark_failed_attempt(pool, delivery.queue, delivery.id, &error, retry_at).await
             }
         };
-        if recorded.is_ok() {
+        if let (Ok(()), Some(incident)) = (&recorded, incident) {
             self.live.notifications_changed(incident).await;
         }
         recorded
@@ -199,13 +225,12 @@ impl Outbox {
     ) -> Result<(), String> {
         match delivery.channel {
             Channel::Email => {
-                self.send_email(
-                    &delivery.target,
-                    &content.subject,
-                    &content.body,
-                    Some(&content.idempotency_key),
-                )
-                .await
+                let extra = Email {
+                    idempotency_key: Some(&content.idempotency_key),
+                    unsubscribe_url: None,
+                };
+                self.send_email(&delivery.target, &content.subject, &content.body, extra)
+                    .await
             }
             Channel::Webhook => {
                 let secret = content
@@ -234,20 +259,34 @@ impl Outbox {
         to: &str,
         subject: &str,
         body: &str,
-        idempotency_key: Option<&str>,
+        extra: Email<'_>,
     ) -> Result<(), String> {
         let mailer = self
             .mailer
             .as_ref()
             .ok_or("no SMTP server configured (--smtp-url)")?;
         let to: Mailbox = to.parse().map_err(|e| format!("bad address: {e}"))?;
-        let email = Message::builder()
+        let mut email = Message::builder()
             .from(mailer.from.clone())
             .to(to)
             .subject(subject)
             // The same message to the same person always has the same id.
-            .message_id(idempotency_key.map(|key| format!("<{key}@sitrep>")))
-            .header(ContentType::TEXT_PLAIN)
+            .message_id(extra.idempotency_key.map(|key| format!("<{key}@sitrep>")))
+            .header(ContentType::TEXT_PLAIN);
+        if let Some(url) = extra.unsubscribe_url {
+            // RFC 2369 and RFC 8058: mail clients offer their own one-click button,
+            // which POSTs to the link.
+            email = email
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{url}>"),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
+        }
+        let email = email
             .body(body.to_owned())
             .map_err(|e| format!("cannot build the email: {e}"))?;
         mailer

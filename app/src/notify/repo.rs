@@ -109,15 +109,22 @@ pub enum Queue {
     Notifications,
     /// Customer messages to accounts (`customer_deliveries`, written by comms).
     CustomerMessages,
+    /// Status page subscribers' email (`status_emails`, written by statuspage).
+    StatusEmails,
 }
 
 impl Queue {
-    pub const ALL: [Queue; 2] = [Queue::Notifications, Queue::CustomerMessages];
+    pub const ALL: [Queue; 3] = [
+        Queue::Notifications,
+        Queue::CustomerMessages,
+        Queue::StatusEmails,
+    ];
 
     fn table(self) -> &'static str {
         match self {
             Queue::Notifications => "deliveries",
             Queue::CustomerMessages => "customer_deliveries",
+            Queue::StatusEmails => "status_emails",
         }
     }
 }

@@ -17,6 +17,10 @@ pub enum Format {
     StatusJson,
     SummaryJson,
     IncidentsJson,
+    /// `scheduled-maintenances.json`, `…/upcoming.json`, `…/active.json`.
+    MaintenancesJson,
+    UpcomingMaintenancesJson,
+    ActiveMaintenancesJson,
     Atom,
     Badge,
 }
@@ -27,7 +31,12 @@ impl Format {
             Format::Html => "text/html; charset=utf-8",
             Format::Atom => "application/atom+xml",
             Format::Badge => "image/svg+xml",
-            Format::StatusJson | Format::SummaryJson | Format::IncidentsJson => "application/json",
+            Format::StatusJson
+            | Format::SummaryJson
+            | Format::IncidentsJson
+            | Format::MaintenancesJson
+            | Format::UpcomingMaintenancesJson
+            | Format::ActiveMaintenancesJson => "application/json",
         }
     }
 }

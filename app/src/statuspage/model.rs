@@ -235,6 +235,8 @@ pub struct StatusView {
     pub components: Vec<PageComponent>,
     /// Open first, then newest first; the last 90 days and anything still open.
     pub incidents: Vec<PageIncident>,
+    /// Upcoming and in progress first (soonest first), then completed, newest first.
+    pub maintenances: Vec<PageMaintenance>,
     pub generated_at: DateTime<Utc>,
 }
 
@@ -272,8 +274,40 @@ impl StatusView {
             indicator,
             components,
             incidents,
+            maintenances: Vec::new(),
             generated_at,
         }
+    }
+
+    /// Adds the maintenance: a component under work in progress shows "under
+    /// maintenance" unless an open incident gives it a worse status.
+    pub fn with_maintenance(mut self, mut maintenances: Vec<PageMaintenance>) -> StatusView {
+        for component in &mut self.components {
+            let in_progress = maintenances.iter().any(|m| {
+                m.state == MaintenanceState::InProgress && m.components.contains(&component.slug)
+            });
+            if in_progress && component.status == ComponentStatus::Operational {
+                component.status = ComponentStatus::UnderMaintenance;
+            }
+        }
+        maintenances.sort_by_key(|m| {
+            let done = m.state == MaintenanceState::Completed;
+            let order = if done {
+                -m.scheduled_for.timestamp_millis()
+            } else {
+                m.scheduled_for.timestamp_millis()
+            };
+            (done, order)
+        });
+        self.maintenances = maintenances;
+        self
+    }
+
+    /// Maintenance not completed yet: scheduled or in progress.
+    pub fn upcoming_maintenance(&self) -> impl Iterator<Item = &PageMaintenance> {
+        self.maintenances
+            .iter()
+            .filter(|m| m.state != MaintenanceState::Completed)
     }
 
     pub fn open_incidents(&self) -> impl Iterator<Item = &PageIncident> {
@@ -283,6 +317,87 @@ impl StatusView {
     pub fn past_incidents(&self) -> impl Iterator<Item = &PageIncident> {
         self.incidents.iter().filter(|i| !i.is_open())
     }
+}
+
+/// Where planned work stands, in Statuspage's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MaintenanceState {
+    Scheduled,
+    InProgress,
+    Completed,
+}
+
+impl MaintenanceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MaintenanceState::Scheduled => "scheduled",
+            MaintenanceState::InProgress => "in_progress",
+            MaintenanceState::Completed => "completed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MaintenanceState::Scheduled => "Scheduled",
+            MaintenanceState::InProgress => "In progress",
+            MaintenanceState::Completed => "Completed",
+        }
+    }
+
+    /// The lifecycle only moves forward: scheduled → in progress → completed (a
+    /// scheduled one may also be called off as completed); a message may repeat the
+    /// current state. Completed is final.
+    pub fn may_become(self, next: MaintenanceState) -> bool {
+        use MaintenanceState::*;
+        match self {
+            Completed => false,
+            InProgress => matches!(next, InProgress | Completed),
+            Scheduled => true,
+        }
+    }
+}
+
+impl std::str::FromStr for MaintenanceState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "scheduled" => Ok(MaintenanceState::Scheduled),
+            "in_progress" => Ok(MaintenanceState::InProgress),
+            "completed" => Ok(MaintenanceState::Completed),
+            _ => Err(format!("unknown maintenance state {s:?}")),
+        }
+    }
+}
+
+/// One message of a maintenance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MaintenanceUpdate {
+    pub id: i64,
+    pub state: MaintenanceState,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Planned work as the page (and its admins) see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PageMaintenance {
+    pub id: i64,
+    pub title: String,
+    pub state: MaintenanceState,
+    pub scheduled_for: DateTime<Utc>,
+    pub scheduled_until: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Slugs of the components worked on.
+    pub components: Vec<String>,
+    /// Newest first.
+    pub updates: Vec<MaintenanceUpdate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// One day of a component's history bar.
@@ -516,5 +631,91 @@ mod tests {
         assert_eq!(customer_title("[Resolved] Checkout back"), "Checkout back");
         assert_eq!(customer_title("Checkout back"), "Checkout back");
         assert_eq!(customer_title("[odd]"), "[odd]");
+    }
+
+    fn work(id: i64, state: MaintenanceState, starts: u32, component: &str) -> PageMaintenance {
+        PageMaintenance {
+            id,
+            title: format!("work {id}"),
+            state,
+            scheduled_for: at(starts),
+            scheduled_until: at(starts + 30),
+            started_at: None,
+            completed_at: None,
+            components: vec![component.into()],
+            updates: Vec::new(),
+            created_at: at(0),
+            updated_at: at(0),
+        }
+    }
+
+    #[test]
+    fn work_in_progress_puts_its_components_under_maintenance_unless_an_incident_is_worse() {
+        let p3 = incident(
+            "INC-1",
+            Severity::P3,
+            vec![update(1, CustomerStatus::Investigating, 1)],
+        );
+        let view = StatusView::new(
+            "Acme".into(),
+            None,
+            vec![
+                component("checkout", ""),
+                component("reports", ""),
+                component("api", ""),
+            ],
+            vec![p3],
+            at(5),
+        )
+        .with_maintenance(vec![
+            work(1, MaintenanceState::Completed, 1, "api"),
+            work(2, MaintenanceState::InProgress, 3, "reports"),
+            work(3, MaintenanceState::InProgress, 4, "checkout"),
+            work(4, MaintenanceState::Scheduled, 40, "api"),
+            work(5, MaintenanceState::Completed, 2, "api"),
+        ]);
+        let status = |slug: &str| {
+            view.components
+                .iter()
+                .find(|c| c.slug == slug)
+                .unwrap()
+                .status
+        };
+        assert_eq!(status("reports"), ComponentStatus::UnderMaintenance);
+        assert_eq!(
+            status("checkout"),
+            ComponentStatus::DegradedPerformance,
+            "the incident is worse"
+        );
+        assert_eq!(
+            status("api"),
+            ComponentStatus::Operational,
+            "scheduled work changes nothing yet"
+        );
+        assert_eq!(view.indicator, Indicator::Minor);
+        let order: Vec<i64> = view.maintenances.iter().map(|m| m.id).collect();
+        assert_eq!(
+            order,
+            vec![2, 3, 4, 5, 1],
+            "open soonest first, then completed newest first"
+        );
+        assert_eq!(view.upcoming_maintenance().count(), 3);
+    }
+
+    #[test]
+    fn maintenance_moves_only_forward_and_ends_at_completed() {
+        use MaintenanceState::*;
+        assert!(Scheduled.may_become(InProgress) && Scheduled.may_become(Completed));
+        assert!(
+            Scheduled.may_become(Scheduled),
+            "a further notice before it starts"
+        );
+        assert!(InProgress.may_become(InProgress) && InProgress.may_become(Completed));
+        assert!(!InProgress.may_become(Scheduled));
+        assert!([Scheduled, InProgress, Completed]
+            .iter()
+            .all(|s| !Completed.may_become(*s)));
+        assert_eq!("in_progress".parse::<MaintenanceState>(), Ok(InProgress));
+        assert!("done".parse::<MaintenanceState>().is_err());
     }
 }

@@ -1,7 +1,10 @@
 //! A `StatusView` as the page (HTML, no JavaScript) and as the JSON that
 //! status-page readers expect (Statuspage's v2 field names).
 
-use super::model::{history, ComponentStatus, Indicator, PageComponent, PageIncident, StatusView};
+use super::model::{
+    history, ComponentStatus, Indicator, MaintenanceState, PageComponent, PageIncident,
+    PageMaintenance, StatusView,
+};
 use chrono::{DateTime, Utc};
 use minijinja::Environment;
 use serde_json::{json, Value};
@@ -25,8 +28,14 @@ fn environment() -> Result<&'static Environment<'static>, minijinja::Error> {
     ENV.get_or_init(|| {
         let mut env = Environment::new();
         // `.html`: every value is HTML-escaped.
-        env.add_template("status.html", include_str!("status.html"))
-            .map_err(|e| format!("{e:#}"))?;
+        for (name, source) in [
+            ("status.html", include_str!("status.html")),
+            ("notice.html", include_str!("notice.html")),
+            ("subscribe.html", include_str!("subscribe.html")),
+        ] {
+            env.add_template(name, source)
+                .map_err(|e| format!("{e:#}"))?;
+        }
         Ok(env)
     })
     .as_ref()
@@ -53,6 +62,66 @@ fn incident_html(incident: &PageIncident) -> Value {
             "at": u.sent_at.to_rfc3339(),
         })).collect::<Vec<_>>(),
     })
+}
+
+/// Planned work as the page shows it: its window, its state and its messages.
+fn maintenance_html(work: &PageMaintenance) -> Value {
+    json!({
+        "id": work.id,
+        "title": work.title,
+        "state": work.state.as_str(),
+        "label": work.state.label(),
+        "window": format!("{} to {}", when(work.scheduled_for), when(work.scheduled_until)),
+        "updates": work.updates.iter().map(|u| json!({
+            "status": u.state.label(),
+            "body": u.body,
+            "when": when(u.created_at),
+            "at": u.created_at.to_rfc3339(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The sign-up form: on the page, and again with the reader's input and the
+/// problem when it was refused. `checked`: the component slugs ticked.
+pub fn subscribe_form(
+    view: &StatusView,
+    home: &str,
+    email: &str,
+    checked: &[String],
+    error: Option<&str>,
+) -> Result<String, minijinja::Error> {
+    let context = json!({
+        "home": home,
+        "email": email,
+        "error": error,
+        "components": view.components.iter().map(|c| json!({
+            "slug": c.slug,
+            "name": c.name,
+            "checked": checked.contains(&c.slug),
+        })).collect::<Vec<_>>(),
+    });
+    environment()?
+        .get_template("subscribe.html")?
+        .render(context)
+}
+
+/// A small page answering a subscriber: "check your inbox", "subscribed",
+/// "unsubscribed", or a refused sign-up with its form again (`form`, as drawn by
+/// `subscribe_form`). `home`: the page to go back to, when the reader may know it.
+pub fn notice(
+    title: &str,
+    heading: &str,
+    text: &str,
+    home: Option<&str>,
+    form: Option<&str>,
+) -> Result<String, minijinja::Error> {
+    environment()?.get_template("notice.html")?.render(json!({
+        "name": title,
+        "heading": heading,
+        "text": text,
+        "home": home,
+        "form": form,
+    }))
 }
 
 /// Days shown in each component's history bar.
@@ -102,10 +171,21 @@ pub fn html(view: &StatusView, home: &str) -> Result<String, minijinja::Error> {
             None => groups.push((component.group.clone(), vec![component])),
         }
     }
+    // Past incidents and completed maintenance, newest first, by month.
+    let mut past: Vec<(DateTime<Utc>, Value)> = view
+        .past_incidents()
+        .map(|i| (i.started_at, json!({"incident": incident_html(i)})))
+        .chain(
+            view.maintenances
+                .iter()
+                .filter(|m| m.state == MaintenanceState::Completed)
+                .map(|m| (m.scheduled_for, json!({"maintenance": maintenance_html(m)}))),
+        )
+        .collect();
+    past.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
     let mut months: Vec<(String, Vec<Value>)> = Vec::new();
-    for incident in view.past_incidents() {
-        let month = incident.started_at.format("%B %Y").to_string();
-        let entry = incident_html(incident);
+    for (at, entry) in past {
+        let month = at.format("%B %Y").to_string();
         match months.iter_mut().find(|(m, _)| *m == month) {
             Some((_, list)) => list.push(entry),
             None => months.push((month, vec![entry])),
@@ -128,7 +208,9 @@ pub fn html(view: &StatusView, home: &str) -> Result<String, minijinja::Error> {
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "open": view.open_incidents().map(incident_html).collect::<Vec<_>>(),
-        "months": months.iter().map(|(month, list)| json!({"name": month, "incidents": list})).collect::<Vec<_>>(),
+        "maintenance": view.upcoming_maintenance().map(maintenance_html).collect::<Vec<_>>(),
+        "months": months.iter().map(|(month, list)| json!({"name": month, "entries": list})).collect::<Vec<_>>(),
+        "subscribe": subscribe_form(view, home, "", &[], None)?,
         "generated": when(view.generated_at),
     });
     environment()?.get_template("status.html")?.render(context)
@@ -265,8 +347,61 @@ pub fn summary_json(view: &StatusView, url: &str) -> Value {
         "page": page(view, url),
         "components": components(view),
         "incidents": view.open_incidents().map(|i| incident(view, i, url)).collect::<Vec<_>>(),
-        "scheduled_maintenances": [],
+        "scheduled_maintenances": view.upcoming_maintenance()
+            .map(|m| maintenance(view, m, url)).collect::<Vec<_>>(),
         "status": status(view),
+    })
+}
+
+/// Planned work in Statuspage's shape: an incident with `scheduled_for`,
+/// `scheduled_until` and the impact `maintenance`.
+fn maintenance(view: &StatusView, m: &PageMaintenance, url: &str) -> Value {
+    let id = format!("maintenance-{}", m.id);
+    json!({
+        "id": id,
+        "name": m.title,
+        "status": m.state.as_str(),
+        "created_at": m.created_at,
+        "updated_at": m.updated_at,
+        "monitoring_at": null,
+        "resolved_at": m.completed_at,
+        "impact": "maintenance",
+        "shortlink": format!("{url}#{id}"),
+        "started_at": m.started_at.unwrap_or(m.scheduled_for),
+        "page_id": PAGE_ID,
+        "scheduled_for": m.scheduled_for,
+        "scheduled_until": m.scheduled_until,
+        "incident_updates": m.updates.iter().map(|u| json!({
+            "id": format!("{id}-{}", u.id),
+            "status": u.state.as_str(),
+            "body": u.body,
+            "incident_id": id,
+            "created_at": u.created_at,
+            "updated_at": u.created_at,
+            "display_at": u.created_at,
+            "affected_components": null,
+            "deliver_notifications": true,
+            "custom_tweet": null,
+            "tweet_id": null,
+        })).collect::<Vec<_>>(),
+        "components": view.components.iter()
+            .filter(|c| m.components.contains(&c.slug))
+            .map(component)
+            .collect::<Vec<_>>(),
+    })
+}
+
+/// `scheduled-maintenances.json` and its `upcoming` and `active` parts: the page's
+/// planned work that `keep` admits.
+pub fn maintenances_json(
+    view: &StatusView,
+    url: &str,
+    keep: impl Fn(&PageMaintenance) -> bool,
+) -> Value {
+    json!({
+        "page": page(view, url),
+        "scheduled_maintenances": view.maintenances.iter().filter(|m| keep(m))
+            .map(|m| maintenance(view, m, url)).collect::<Vec<_>>(),
     })
 }
 

@@ -2,7 +2,7 @@
 //! the cache, and the admin changes (components, the page's name, private links).
 
 use super::cache::{Format, Rendered};
-use super::model::{PageComponent, PageIncident, PageUpdate, StatusView};
+use super::model::{MaintenanceState, PageComponent, PageIncident, PageUpdate, StatusView};
 use super::{render, repo};
 use crate::catalog::model::{check_name, check_slug};
 use crate::error::{AppError, Invalid};
@@ -25,7 +25,7 @@ pub enum Reader {
 }
 
 impl Reader {
-    fn key(&self) -> i64 {
+    pub fn key(&self) -> i64 {
         match self {
             Reader::Public => repo::PUBLIC,
             Reader::Account { id, .. } => *id,
@@ -81,9 +81,11 @@ pub async fn view(state: &AppState, reader: &Reader) -> Result<StatusView, AppEr
         Reader::Public => None,
         Reader::Account { name, .. } => Some(name.clone()),
     };
-    Ok(StatusView::new(
-        page_name, account, components, incidents, now,
-    ))
+    let maintenances = repo::maintenances(pool, since, None).await?;
+    Ok(
+        StatusView::new(page_name, account, components, incidents, now)
+            .with_maintenance(maintenances),
+    )
 }
 
 /// The page (or one of its documents) for the reader, from the cache when nothing
@@ -122,6 +124,15 @@ pub async fn page(
         Format::StatusJson => render::status_json(&view, url).to_string(),
         Format::SummaryJson => render::summary_json(&view, url).to_string(),
         Format::IncidentsJson => render::incidents_json(&view, url).to_string(),
+        Format::MaintenancesJson => render::maintenances_json(&view, url, |_| true).to_string(),
+        Format::UpcomingMaintenancesJson => {
+            render::maintenances_json(&view, url, |m| m.state == MaintenanceState::Scheduled)
+                .to_string()
+        }
+        Format::ActiveMaintenancesJson => {
+            render::maintenances_json(&view, url, |m| m.state == MaintenanceState::InProgress)
+                .to_string()
+        }
         Format::Atom => render::atom(&view, url),
         Format::Badge => render::badge(&view),
     };

@@ -3,8 +3,11 @@
 
 use super::{Actor, ApiError, ApiJson, ErrorBody};
 use app::state::AppState;
+use app::statuspage::maintenance::{self, MaintenanceInput, MaintenanceNotice};
+use app::statuspage::model::PageMaintenance;
 use app::statuspage::service::{self, ComponentInput};
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,6 +18,51 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_components, replace_components))
         .routes(routes!(set_page_name))
         .routes(routes!(rotate_private_link))
+        .routes(routes!(list_maintenance, schedule_maintenance))
+        .routes(routes!(post_maintenance_notice))
+}
+
+/// Planned work not completed yet, and what was completed in the last 90 days.
+#[utoipa::path(get, path = "/status/maintenance", tag = "statuspage",
+    responses((status = 200, description = "Open planned work soonest first, then completed, newest first", body = Vec<PageMaintenance>)))]
+async fn list_maintenance(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<PageMaintenance>>, ApiError> {
+    Ok(Json(maintenance::list(&state).await?))
+}
+
+/// Announces planned work; its first message shows on the pages and goes to
+/// subscribers at once.
+#[utoipa::path(post, path = "/status/maintenance", tag = "statuspage", request_body = MaintenanceInput,
+    responses((status = 201, description = "Scheduled", body = PageMaintenance),
+              (status = 403, body = ErrorBody), (status = 422, description = "A field is refused and named", body = ErrorBody)))]
+async fn schedule_maintenance(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    ApiJson(input): ApiJson<MaintenanceInput>,
+) -> Result<(StatusCode, Json<PageMaintenance>), ApiError> {
+    let work = maintenance::schedule(&state, &actor, &input).await?;
+    Ok((StatusCode::CREATED, Json(work)))
+}
+
+/// Posts a message on planned work and moves it on: scheduled → in_progress →
+/// completed.
+#[utoipa::path(post, path = "/status/maintenance/{id}/notices", tag = "statuspage",
+    params(("id" = i64, Path, description = "Maintenance id")),
+    request_body = MaintenanceNotice,
+    responses((status = 200, description = "The maintenance with the new message", body = PageMaintenance),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "Completed already, or moved meanwhile", body = ErrorBody),
+              (status = 422, description = "Going back, or an empty message", body = ErrorBody)))]
+async fn post_maintenance_notice(
+    State(state): State<AppState>,
+    Actor(actor): Actor,
+    Path(id): Path<i64>,
+    ApiJson(notice): ApiJson<MaintenanceNotice>,
+) -> Result<Json<PageMaintenance>, ApiError> {
+    Ok(Json(
+        maintenance::post_notice(&state, &actor, id, &notice).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/status/components", tag = "statuspage",

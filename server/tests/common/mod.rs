@@ -55,6 +55,8 @@ pub struct Options {
     pub anonymous: bool,
     /// How far a live viewer may fall behind before it is cut.
     pub live_queue: usize,
+    /// Status page requests per second per address (0: unlimited).
+    pub status_rate_limit: u32,
 }
 
 impl Default for Options {
@@ -68,6 +70,8 @@ impl Default for Options {
             clock: None,
             anonymous: false,
             live_queue: app::live::hub::QUEUE_CAPACITY,
+            // As served by default.
+            status_rate_limit: 20,
         }
     }
 }
@@ -116,6 +120,7 @@ impl TestApp {
             smtp_url: options.smtp_url,
             smtp_from: "Sitrep <sitrep@example.com>".into(),
             retry_base_ms: options.retry_base_ms,
+            status_rate_limit: options.status_rate_limit,
             live_queue: options.live_queue,
             demo: options.demo,
             log_format: LogFormat::Text,

@@ -1,0 +1,161 @@
+//! Scheduled maintenance: planned work announced on the status pages, moved
+//! through scheduled → in progress → completed by messages of its own.
+
+use super::model::{MaintenanceState, PageMaintenance};
+use super::repo;
+use crate::catalog::model::check_name;
+use crate::error::{AppError, Invalid};
+use crate::identity::model::{Action, User};
+use crate::identity::service::require;
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Longest maintenance message, in characters.
+pub const BODY_MAX_CHARS: usize = 5000;
+/// How far ahead work may be planned.
+pub const LONGEST_NOTICE_DAYS: i64 = 366;
+
+/// Planned work as an admin announces it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceInput {
+    /// What customers read, e.g. "Database upgrade".
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 120))]
+    pub title: String,
+    /// The first message: what will happen and what customers will notice.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 5000))]
+    pub body: String,
+    pub scheduled_for: DateTime<Utc>,
+    /// After `scheduled_for`.
+    pub scheduled_until: DateTime<Utc>,
+    /// Slugs of the components worked on.
+    #[serde(default)]
+    pub components: Vec<String>,
+}
+
+/// A further message, moving the work on (or repeating where it stands).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceNotice {
+    pub state: MaintenanceState,
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 5000))]
+    pub body: String,
+}
+
+fn check_body(body: &str, invalid: &mut Invalid) -> String {
+    let body = body.trim();
+    if body.is_empty() {
+        invalid.add("body", "Say what customers should know");
+    } else if body.chars().count() > BODY_MAX_CHARS {
+        invalid.add("body", format!("At most {BODY_MAX_CHARS} characters"));
+    }
+    body.to_owned()
+}
+
+/// Announces planned work (scheduled); its first message goes out with it.
+pub async fn schedule(
+    state: &AppState,
+    actor: &User,
+    input: &MaintenanceInput,
+) -> Result<PageMaintenance, AppError> {
+    require(actor, Action::ManageStatusPage)?;
+    let mut invalid = Invalid::default();
+    let title = check_name("title", &input.title, &mut invalid);
+    let body = check_body(&input.body, &mut invalid);
+    let now = state.now();
+    if input.scheduled_until <= input.scheduled_for {
+        invalid.add("scheduled_until", "Must be after the start");
+    }
+    if input.scheduled_for > now + chrono::Duration::days(LONGEST_NOTICE_DAYS) {
+        invalid.add(
+            "scheduled_for",
+            format!("At most {LONGEST_NOTICE_DAYS} days ahead"),
+        );
+    }
+    let mut components = input.components.clone();
+    components.sort();
+    components.dedup();
+    let unknown = repo::unknown_components(state.db.pool(), &components).await?;
+    if !unknown.is_empty() {
+        invalid.add(
+            "components",
+            format!("No such component: {}", unknown.join(", ")),
+        );
+    }
+    if !invalid.fields.is_empty() {
+        return Err(AppError::Invalid(invalid));
+    }
+    let mut tx = state.db.begin_write().await?;
+    let id = repo::insert_maintenance(
+        &mut tx,
+        &title,
+        input.scheduled_for,
+        input.scheduled_until,
+        &components,
+        now,
+    )
+    .await?;
+    repo::insert_maintenance_update(&mut *tx, id, MaintenanceState::Scheduled, &body, now).await?;
+    tx.commit().await?;
+    state.customer_facing.bump();
+    one(state, id).await
+}
+
+/// Posts a message on planned work, moving it to `notice.state`. Completed work
+/// takes no more messages (409); going back is refused (422).
+pub async fn post_notice(
+    state: &AppState,
+    actor: &User,
+    id: i64,
+    notice: &MaintenanceNotice,
+) -> Result<PageMaintenance, AppError> {
+    require(actor, Action::ManageStatusPage)?;
+    let current = one(state, id).await?;
+    if current.state == MaintenanceState::Completed {
+        return Err(AppError::Conflict(format!(
+            "Maintenance {id} is completed: it takes no more messages"
+        )));
+    }
+    let mut invalid = Invalid::default();
+    let body = check_body(&notice.body, &mut invalid);
+    if !current.state.may_become(notice.state) {
+        invalid.add(
+            "state",
+            format!(
+                "Maintenance {} cannot go back to {}",
+                current.state.label().to_lowercase(),
+                notice.state.label().to_lowercase()
+            ),
+        );
+    }
+    if !invalid.fields.is_empty() {
+        return Err(AppError::Invalid(invalid));
+    }
+    let now = state.now();
+    let mut tx = state.db.begin_write().await?;
+    if !repo::move_maintenance(&mut *tx, id, current.state, notice.state, now).await? {
+        return Err(AppError::Conflict(format!(
+            "Maintenance {id} was changed meanwhile: reload and try again"
+        )));
+    }
+    repo::insert_maintenance_update(&mut *tx, id, notice.state, &body, now).await?;
+    tx.commit().await?;
+    state.customer_facing.bump();
+    one(state, id).await
+}
+
+/// Planned work not completed, and what was completed in the page's history.
+pub async fn list(state: &AppState) -> Result<Vec<PageMaintenance>, AppError> {
+    let since = state.now() - chrono::Duration::days(super::service::HISTORY_DAYS);
+    Ok(repo::maintenances(state.db.pool(), since, None).await?)
+}
+
+async fn one(state: &AppState, id: i64) -> Result<PageMaintenance, AppError> {
+    repo::maintenances(state.db.pool(), state.now(), Some(id))
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::NotFound(format!("maintenance {id}")))
+}
