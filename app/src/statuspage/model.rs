@@ -671,7 +671,7 @@ mod tests {
             work(1, MaintenanceState::Completed, 1, "api"),
             work(2, MaintenanceState::InProgress, 3, "reports"),
             work(3, MaintenanceState::InProgress, 4, "checkout"),
-            work(4, MaintenanceState::Scheduled, 40, "api"),
+            work(4, MaintenanceState::Scheduled, 20, "api"),
             work(5, MaintenanceState::Completed, 2, "api"),
         ]);
         let status = |slug: &str| {
