@@ -75,16 +75,8 @@ pub async fn schedule(
             format!("At most {LONGEST_NOTICE_DAYS} days ahead"),
         );
     }
-    let mut components = input.components.clone();
-    components.sort();
-    components.dedup();
-    let unknown = repo::unknown_components(state.db.pool(), &components).await?;
-    if !unknown.is_empty() {
-        invalid.add(
-            "components",
-            format!("No such component: {}", unknown.join(", ")),
-        );
-    }
+    let components =
+        super::service::check_components(state, &input.components, &mut invalid).await?;
     if !invalid.fields.is_empty() {
         return Err(AppError::Invalid(invalid));
     }

@@ -43,7 +43,7 @@ fn environment() -> Result<&'static Environment<'static>, minijinja::Error> {
 }
 
 /// "6 Dec 2026, 09:14 UTC": the page is for everyone, so it says its zone.
-fn when(at: DateTime<Utc>) -> String {
+pub(super) fn when(at: DateTime<Utc>) -> String {
     at.format("%-d %b %Y, %H:%M UTC").to_string()
 }
 

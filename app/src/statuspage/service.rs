@@ -172,6 +172,26 @@ pub struct ComponentInput {
     pub systems: Vec<String>,
 }
 
+/// Component slugs as given by a form or request, sorted and without repeats;
+/// unknown ones are named under `components`.
+pub(super) async fn check_components(
+    state: &AppState,
+    slugs: &[String],
+    invalid: &mut Invalid,
+) -> Result<Vec<String>, AppError> {
+    let mut slugs = slugs.to_vec();
+    slugs.sort();
+    slugs.dedup();
+    let unknown = repo::unknown_components(state.db.pool(), &slugs).await?;
+    if !unknown.is_empty() {
+        invalid.add(
+            "components",
+            format!("No such component: {}", unknown.join(", ")),
+        );
+    }
+    Ok(slugs)
+}
+
 /// Longest component description, in characters.
 pub const DESCRIPTION_MAX_CHARS: usize = 500;
 

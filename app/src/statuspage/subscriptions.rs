@@ -5,13 +5,13 @@
 //! tells whom, so a message is queued once per subscriber however many run it.
 
 use super::model::MaintenanceState;
+use super::render::when;
 use super::repo::{self, NewStatusEmail, Told, Unmailed};
 use super::service::Reader;
 use crate::catalog::model::check_email;
 use crate::error::{AppError, Invalid};
 use crate::identity::secrets::{new_secret, secret_hash};
 use crate::state::AppState;
-use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::time::Duration;
 
@@ -64,16 +64,7 @@ pub async fn subscribe(
     let mut invalid = Invalid::default();
     invalid.echo("email", email);
     let email = check_email("email", email, &mut invalid).to_lowercase();
-    let mut components = components.to_vec();
-    components.sort();
-    components.dedup();
-    let unknown = repo::unknown_components(state.db.pool(), &components).await?;
-    if !unknown.is_empty() {
-        invalid.add(
-            "components",
-            format!("No such component: {}", unknown.join(", ")),
-        );
-    }
+    let components = super::service::check_components(state, components, &mut invalid).await?;
     if !invalid.fields.is_empty() {
         return Err(AppError::Invalid(invalid));
     }
@@ -161,11 +152,6 @@ pub async fn unsubscribe(state: &AppState, token: &str) -> Result<Option<String>
         Some(page_key) => Ok(Some(page_title(state, page_key).await?)),
         None => Ok(None),
     }
-}
-
-/// "6 Dec 2026, 09:14 UTC".
-fn when(at: DateTime<Utc>) -> String {
-    at.format("%-d %b %Y, %H:%M UTC").to_string()
 }
 
 /// The subject and body of what `unmailed` tells its subscriber.
