@@ -403,6 +403,15 @@ pub const PAGES: &[(&str, Access)] = &[
     ("/settings", AnyRole),
 ];
 
+/// Pages that take a plain HTML form post (no JavaScript, no sign-in): the status
+/// pages' sign-up, and mail clients' one-click unsubscribe (RFC 8058). Every other
+/// page answers GET and HEAD only.
+pub const PAGE_FORMS: &[(&str, &str, Access)] = &[
+    ("POST", "/status/subscribe", Public),
+    ("POST", "/status/a/{token}/subscribe", Public),
+    ("POST", "/status/subscriptions/unsubscribe", Public),
+];
+
 /// Where server functions are routed.
 pub const SERVER_FN_PREFIX: &str = "/api/fn/";
 
@@ -425,7 +434,10 @@ pub fn required(method: &str, route: &str) -> Option<Access> {
             .iter()
             .find(|(path, _)| *path == route)
             .map(|(_, access)| *access),
-        Surface::Page => None,
+        Surface::Page => PAGE_FORMS
+            .iter()
+            .find(|(m, path, _)| *m == method && *path == route)
+            .map(|(_, _, access)| *access),
     }
 }
 

@@ -18,6 +18,30 @@ pub struct ReceivedMail {
     pub data: String,
 }
 
+impl ReceivedMail {
+    /// The message as a reader sees it: folded header lines joined, and a
+    /// quoted-printable body decoded.
+    #[allow(dead_code)] // not every test binary reads mail bodies
+    pub fn readable(&self) -> String {
+        let (head, body) = self.data.split_once("\n\n").unwrap_or((&self.data, ""));
+        let head = head.replace("\n ", " ").replace("\n\t", " ");
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("content-transfer-encoding: quoted-printable")
+        {
+            let decoded = quoted_printable::decode(
+                body.replace('\n', "\r\n"),
+                quoted_printable::ParseMode::Robust,
+            )
+            .unwrap_or_else(|e| panic!("bad quoted-printable body: {e}"));
+            String::from_utf8_lossy(&decoded).replace("\r\n", "\n")
+        } else {
+            body.to_owned()
+        };
+        format!("{head}\n\n{body}")
+    }
+}
+
 /// A minimal SMTP server (RFC 5321 happy path) that keeps what it receives.
 pub struct SmtpSink {
     pub addr: SocketAddr,
