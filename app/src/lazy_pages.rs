@@ -234,3 +234,18 @@ impl LazyRoute for IntegrationsRoute {
         view! { <crate::intake::admin_page::IntegrationsPage/> }.into_any()
     }
 }
+
+/// `/admin/status`.
+pub struct StatusAdminRoute;
+
+#[lazy_route]
+impl LazyRoute for StatusAdminRoute {
+    fn data() -> Self {
+        StatusAdminRoute
+    }
+
+    fn view(this: Self) -> AnyView {
+        let StatusAdminRoute = this;
+        view! { <crate::statuspage::admin_page::StatusAdminPage/> }.into_any()
+    }
+}

@@ -113,6 +113,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/integrations") view={Lazy::<lazy_pages::IntegrationsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/sla") view={Lazy::<lazy_pages::SlaPolicyRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view={Lazy::<lazy_pages::AuditRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/status") view={Lazy::<lazy_pages::StatusAdminRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=identity::pages::LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=identity::pages::SetupPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view={Lazy::<lazy_pages::SettingsRoute>::new()} ssr=SsrMode::Async/>

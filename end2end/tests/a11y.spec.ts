@@ -79,6 +79,7 @@ const signedInPages = [
   "/admin/sla",
   "/admin/integrations",
   "/admin/audit",
+  "/admin/status",
   "/settings",
 ];
 

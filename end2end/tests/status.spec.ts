@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type APIRequestContext } from "@playwright/test";
 import { expect, test } from "../fixtures";
-import { signedOut } from "../people";
+import { authFile, signedOut } from "../people";
 
 // The public status page as customers read it (signed out; the page has no
 // JavaScript): an incident told to everyone shows with its message, its
@@ -11,6 +11,10 @@ import { signedOut } from "../people";
 // page fits 1280 and 360 px, and axe finds nothing serious. A reader subscribes
 // with the page's form, confirms from the emailed link, gets the next message by
 // email and unsubscribes with the link in it.
+
+// One worker runs this file's tests in order: several change the shared list of
+// components (the admin page saves the whole list it shows).
+test.describe.configure({ mode: "serial" });
 
 const stamp = () => Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
 
@@ -162,5 +166,104 @@ test.describe("the public status page", () => {
     await expect.poll(() => mailsTo(`ops-${after.s}@sp.example`).length, { timeout: 15_000 }).toBe(2);
     await page.waitForTimeout(2_000);
     expect(about(after.s)).toEqual([]);
+  });
+});
+
+test.describe("the status page's admin page", () => {
+  test("customer success names the page, adds a component and schedules maintenance, refusals named in place", async ({
+    browser,
+    request,
+    javaScriptEnabled,
+  }) => {
+    // The browser's zone is where typed times are read (Priya's pages follow it).
+    const context = await browser.newContext({ storageState: authFile("priya"), javaScriptEnabled, timezoneId: "Europe/Berlin" });
+    const page = await context.newPage();
+    const s = stamp();
+    await ok(request.post("/api/v1/systems", { data: { slug: `gd-${s}`, name: `Gadget service ${s}` } }), 201);
+    const open = async () => {
+      await page.goto("/admin/status");
+      if (javaScriptEnabled) await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+    };
+    await open();
+    await expect(page.getByRole("heading", { name: "Status page", level: 1 })).toBeVisible();
+    await expect(page.locator("#known-systems")).toContainText(`gd-${s}`);
+
+    // Page name: an empty one is refused next to the box.
+    const name = page.getByLabel("Shown at the top of every status page");
+    await name.fill(" ");
+    await page.getByRole("button", { name: "Save name" }).click();
+    await expect(page.locator("#status-page-name-error")).not.toBeEmpty();
+
+    // A component with a bad slug: named on its row, and the row keeps what was typed.
+    const row = page.locator("fieldset.component-row", { has: page.getByText(/^New component/) }).first();
+    const i = await row.getAttribute("data-row");
+    await row.getByLabel("Slug", { exact: true }).fill("Bad Slug!");
+    await row.getByLabel("Name customers read").fill(`Gadgets ${s}`);
+    await row.getByLabel("Systems (slugs, comma-separated)").fill(`gd-${s}`);
+    await page.getByRole("button", { name: "Save components" }).click();
+    await expect(page.locator(`#component-${i}-slug-error`)).not.toBeEmpty();
+    const kept = page.locator(`fieldset.component-row[data-row="${i}"]`);
+    await expect(kept.getByLabel("Slug", { exact: true })).toHaveValue("Bad Slug!");
+    await expect(kept.getByLabel("Name customers read")).toHaveValue(`Gadgets ${s}`);
+    expect(await (await request.get("/api/v1/status/components")).text()).not.toContain(`Gadgets ${s}`);
+    // The hydrated and the no-JavaScript runs go at once: only one saves the list.
+    if (!javaScriptEnabled) {
+    await kept.getByLabel("Slug", { exact: true }).fill(`gadgets-${s}`);
+    await page.getByRole("button", { name: "Save components" }).click();
+    await expect
+      .poll(async () => (await ok(request.get("/api/v1/status/components"))).map((c: { slug: string }) => c.slug))
+      .toContain(`gadgets-${s}`);
+    const saved = (await ok(request.get("/api/v1/status/components"))).find((c: { slug: string }) => c.slug === `gadgets-${s}`);
+    expect(saved.systems).toEqual([`gd-${s}`]);
+    await expect(page.locator(`fieldset.component-row input[value="gadgets-${s}"]`)).toHaveCount(1);
+    }
+
+    // Maintenance: an end before the start is refused and the form keeps its text.
+    await open();
+    const day = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+    const form = page.locator("#maintenance-form");
+    await expect(page.locator("#maintenance-zone")).toContainText(javaScriptEnabled ? "Europe/Berlin" : "UTC");
+    await form.getByLabel("Title customers read").fill(`Database upgrade ${s}`);
+    await form.getByLabel(/First message/).fill("Checkout may be slow for ten minutes.");
+    await form.getByLabel("Starts").fill(`${day}T02:00`);
+    await form.getByLabel("Ends").fill(`${day}T01:00`);
+    if (!javaScriptEnabled) await form.getByLabel(`Gadgets ${s}`).check();
+    await form.getByRole("button", { name: "Schedule" }).click();
+    await expect(page.locator("#maintenance-until-error")).toContainText("after the start");
+    await expect(form.getByLabel("Title customers read")).toHaveValue(`Database upgrade ${s}`);
+    if (!javaScriptEnabled) await expect(form.getByLabel(`Gadgets ${s}`)).toBeChecked();
+    await form.getByLabel("Ends").fill(`${day}T03:30`);
+    await form.getByRole("button", { name: "Schedule" }).click();
+    const item = page.locator(".maintenance-item", { hasText: `Database upgrade ${s}` });
+    await expect(item).toHaveAttribute("data-state", "scheduled");
+    if (!javaScriptEnabled) await expect(item).toContainText(`Gadgets ${s}`);
+    const upcoming = await ok(request.get("/status/api/v2/scheduled-maintenances/upcoming.json"));
+    const announced = upcoming.scheduled_maintenances.find((m: { name: string }) => m.name === `Database upgrade ${s}`);
+    // 02:00 in Berlin is 01:00 UTC in winter.
+    const utcHour = javaScriptEnabled ? "01:00" : "02:00";
+    expect(new Date(announced.scheduled_for).toISOString()).toBe(`${day}T${utcHour}:00.000Z`);
+
+    // Moved on from its own item.
+    await item.getByLabel("Move to").selectOption("in_progress");
+    await item.getByLabel("Message to customers").fill("The upgrade has started.");
+    await item.getByRole("button", { name: "Post update" }).click();
+    await expect(page.locator(".maintenance-item", { hasText: `Database upgrade ${s}` })).toHaveAttribute("data-state", "in_progress");
+    const status = await (await request.get("/status")).text();
+    expect(status).toContain("The upgrade has started.");
+
+    for (const width of [1280, 360]) {
+      await page.setViewportSize({ width, height: 900 });
+      await test.info().attach(`status-admin-${width}`, { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
+      // Named in the failure: the first elements reaching past the right edge.
+      const wide = await page.evaluate(() => [...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(0, 5).map((e) => e.tagName + "." + e.className + "#" + e.id));
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow, `no sideways scrolling at ${width} px: ${wide.join(", ")}`).toBeLessThanOrEqual(0);
+    }
+    // Finished: close the work so the public page's upcoming list stays short.
+    await item.getByLabel("Move to").selectOption("completed");
+    await item.getByLabel("Message to customers").fill("The upgrade is done.");
+    await item.getByRole("button", { name: "Post update" }).click();
+    await expect(page.locator(".maintenance-item", { hasText: `Database upgrade ${s}` })).toHaveCount(0);
+    await context.close();
   });
 });

@@ -288,6 +288,12 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
     ("complete_setup", Public),
     ("audit_entries", Needs(ViewAudit)),
     ("time_zones", AnyRole),
+    ("status_admin", Needs(ManageStatusPage)),
+    ("set_status_page_name", Needs(ManageStatusPage)),
+    ("save_status_components", Needs(ManageStatusPage)),
+    ("schedule_status_maintenance", Needs(ManageStatusPage)),
+    ("post_status_maintenance_notice", Needs(ManageStatusPage)),
+    ("rotate_status_link", Needs(ManageStatusPage)),
     ("set_time_zone", AnyRole),
     ("list_incidents", Needs(View)),
     ("get_incident", Needs(View)),
@@ -400,6 +406,7 @@ pub const PAGES: &[(&str, Access)] = &[
     ("/admin/sla", Needs(ManageCatalog)),
     ("/admin/integrations", Needs(ManageCatalog)),
     ("/admin/audit", Needs(ViewAudit)),
+    ("/admin/status", Needs(ManageStatusPage)),
     ("/settings", AnyRole),
 ];
 

@@ -99,7 +99,7 @@ pub fn SettingsPage() -> impl IntoView {
     let zone_radio = NodeRef::<leptos::html::Input>::new();
     #[cfg(feature = "hydrate")]
     {
-        Effect::new(move |_| browser_zone.set(browsers_zone()));
+        Effect::new(move |_| browser_zone.set(crate::ui::browsers_zone()));
         Effect::new(move |_| {
             if matches!(save.value().get(), Some(Ok(_))) {
                 let _ = window().location().reload();
@@ -171,17 +171,6 @@ pub fn SettingsPage() -> impl IntoView {
             })}
         </Transition>
     }
-}
-
-/// The browser's own IANA zone, as its Intl reports it.
-#[cfg(feature = "hydrate")]
-fn browsers_zone() -> String {
-    let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
-        .resolved_options();
-    js_sys::Reflect::get(&options, &"timeZone".into())
-        .ok()
-        .and_then(|zone| zone.as_string())
-        .unwrap_or_default()
 }
 
 /// The audit log, newest first, filtered by action (admins).
@@ -256,6 +245,7 @@ fn admin_pages(role: UserRole) -> Vec<(&'static str, &'static str)> {
             "Post-mortem templates",
             Action::ManagePostMortemTemplates,
         ),
+        ("/admin/status", "Status page", Action::ManageStatusPage),
         ("/admin/audit", "Audit log", Action::ViewAudit),
     ]
     .into_iter()

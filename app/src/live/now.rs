@@ -69,9 +69,14 @@ pub fn measured_offset_ms(sent_ms: i64, server_ms: i64, received_ms: i64) -> i64
 }
 
 /// "just now", "42 s ago", "4 min ago", "3 h 5 min ago", "2 days ago"; an instant
-/// ahead of `now` (clocks a little apart) reads as "just now".
+/// a few seconds ahead of `now` (clocks a little apart) reads as "just now", one
+/// further ahead as "in 2 days".
 pub fn ago(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
     let elapsed = now - at;
+    // Planned work (maintenance windows) lies ahead.
+    if elapsed < -Duration::seconds(5) {
+        return format!("in {}", span(-elapsed));
+    }
     if elapsed < Duration::seconds(5) {
         return "just now".into();
     }
@@ -117,6 +122,8 @@ mod tests {
         assert_eq!(ago(now, at("2026-11-28T08:55:00Z")), "3 h 5 min ago");
         assert_eq!(ago(now, at("2026-11-27T11:00:00Z")), "1 day ago");
         assert_eq!(ago(now, at("2026-11-25T12:00:00Z")), "3 days ago");
+        assert_eq!(ago(now, at("2026-11-28T12:30:00Z")), "in 30 min");
+        assert_eq!(ago(now, at("2026-11-30T13:00:00Z")), "in 2 days");
     }
 
     #[test]

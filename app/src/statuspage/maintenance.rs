@@ -151,3 +151,107 @@ async fn one(state: &AppState, id: i64) -> Result<PageMaintenance, AppError> {
         .pop()
         .ok_or_else(|| AppError::NotFound(format!("maintenance {id}")))
 }
+
+/// Planned work as the admin page's form gives it: times as typed in a
+/// `datetime-local` box, in `zone`.
+#[derive(Debug, Clone, Default)]
+pub struct TypedMaintenance {
+    pub title: String,
+    pub body: String,
+    pub scheduled_for: String,
+    pub scheduled_until: String,
+    /// An IANA name.
+    pub zone: String,
+    pub components: Vec<String>,
+}
+
+/// Announces planned work typed into the admin page's form. A refusal names each
+/// field (times that do not parse as well) and carries what was typed back.
+pub async fn schedule_typed(
+    state: &AppState,
+    actor: &User,
+    typed: &TypedMaintenance,
+) -> Result<PageMaintenance, AppError> {
+    require(actor, Action::ManageStatusPage)?;
+    let echo = |mut invalid: Invalid| {
+        for (field, value) in [
+            ("title", &typed.title),
+            ("body", &typed.body),
+            ("scheduled_for", &typed.scheduled_for),
+            ("scheduled_until", &typed.scheduled_until),
+        ] {
+            invalid.echo(field, value);
+        }
+        invalid.echo("components", &typed.components.join(","));
+        AppError::Invalid(invalid)
+    };
+    let mut invalid = Invalid::default();
+    let zone = match typed.zone.trim().parse::<chrono_tz::Tz>() {
+        Ok(zone) => Some(zone),
+        Err(_) => {
+            invalid.add("zone", format!("Unknown time zone {:?}", typed.zone));
+            None
+        }
+    };
+    let mut time =
+        |field: &str, text: &str| zone.and_then(|z| local_time(field, text, z, &mut invalid));
+    let (from, until) = (
+        time("scheduled_for", &typed.scheduled_for),
+        time("scheduled_until", &typed.scheduled_until),
+    );
+    let (Some(scheduled_for), Some(scheduled_until)) = (from, until) else {
+        // Name the other fields' problems too, in one answer.
+        check_name("title", &typed.title, &mut invalid);
+        check_body(&typed.body, &mut invalid);
+        return Err(echo(invalid));
+    };
+    let input = MaintenanceInput {
+        title: typed.title.clone(),
+        body: typed.body.clone(),
+        scheduled_for,
+        scheduled_until,
+        components: typed.components.clone(),
+    };
+    schedule(state, actor, &input)
+        .await
+        .map_err(|err| match err {
+            AppError::Invalid(invalid) => echo(invalid),
+            other => other,
+        })
+}
+
+/// A `datetime-local` value ("2026-12-08T02:00") read in `zone`; a problem is
+/// named under `field`.
+fn local_time(
+    field: &str,
+    text: &str,
+    zone: chrono_tz::Tz,
+    invalid: &mut Invalid,
+) -> Option<DateTime<Utc>> {
+    use chrono::{NaiveDateTime, TimeZone};
+    let text = text.trim();
+    if text.is_empty() {
+        invalid.add(field, "Give a date and time");
+        return None;
+    }
+    let Some(naive) = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+    else {
+        invalid.add(
+            field,
+            format!("{text:?} is not a date and time such as 2026-12-08T02:00"),
+        );
+        return None;
+    };
+    match zone.from_local_datetime(&naive).earliest() {
+        Some(at) => Some(at.with_timezone(&Utc)),
+        None => {
+            invalid.add(
+                field,
+                format!("{text} does not exist in {zone}: the clocks skip it"),
+            );
+            None
+        }
+    }
+}

@@ -3,6 +3,8 @@
 //! were sent, so the page and the emails never disagree, and nothing internal
 //! (timeline text, engineers, other accounts) reaches it.
 
+pub mod admin_page;
+pub mod api;
 pub mod model;
 
 #[cfg(feature = "ssr")]

@@ -719,3 +719,49 @@ mod tests {
         assert!("done".parse::<MaintenanceState>().is_err());
     }
 }
+
+/// A component as admins set it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ComponentInput {
+    /// Lower-case letters, digits and dashes; stable across renames.
+    pub slug: String,
+    /// What customers read, e.g. "Checkout".
+    pub name: String,
+    /// The group it shows under; empty for none.
+    #[serde(default)]
+    pub group: String,
+    #[serde(default)]
+    pub description: String,
+    /// Slugs of the systems shown as this component (each in at most one).
+    #[serde(default)]
+    pub systems: Vec<String>,
+}
+
+/// An account's private page, as its admins see it (the link itself is shown only
+/// when it is made).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountPage {
+    pub slug: String,
+    pub name: String,
+    /// Whether a link was made (and so works now).
+    pub linked: bool,
+}
+
+/// What the status page's admin page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusAdmin {
+    pub page_name: String,
+    /// In page order.
+    pub components: Vec<ComponentInput>,
+    /// (slug, name) of every system, for the components' pickers.
+    pub systems: Vec<(String, String)>,
+    /// Open work soonest first, then completed work.
+    pub maintenances: Vec<PageMaintenance>,
+    pub accounts: Vec<AccountPage>,
+    /// The zone maintenance times are typed in: the admin's own (IANA name).
+    pub zone: String,
+    /// Whether the admin's pages follow the browser's zone (which the page then uses).
+    pub zone_from_browser: bool,
+}

@@ -266,6 +266,26 @@ pub async fn account_by_token_hash(
         .transpose()
 }
 
+/// Every account (slug, name, whether it has a private link), by name.
+pub async fn accounts_with_links(
+    ex: impl Executor<'_, Database = Any>,
+) -> Result<Vec<(String, String, bool)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT slug, name, status_token_hash IS NOT NULL AS linked FROM accounts ORDER BY name",
+    )
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(|row| {
+        // SQLite answers the comparison as an integer, PostgreSQL as a boolean.
+        let linked = row
+            .try_get::<bool, _>("linked")
+            .or_else(|_| row.try_get::<i64, _>("linked").map(|n| n != 0))?;
+        Ok((row.try_get("slug")?, row.try_get("name")?, linked))
+    })
+    .collect()
+}
+
 /// Gives the account a new private link (its hash); false for an unknown account.
 pub async fn set_account_token_hash(
     ex: impl Executor<'_, Database = Any>,

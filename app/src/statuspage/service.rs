@@ -2,6 +2,7 @@
 //! the cache, and the admin changes (components, the page's name, private links).
 
 use super::cache::{Format, Rendered};
+pub use super::model::ComponentInput;
 use super::model::{MaintenanceState, PageComponent, PageIncident, PageUpdate, StatusView};
 use super::{render, repo};
 use crate::catalog::model::{check_name, check_slug};
@@ -10,7 +11,6 @@ use crate::identity::model::{Action, User};
 use crate::identity::service::require;
 use crate::incidents::model::IncidentId;
 use crate::state::AppState;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -151,25 +151,6 @@ pub async fn account_of_token(state: &AppState, token: &str) -> Result<Option<Re
     Ok(repo::account_by_token_hash(state.db.pool(), &hash)
         .await?
         .map(|(id, name)| Reader::Account { id, name }))
-}
-
-/// A component as admins set it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct ComponentInput {
-    /// Lower-case letters, digits and dashes; stable across renames.
-    pub slug: String,
-    /// What customers read, e.g. "Checkout".
-    pub name: String,
-    /// The group it shows under; empty for none.
-    #[serde(default)]
-    pub group: String,
-    #[serde(default)]
-    pub description: String,
-    /// Slugs of the systems shown as this component (each in at most one).
-    #[serde(default)]
-    pub systems: Vec<String>,
 }
 
 /// Component slugs as given by a form or request, sorted and without repeats;
@@ -323,4 +304,33 @@ pub async fn rotate_private_link(
         "{}/status/a/{token}",
         state.public_url.trim_end_matches('/')
     ))
+}
+
+/// Everything the admin page edits: the page's name, its components, planned work
+/// and the accounts' private pages.
+pub async fn admin_view(
+    state: &AppState,
+    actor: &User,
+) -> Result<super::model::StatusAdmin, AppError> {
+    require(actor, Action::ManageStatusPage)?;
+    let pool = state.db.pool();
+    let systems = crate::catalog::repo::list_systems(pool)
+        .await?
+        .into_iter()
+        .map(|s| (s.slug, s.name))
+        .collect();
+    let accounts = repo::accounts_with_links(pool)
+        .await?
+        .into_iter()
+        .map(|(slug, name, linked)| super::model::AccountPage { slug, name, linked })
+        .collect();
+    Ok(super::model::StatusAdmin {
+        page_name: repo::page_name(pool).await?,
+        components: components(state).await?,
+        systems,
+        maintenances: super::maintenance::list(state).await?,
+        accounts,
+        zone: actor.time_zone.clone(),
+        zone_from_browser: actor.zone_from_browser,
+    })
 }

@@ -189,6 +189,17 @@ pub fn local_storage() -> Option<web_sys::Storage> {
     None
 }
 
+/// The browser's own IANA zone, as its Intl reports it.
+#[cfg(feature = "hydrate")]
+pub fn browsers_zone() -> String {
+    let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+        .resolved_options();
+    js_sys::Reflect::get(&options, &"timeZone".into())
+        .ok()
+        .and_then(|zone| zone.as_string())
+        .unwrap_or_default()
+}
+
 /// Text to put inside a `<textarea>` or `<title>`.
 ///
 /// Leptos renders the content of these elements unescaped on the server (it treats
@@ -230,10 +241,11 @@ pub fn failure_of<T: 'static>(
 /// The message for one field of a refusal.
 pub fn field_message(
     refusal: Memo<Option<Invalid>>,
-    field: &'static str,
+    field: impl Into<String>,
 ) -> Signal<Option<String>> {
+    let field = field.into();
     Signal::derive(move || {
-        refusal.with(|r| r.as_ref().and_then(|r| r.field(field)).map(str::to_owned))
+        refusal.with(|r| r.as_ref().and_then(|r| r.field(&field)).map(str::to_owned))
     })
 }
 
