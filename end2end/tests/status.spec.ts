@@ -259,6 +259,31 @@ test.describe("the status page's admin page", () => {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect(overflow, `no sideways scrolling at ${width} px: ${wide.join(", ")}`).toBeLessThanOrEqual(0);
     }
+    // A private page link, made here and replaced here: the old one stops working.
+    // (The link is shown once, in the answer: that takes JavaScript.)
+    if (javaScriptEnabled) {
+      await ok(request.post("/api/v1/accounts", { data: { slug: `ln-${s}`, name: `Linked ${s}`, tier: "enterprise" } }), 201);
+      await open();
+      const account = page.locator(`#status-link-table tr[data-slug="ln-${s}"]`);
+      await expect(account).toContainText("none yet");
+      const linkOf = async () => {
+        const shown = (await page.locator("#status-new-link code").textContent()) ?? "";
+        expect(shown).toContain("/status/a/");
+        return new URL(shown).pathname;
+      };
+      await account.getByRole("button", { name: `Make a new link for Linked ${s}` }).click();
+      await expect(page.locator("#status-new-link")).toContainText(`ln-${s}`);
+      const first = await linkOf();
+      expect((await request.get(first)).status()).toBe(200);
+      await expect(account).toContainText("shared");
+      await account.getByRole("button", { name: `Make a new link for Linked ${s}` }).click();
+      await expect.poll(linkOf).not.toBe(first);
+      const second = await linkOf();
+      expect((await request.get(first)).status()).toBe(404);
+      expect((await request.get(second)).status()).toBe(200);
+      await open();
+    }
+
     // Finished: close the work so the public page's upcoming list stays short.
     await item.getByLabel("Move to").selectOption("completed");
     await item.getByLabel("Message to customers").fill("The upgrade is done.");
