@@ -91,6 +91,20 @@ impl AppError {
             _ => None,
         }
     }
+
+    /// A refusal with what was typed into `fields` echoed back, so a form drawn
+    /// again from it keeps the text; any other error as it is.
+    pub fn echoing(self, fields: &[(&str, &str)]) -> AppError {
+        match self {
+            AppError::Invalid(mut invalid) => {
+                for (field, value) in fields {
+                    invalid.echo(field, value);
+                }
+                AppError::Invalid(invalid)
+            }
+            other => other,
+        }
+    }
 }
 
 impl FromServerFnError for AppError {

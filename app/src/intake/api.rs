@@ -49,7 +49,7 @@ pub async fn save_integration_rules(id: String, rules: String) -> Result<Integra
     let parsed = read_rules(&rules)?;
     super::service::save_rules(&state, &id, &parsed, &by)
         .await
-        .map_err(|err| keep_text(err, &rules))
+        .map_err(|err| err.echoing(&[("rules", &rules)]))
         .inspect_err(crate::error::set_error_status)
 }
 
@@ -130,18 +130,6 @@ fn strip_position(message: &str) -> &str {
     message
         .rfind(" at line ")
         .map_or(message, |at| &message[..at])
-}
-
-/// A refusal with the rules' text echoed back, so the editor keeps it.
-#[cfg(feature = "ssr")]
-fn keep_text(err: AppError, text: &str) -> AppError {
-    match err {
-        AppError::Invalid(mut invalid) => {
-            invalid.echo("rules", text);
-            AppError::Invalid(invalid)
-        }
-        other => other,
-    }
 }
 
 #[cfg(test)]

@@ -62,13 +62,7 @@ pub async fn set_status_page_name(name: String) -> Result<String, AppError> {
     let actor = crate::identity::api::signed_in()?;
     super::service::set_page_name(&state, &actor, &name)
         .await
-        .map_err(|err| match err {
-            AppError::Invalid(mut invalid) => {
-                invalid.echo("name", &name);
-                AppError::Invalid(invalid)
-            }
-            other => other,
-        })
+        .map_err(|err| err.echoing(&[("name", &name)]))
         .inspect_err(crate::error::set_error_status)
 }
 
@@ -171,14 +165,7 @@ pub async fn post_status_maintenance_notice(
     };
     super::maintenance::post_notice(&app, &actor, id, &notice)
         .await
-        .map_err(|err| match err {
-            AppError::Invalid(mut invalid) => {
-                invalid.echo("id", &id.to_string());
-                invalid.echo("body", &body);
-                AppError::Invalid(invalid)
-            }
-            other => other,
-        })
+        .map_err(|err| err.echoing(&[("id", &id.to_string()), ("body", &body)]))
         .inspect_err(crate::error::set_error_status)
 }
 

@@ -173,17 +173,15 @@ pub async fn schedule_typed(
     typed: &TypedMaintenance,
 ) -> Result<PageMaintenance, AppError> {
     require(actor, Action::ManageStatusPage)?;
-    let echo = |mut invalid: Invalid| {
-        for (field, value) in [
+    let components = typed.components.join(",");
+    let echo = |err: AppError| {
+        err.echoing(&[
             ("title", &typed.title),
             ("body", &typed.body),
             ("scheduled_for", &typed.scheduled_for),
             ("scheduled_until", &typed.scheduled_until),
-        ] {
-            invalid.echo(field, value);
-        }
-        invalid.echo("components", &typed.components.join(","));
-        AppError::Invalid(invalid)
+            ("components", &components),
+        ])
     };
     let mut invalid = Invalid::default();
     let zone = match typed.zone.trim().parse::<chrono_tz::Tz>() {
@@ -203,7 +201,7 @@ pub async fn schedule_typed(
         // Name the other fields' problems too, in one answer.
         check_name("title", &typed.title, &mut invalid);
         check_body(&typed.body, &mut invalid);
-        return Err(echo(invalid));
+        return Err(echo(AppError::Invalid(invalid)));
     };
     let input = MaintenanceInput {
         title: typed.title.clone(),
@@ -212,12 +210,7 @@ pub async fn schedule_typed(
         scheduled_until,
         components: typed.components.clone(),
     };
-    schedule(state, actor, &input)
-        .await
-        .map_err(|err| match err {
-            AppError::Invalid(invalid) => echo(invalid),
-            other => other,
-        })
+    schedule(state, actor, &input).await.map_err(echo)
 }
 
 /// A `datetime-local` value ("2026-12-08T02:00") read in `zone`; a problem is
