@@ -4,7 +4,7 @@ import { expect, test } from "../fixtures";
 // Visual regression: the main pages of the demo company (a server of its own, started
 // by playwright.config.ts with --demo) at 1280 and 360 px, light and dark, compared
 // with the committed baselines in visual.spec.ts-snapshots/. What moves with the
-// clock (times, countdowns, "ago") is masked; the rest must match within the
+// clock (times, countdowns, "ago", the report's period) is masked; the rest must match within the
 // configured tolerance. Update deliberately: npx playwright test visual --update-snapshots
 
 const demo = `http://127.0.0.1:${process.env.E2E_DEMO_PORT}`;
@@ -49,7 +49,7 @@ for (const scheme of ["light", "dark"] as const) {
             await expect(live.first()).toHaveText("Live");
           }
           await expect(page).toHaveScreenshot(`${name}-${width}-${scheme}.png`, {
-            mask: [page.locator("time, .ago, .sla-left, .comms-due, #war-next-update, .war-next-update, .report-value, .presence")],
+            mask: [page.locator("time, .ago, .sla-left, .comms-due, #war-next-update, .war-next-update, .report-value, .report-period, .presence")],
           });
         });
       }
