@@ -146,13 +146,7 @@ fn ComponentsForm(action: ServerAction<SaveStatusComponents>, admin: StatusAdmin
         .len()
         .max(echoed_rows.saturating_sub(BLANK_ROWS))
         + BLANK_ROWS;
-    let saved = move |i: usize| {
-        admin
-            .components
-            .get(i)
-            .cloned()
-            .unwrap_or_else(blank_component)
-    };
+    let saved = move |i: usize| admin.components.get(i).cloned().unwrap_or_default();
     // Whole-list problems (an unknown system) are not any one row's.
     let list_problem = Signal::derive(move || {
         refusal.with(|r| {
@@ -190,16 +184,6 @@ fn ComponentsForm(action: ServerAction<SaveStatusComponents>, admin: StatusAdmin
                 </Show>
             </ActionForm>
         </section>
-    }
-}
-
-fn blank_component() -> ComponentInput {
-    ComponentInput {
-        slug: String::new(),
-        name: String::new(),
-        group: String::new(),
-        description: String::new(),
-        systems: Vec::new(),
     }
 }
 
