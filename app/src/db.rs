@@ -43,6 +43,15 @@ impl Backend {
     }
 }
 
+/// The schema migrations this build knows for a backend (a restore checks a backup's
+/// against them).
+pub fn migrator(backend: Backend) -> &'static Migrator {
+    match backend {
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    }
+}
+
 /// A connection pool plus the backend it points at.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -119,10 +128,7 @@ impl Db {
 
     /// Applies the backend's pending migrations.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await,
-            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await,
-        }
+        migrator(self.backend).run(&self.pool).await
     }
 
     /// Round-trips a trivial query: the readiness check.

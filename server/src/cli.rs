@@ -1,6 +1,7 @@
 //! Operator tasks run from the command line against the configured database:
-//! `sitrep user add|set-role`, `sitrep token create|revoke`. Each prints one result
-//! line and is audited as done by "operator (command line)".
+//! `sitrep user add|set-role`, `sitrep token create|revoke`, `sitrep backup|restore`.
+//! Each prints one result line; changes are audited as done by "operator (command
+//! line)".
 
 use crate::config::{Command, Config, TokenCommand, UserCommand};
 use app::clock::SystemClock;
@@ -13,6 +14,23 @@ const OPERATOR: &str = "operator (command line)";
 
 /// Runs one task; returns what to print.
 pub async fn run(config: &Config, command: &Command) -> anyhow::Result<String> {
+    let url = config.effective_database_url();
+    match command {
+        // These two work on the database file itself, migrating nothing.
+        Command::Backup { to } => crate::backup::backup(&url, to).await,
+        Command::Restore { from } => crate::backup::restore(&url, from).await,
+        Command::User(task) => people(config, Task::User(task)).await,
+        Command::Token(task) => people(config, Task::Token(task)).await,
+    }
+}
+
+/// The tasks that go through the identity service (and so its audit log).
+enum Task<'a> {
+    User(&'a UserCommand),
+    Token(&'a TokenCommand),
+}
+
+async fn people(config: &Config, task: Task<'_>) -> anyhow::Result<String> {
     if config.database_url.is_none() {
         crate::ensure_writable_dir(&config.data_dir)?;
     }
@@ -24,8 +42,8 @@ pub async fn run(config: &Config, command: &Command) -> anyhow::Result<String> {
         config.listen,
         Arc::default(),
     );
-    let result = match command {
-        Command::User(UserCommand::Add {
+    let result = match task {
+        Task::User(UserCommand::Add {
             email,
             name,
             role,
@@ -55,20 +73,20 @@ pub async fn run(config: &Config, command: &Command) -> anyhow::Result<String> {
                 }
             )
         }
-        Command::User(UserCommand::SetRole { email, role }) => {
+        Task::User(UserCommand::SetRole { email, role }) => {
             let role: UserRole = role.parse().map_err(anyhow::Error::msg)?;
             identity::set_role(&state, email, role, OPERATOR)
                 .await
                 .map_err(anyhow::Error::msg)?;
             format!("{email} is now {role}")
         }
-        Command::Token(TokenCommand::Create { user, name }) => {
+        Task::Token(TokenCommand::Create { user, name }) => {
             let (id, secret) = identity::create_token(&state, user, name, OPERATOR)
                 .await
                 .map_err(anyhow::Error::msg)?;
             format!("token {id} for {user} ({name}); shown once, keep it safe:\n{secret}")
         }
-        Command::Token(TokenCommand::Revoke { id }) => {
+        Task::Token(TokenCommand::Revoke { id }) => {
             identity::revoke_token(&state, *id, OPERATOR)
                 .await
                 .map_err(anyhow::Error::msg)?;

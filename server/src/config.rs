@@ -81,7 +81,7 @@ pub struct Config {
     pub command: Option<Command>,
 }
 
-/// Operator tasks: `sitrep user add …`, `sitrep token create …`.
+/// Operator tasks: `sitrep user add …`, `sitrep token create …`, `sitrep backup …`.
 #[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// People who can sign in.
@@ -90,6 +90,20 @@ pub enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Copies the embedded database to a new file while the server keeps running
+    /// (PostgreSQL: use pg_dump).
+    Backup {
+        /// The file to write; it must not exist yet.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Replaces the embedded database with a backup, once it is checked; the server
+    /// must be stopped. The replaced database is kept beside it.
+    Restore {
+        /// A file made by `sitrep backup`.
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug, Clone)]

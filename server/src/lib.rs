@@ -3,6 +3,7 @@
 mod access;
 pub mod api;
 mod assets;
+mod backup;
 pub mod bench;
 pub mod cli;
 pub mod config;

@@ -283,6 +283,32 @@ impl TestApp {
         .await
     }
 
+    /// A server on the embedded database in `data_dir` (one `sitrep restore` put
+    /// there), acting as the same admin: the token is in the restored database.
+    pub async fn on_data_dir(&self, data_dir: TempDir) -> TestApp {
+        assert_eq!(
+            self.backend,
+            Backend::Sqlite,
+            "a data dir holds SQLite only"
+        );
+        let mut config = self.config.clone();
+        config.data_dir = data_dir.path().to_path_buf();
+        config.site_root = data_dir.path().join("site");
+        Self::start(
+            self.backend,
+            config,
+            std::sync::Arc::new(data_dir),
+            self.clock.clone(),
+            self.admin_token.clone(),
+        )
+        .await
+    }
+
+    /// The folder of the embedded database and other local state.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.path()
+    }
+
     /// The database this server uses (for set-up the API cannot do yet).
     pub fn database_url(&self) -> String {
         self.config.effective_database_url()
