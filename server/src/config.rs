@@ -76,6 +76,11 @@ pub struct Config {
     #[arg(long, env = "SITREP_SETUP_TOKEN", hide_env_values = true)]
     pub setup_token: Option<String>,
 
+    /// Serve Prometheus metrics at /metrics to scrapers sending this bearer token
+    /// (default: /metrics is off).
+    #[arg(long, env = "SITREP_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// An operator task instead of serving (uses the same database options).
     #[command(subcommand)]
     pub command: Option<Command>,

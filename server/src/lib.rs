@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 mod demo;
 mod health;
+pub mod metrics;
 pub mod outbox;
 mod render_deadline;
 pub mod security;
@@ -41,16 +42,22 @@ use tower_http::trace::TraceLayer;
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Builds the whole HTTP surface from state.
-pub fn router(state: AppState, status_limits: statuspage::StatusLimits) -> Router {
+pub fn router(
+    state: AppState,
+    status_limits: statuspage::StatusLimits,
+    metrics: metrics::Metrics,
+) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let pages = Router::new()
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .layer(middleware::from_fn_with_state(
-            render_deadline::RenderDeadline::default(),
+            (render_deadline::RenderDeadline::default(), metrics.clone()),
             render_deadline::retry_stalled_render,
         ));
+    let tracked = middleware::from_fn_with_state(metrics.clone(), metrics::track);
     Router::new()
+        .route("/metrics", axum::routing::get(metrics::scrape))
         .merge(health::routes())
         .merge(api::routes())
         .merge(statuspage::routes(status_limits))
@@ -61,7 +68,10 @@ pub fn router(state: AppState, status_limits: statuspage::StatusLimits) -> Route
             state.clone(),
             access::authorize,
         ))
-        .fallback_service(assets::files(state.clone()))
+        // Outside the check, so refusals are counted too.
+        .route_layer(tracked.clone())
+        .fallback_service(tower::Layer::layer(&tracked, assets::files(state.clone())))
+        .layer(axum::Extension(metrics))
         // Both: the layer refuses oversized bodies outright; DefaultBodyLimit raises
         // axum's 2 MB extractor default, which server functions read through.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -204,7 +214,9 @@ impl Server {
             tracing::info!("demo data seeded");
         }
         offer_first_run_setup(&state, config).await?;
+        let metrics = metrics::Metrics::new(config.metrics_token.as_deref());
         let outbox = outbox::Outbox {
+            metrics: metrics.clone(),
             db: db.clone(),
             clock,
             wake,
@@ -221,6 +233,7 @@ impl Server {
             router: router(
                 state.clone(),
                 statuspage::StatusLimits::new(config.status_rate_limit),
+                metrics,
             ),
             state,
             db,

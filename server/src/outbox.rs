@@ -38,6 +38,8 @@ pub struct Outbox {
     pub live: app::live::hub::Hub,
     /// This server's address, for the war-room links in team channels' messages.
     pub public_url: String,
+    /// Counts failed attempts.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// What some emails carry besides their text.
@@ -177,6 +179,7 @@ impl Outbox {
                 repo::mark_delivered(pool, delivery.queue, delivery.id, now).await
             }
             Err(error) => {
+                self.metrics.delivery_failed(delivery.queue);
                 let retry_at = (delivery.attempt < MAX_ATTEMPTS).then(|| {
                     now + chrono::Duration::from_std(backoff(delivery.attempt, self.retry_base))
                         .unwrap_or_default()

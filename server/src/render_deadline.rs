@@ -26,6 +26,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
 
+use crate::metrics::{Metrics, RenderRetry};
+
 /// How long one render of a page may take before it counts as stalled.
 #[derive(Clone, Copy, Debug)]
 pub struct RenderDeadline(pub Duration);
@@ -39,7 +41,7 @@ impl Default for RenderDeadline {
 /// Renders a GET/HEAD page within the deadline, trying once more if the first
 /// render stalls or lacks its policy; a second failure is a 503 the browser may retry.
 pub async fn retry_stalled_render(
-    State(RenderDeadline(deadline)): State<RenderDeadline>,
+    State((RenderDeadline(deadline), metrics)): State<(RenderDeadline, Metrics)>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -60,23 +62,29 @@ pub async fn retry_stalled_render(
                 .map(|bytes| Response::from_parts(head, bytes))
         };
         match tokio::time::timeout(deadline, render).await {
-            Ok(Ok(response)) => match with_own_policy(response, parts.uri.path()) {
+            Ok(Ok(response)) => match with_own_policy(response, parts.uri.path(), &metrics) {
                 Some(response) => return response,
-                None => tracing::error!(
-                    path = %parts.uri.path(),
-                    attempt,
-                    "page rendered without a policy or a script nonce; dropped it"
-                ),
+                None => {
+                    metrics.render_retried(RenderRetry::NoPolicy);
+                    tracing::error!(
+                        path = %parts.uri.path(),
+                        attempt,
+                        "page rendered without a policy or a script nonce; dropped it"
+                    )
+                }
             },
             Ok(Err(err)) => {
                 tracing::error!(path = %parts.uri.path(), "page body failed: {err}");
                 return StatusCode::INTERNAL_SERVER_ERROR.into_response();
             }
-            Err(_) => tracing::warn!(
-                path = %parts.uri.path(),
-                attempt,
-                "page render stalled for {deadline:?}; dropped it"
-            ),
+            Err(_) => {
+                metrics.render_retried(RenderRetry::Stalled);
+                tracing::warn!(
+                    path = %parts.uri.path(),
+                    attempt,
+                    "page render stalled for {deadline:?}; dropped it"
+                )
+            }
         }
     }
     (
@@ -90,7 +98,11 @@ pub async fn retry_stalled_render(
 /// The response with the policy for its own script nonce: as rendered when the page
 /// carries it, otherwise set from the nonce in the page's head. `None` for an HTML page
 /// with neither a policy nor a nonce. Other responses pass as they are.
-fn with_own_policy(mut response: Response<Bytes>, path: &str) -> Option<Response<Body>> {
+fn with_own_policy(
+    mut response: Response<Bytes>,
+    path: &str,
+    metrics: &Metrics,
+) -> Option<Response<Body>> {
     let headers = response.headers();
     let html = headers
         .get(CONTENT_TYPE)
@@ -109,6 +121,7 @@ fn with_own_policy(mut response: Response<Bytes>, path: &str) -> Option<Response
                         rendered = rendered.is_some(),
                         "page rendered without the policy for its own nonce; set it"
                     );
+                    metrics.policy_set();
                     let value = HeaderValue::from_str(&own).ok()?;
                     response
                         .headers_mut()
@@ -167,7 +180,10 @@ mod tests {
         Router::new()
             .route("/page", get(page))
             .layer(middleware::from_fn_with_state(
-                RenderDeadline(Duration::from_millis(50)),
+                (
+                    RenderDeadline(Duration::from_millis(50)),
+                    Metrics::new(None),
+                ),
                 retry_stalled_render,
             ))
     }
@@ -196,7 +212,10 @@ mod tests {
             .route("/page", get(page.clone()))
             .route("/action", post(page))
             .layer(middleware::from_fn_with_state(
-                RenderDeadline(Duration::from_millis(50)),
+                (
+                    RenderDeadline(Duration::from_millis(50)),
+                    Metrics::new(None),
+                ),
                 retry_stalled_render,
             ))
     }
@@ -250,7 +269,10 @@ mod tests {
         let app = Router::new()
             .route("/page", get(page))
             .layer(middleware::from_fn_with_state(
-                RenderDeadline(Duration::from_millis(50)),
+                (
+                    RenderDeadline(Duration::from_millis(50)),
+                    Metrics::new(None),
+                ),
                 retry_stalled_render,
             ));
         let (status, body) = call(app, Method::GET, "/page").await;
@@ -281,7 +303,10 @@ mod tests {
         Router::new()
             .route("/page", get(handler))
             .layer(middleware::from_fn_with_state(
-                RenderDeadline(Duration::from_millis(50)),
+                (
+                    RenderDeadline(Duration::from_millis(50)),
+                    Metrics::new(None),
+                ),
                 retry_stalled_render,
             ))
     }
@@ -326,6 +351,29 @@ mod tests {
         let response = app.oneshot(request).await.unwrap();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(renders.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn retries_and_set_policies_are_counted() {
+        let metrics = Metrics::new(None);
+        let deadline = (RenderDeadline(Duration::from_millis(50)), metrics.clone());
+        let app = Router::new()
+            .route("/page", get(|| async { Html("no policy") }))
+            .route("/nonce", get(|| async { Html(PAGE) }))
+            .layer(middleware::from_fn_with_state(
+                deadline,
+                retry_stalled_render,
+            ));
+        let (status, _) = call(app.clone(), Method::GET, "/page").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        let (status, _) = call(app, Method::GET, "/nonce").await;
+        assert_eq!(status, StatusCode::OK);
+        let text = metrics.encode();
+        assert!(
+            text.contains("sitrep_page_render_retries_total{reason=\"no_policy\"} 2"),
+            "{text}"
+        );
+        assert!(text.contains("sitrep_page_policies_set_total 1"), "{text}");
     }
 
     #[tokio::test]

@@ -201,6 +201,20 @@ pub async fn due_schedules(
         .collect()
 }
 
+/// Running customer-update schedules by state at `now`: `upcoming`, `overdue` (the
+/// update's time has passed and none was sent) and `paused`.
+pub async fn count_schedules(
+    ex: impl Executor<'_, Database = Any>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT CASE WHEN paused_at IS NOT NULL THEN 'paused' WHEN due_at <= $1 THEN 'overdue'          ELSE 'upcoming' END, COUNT(*) FROM comms_schedules WHERE active = 1 GROUP BY 1",
+    )
+    .bind(millis(now))
+    .fetch_all(ex)
+    .await
+}
+
 /// The earliest due time still to fire, if any.
 pub async fn next_due(
     ex: impl Executor<'_, Database = Any>,

@@ -369,6 +369,8 @@ pub const SERVER_FNS: &[(&str, Access)] = &[
 pub const PAGES: &[(&str, Access)] = &[
     ("/healthz", Public),
     ("/readyz", Public),
+    // For a Prometheus scraper: the handler checks the metrics token itself.
+    ("/metrics", Public),
     ("/login", Public),
     ("/setup", Public),
     // Status pages: for customers, no sign-in (a private page's token is its key).

@@ -39,6 +39,8 @@ pub struct Frame {
     pub seq: Option<i64>,
     /// The message's JSON text, shared by every connection's send (no copy per viewer).
     pub text: Utf8Bytes,
+    /// When it was made, just before its broadcast: the start of the fan-out lag.
+    pub made: std::time::Instant,
 }
 
 impl Frame {
@@ -50,6 +52,7 @@ impl Frame {
         Frame {
             seq,
             text: serde_json::to_string(message).unwrap_or_default().into(),
+            made: std::time::Instant::now(),
         }
     }
 }

@@ -120,6 +120,15 @@ impl Queue {
         Queue::StatusEmails,
     ];
 
+    /// The queue's name in metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Queue::Notifications => "notifications",
+            Queue::CustomerMessages => "customer_messages",
+            Queue::StatusEmails => "status_emails",
+        }
+    }
+
     fn table(self) -> &'static str {
         match self {
             Queue::Notifications => "deliveries",
@@ -244,6 +253,19 @@ pub async fn mark_failed_attempt(
         .execute(ex)
         .await?;
     Ok(())
+}
+
+/// How many of the queue's deliveries are pending, delivered and failed (given up).
+pub async fn count_by_status(
+    ex: impl Executor<'_, Database = Any>,
+    queue: Queue,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT status, COUNT(*) FROM {} GROUP BY status",
+        queue.table()
+    ))
+    .fetch_all(ex)
+    .await
 }
 
 /// When the queue's next pending delivery falls due (or its lease expires), if any.

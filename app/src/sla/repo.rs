@@ -261,3 +261,12 @@ pub async fn policy_slugs(
         .fetch_all(ex)
         .await
 }
+
+/// How many clocks are in each state, as last announced (`on_track`, `at_risk`, …).
+pub async fn count_clocks_by_state(
+    ex: impl Executor<'_, Database = Any>,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT state, COUNT(*) FROM sla_clocks GROUP BY state")
+        .fetch_all(ex)
+        .await
+}

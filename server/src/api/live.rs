@@ -3,6 +3,7 @@
 //! handshake from another site's page is refused by `security::same_origin_writes`.
 
 use super::{Actor, ErrorBody};
+use crate::metrics::{LiveConnection, Metrics};
 use app::identity::model::User;
 use app::incidents::model::IncidentId;
 use app::live::hub::{FellBehind, Frame, LiveStream};
@@ -11,6 +12,7 @@ use app::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
+use axum::Extension;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use std::time::Duration;
 use tokio_stream::StreamMap;
@@ -41,6 +43,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
               (status = 401, body = ErrorBody), (status = 403, description = "Cross-site handshake", body = ErrorBody)))]
 async fn live(
     State(state): State<AppState>,
+    Extension(metrics): Extension<Metrics>,
     Actor(user): Actor,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -48,7 +51,7 @@ async fn live(
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| async move {
-            spawn_live(Connection::new(state, user).run(socket));
+            spawn_live(Connection::new(state, metrics, user).run(socket));
         })
 }
 
@@ -81,6 +84,9 @@ struct Connection {
     id: u64,
     state: AppState,
     user: User,
+    metrics: Metrics,
+    /// Counted as open while the connection lives.
+    _open: LiveConnection,
     /// Per incident: its live frames after the replay; and the incident list's notices.
     following: StreamMap<Topic, LiveStream>,
 }
@@ -93,12 +99,14 @@ enum Topic {
 }
 
 impl Connection {
-    fn new(state: AppState, user: User) -> Connection {
+    fn new(state: AppState, metrics: Metrics, user: User) -> Connection {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Connection {
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             state,
             user,
+            _open: metrics.live_connection(),
+            metrics,
             following: StreamMap::new(),
         }
     }
@@ -178,9 +186,11 @@ impl Connection {
         let mut next = Some(first);
         let mut written = 0;
         while let Some(frame) = next.take() {
-            if sink.feed(Message::Text(frame?.text.clone())).await.is_err() {
+            let frame = frame?;
+            if sink.feed(Message::Text(frame.text.clone())).await.is_err() {
                 return Ok(false);
             }
+            self.metrics.fanout_lag(frame.made);
             written += 1;
             if written < BATCH {
                 next = self

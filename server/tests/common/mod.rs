@@ -13,6 +13,9 @@ pub mod peers;
 /// The first-run setup token every test server is started with.
 pub const SETUP_TOKEN: &str = "test-setup-token-0123456789";
 
+/// The token test servers serve /metrics to.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
+
 /// The admin every test server is set up with (unless `Options::anonymous`); the
 /// default client acts as this admin through an API token.
 pub const ADMIN_EMAIL: &str = "ada@example.com";
@@ -57,6 +60,8 @@ pub struct Options {
     pub live_queue: usize,
     /// Status page requests per second per address (0: unlimited).
     pub status_rate_limit: u32,
+    /// The token /metrics is served to (`None`: the route is off).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Options {
@@ -72,6 +77,7 @@ impl Default for Options {
             live_queue: app::live::hub::QUEUE_CAPACITY,
             // As served by default.
             status_rate_limit: 20,
+            metrics_token: Some(METRICS_TOKEN.into()),
         }
     }
 }
@@ -126,6 +132,7 @@ impl TestApp {
             log_format: LogFormat::Text,
             secure_cookies: options.secure_cookies,
             setup_token: Some(SETUP_TOKEN.into()),
+            metrics_token: options.metrics_token,
             command: None,
         };
         let clock: app::clock::SharedClock = match options.clock {
