@@ -1,7 +1,7 @@
 //! Operator tasks run from the command line against the configured database:
 //! `sitrep user add|set-role`, `sitrep token create|revoke`, `sitrep backup|restore`.
 //! Each prints one result line; changes are audited as done by "operator (command
-//! line)".
+//! line)". The engineer's commands (`login`, `post`, `tail`, …) go to `remote`.
 
 use crate::config::{Command, Config, TokenCommand, UserCommand};
 use app::clock::SystemClock;
@@ -19,6 +19,10 @@ pub async fn run(config: &Config, command: &Command) -> anyhow::Result<String> {
         // These two work on the database file itself, migrating nothing.
         Command::Backup { to } => crate::backup::backup(&url, to).await,
         Command::Restore { from } => crate::backup::restore(&url, from).await,
+        Command::Remote(task) => {
+            crate::remote::run(task).await?;
+            Ok(String::new())
+        }
         Command::User(task) => people(config, Task::User(task)).await,
         Command::Token(task) => people(config, Task::Token(task)).await,
     }

@@ -109,6 +109,84 @@ pub enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    #[command(flatten)]
+    Remote(RemoteCommand),
+}
+
+/// An engineer's commands against a running server, over its API with an API token
+/// (`sitrep login` saves both).
+#[derive(Subcommand, Debug, Clone)]
+pub enum RemoteCommand {
+    /// Signs this terminal in to a Sitrep server with an API token, and saves both
+    /// (in ~/.config/sitrep/cli.json, or SITREP_CLI_CONFIG) for the other commands.
+    Login {
+        /// The server, e.g. https://sitrep.example.com.
+        #[arg(long)]
+        url: String,
+        /// An API token (create one in Settings, or with `sitrep token create`).
+        #[arg(long, env = "SITREP_TOKEN", hide_env_values = true)]
+        token: String,
+    },
+    /// Declares an incident.
+    Declare {
+        #[arg(long)]
+        title: String,
+        /// P1, P2 or P3.
+        #[arg(long)]
+        severity: String,
+        /// An affected system's slug (repeat for several).
+        #[arg(long)]
+        system: Vec<String>,
+        /// An impacted account's slug (repeat for several).
+        #[arg(long)]
+        account: Vec<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Print the incident as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Posts to an incident's timeline.
+    Post {
+        /// The incident, e.g. INC-12 (or 12).
+        incident: String,
+        text: String,
+        /// update, note, action or finding.
+        #[arg(long, default_value = "update")]
+        kind: String,
+        /// Print the entry as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Moves an incident to a status: investigating, identified, fixing, monitoring
+    /// or resolved.
+    Status {
+        incident: String,
+        status: String,
+        /// Why (needed when moving back).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Print the incident as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lists incidents, newest first.
+    Ls {
+        /// Only those not resolved.
+        #[arg(long)]
+        open: bool,
+        /// Print them as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Shows an incident's latest entries and follows new ones live (Ctrl-C stops);
+    /// reconnects by itself after a dropped connection.
+    Tail {
+        incident: String,
+        /// One JSON entry per line.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug, Clone)]

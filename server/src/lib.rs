@@ -11,6 +11,7 @@ mod demo;
 mod health;
 pub mod metrics;
 pub mod outbox;
+pub mod remote;
 mod render_deadline;
 pub mod security;
 mod statuspage;

@@ -1,26 +1,34 @@
 //! `sitrep`: starts the server. Everything of substance lives in the library.
 
 use clap::Parser;
-use server::config::Config;
+use server::config::{Command, Config};
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
-    server::telemetry::init(config.log_format);
+    // The engineer's commands print only their results (`--json` output stays clean).
+    if !matches!(config.command, Some(Command::Remote(_))) {
+        server::telemetry::init(config.log_format);
+    }
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             // One line that says what failed and why.
             eprintln!("sitrep: error: {err:#}");
-            ExitCode::FAILURE
+            // Scripts tell a refusal from a sign-in or network problem by the code.
+            let failure = err.downcast_ref::<server::remote::Failure>();
+            ExitCode::from(failure.map_or(1, server::remote::Failure::exit_code))
         }
     }
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
     if let Some(command) = &config.command {
-        println!("{}", server::cli::run(&config, command).await?);
+        let result = server::cli::run(&config, command).await?;
+        if !result.is_empty() {
+            println!("{result}");
+        }
         return Ok(());
     }
     // Each live war room holds a socket: allow as many as the system lets this process.
