@@ -45,9 +45,22 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# Schemathesis (PyPI) for the API contract run, pinned, in its own virtualenv.
+SCHEMATHESIS_VERSION=4.32.5
+schemathesis_in() {
+  local venv=target/tools/schemathesis
+  if [ "$("$venv/bin/schemathesis" --version 2>/dev/null | awk '{print $3}')" != "$SCHEMATHESIS_VERSION" ]; then
+    step "installing Schemathesis $SCHEMATHESIS_VERSION (PyPI) into $venv"
+    python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$venv"; }
+    "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
+}
+
 if [ "$want" = test ]; then
   [ -x /usr/bin/chromium ] || apt_install chromium
   [ -x "$(pg_bindir)/initdb" ] || apt_install postgresql
+  command -v python3 >/dev/null || apt_install python3 python3-venv
+  schemathesis_in
   npm_ci_in end2end
 fi
 step "toolchain ready"

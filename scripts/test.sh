@@ -40,6 +40,9 @@ echo "PostgreSQL $("$(pg_bindir)/postgres" --version | awk '{print $3}') on port
 cargo test -p server --test '*'
 stop_postgres
 
+check "API contract: Schemathesis against the server's own OpenAPI document"
+scripts/api-contract.sh
+
 check "the browser bundle links no server crates"
 server_crates="$(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none \
   | awk '{print $1}' | grep -xE 'sqlx|sqlx-core|tokio|axum|leptos_axum' | sort -u || true)"

@@ -28,6 +28,10 @@ pub async fn authorize(
     let method = request.method().as_str().to_owned();
     let surface = Surface::of(&route);
     let Some(needed) = access::required(&method, &route) else {
+        let allowed = access::rest_methods(&route);
+        if surface == Surface::Rest && !allowed.is_empty() {
+            return method_not_allowed(&method, &route, &allowed);
+        }
         tracing::error!(%method, %route, "refused: the route has no entry in the permission table");
         return refuse(
             surface,
@@ -67,6 +71,21 @@ pub async fn authorize(
     request.extensions_mut().insert(client);
     request.extensions_mut().insert(SignedIn(user));
     next.run(request).await
+}
+
+/// A REST route asked with a method it does not have: 405, naming the ones it has.
+fn method_not_allowed(method: &str, route: &str, allowed: &[&str]) -> Response {
+    let allow = allowed.join(", ");
+    let mut response = ApiError::with_status(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{route} does not take {method}; it takes {allow}"),
+    )
+    .into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(axum::http::header::ALLOW, value);
+    }
+    response
 }
 
 /// A browser without a session goes to the sign-in page, and back here after.

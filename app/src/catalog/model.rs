@@ -45,6 +45,7 @@ pub struct Team {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewMember {
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^\s*[^@\s]+@[^@\s.][^@\s]*\.[^@\s]*[^@\s.]\s*$"))]
     pub email: String,
     /// Used only when the person is new; defaults to the email's local part.
     #[serde(default)]
@@ -78,7 +79,9 @@ impl System {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewTeam {
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^\s*[a-z0-9][a-z0-9-]{0,63}\s*$"))]
     pub slug: String,
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^\s*\S([\s\S]{0,118}\S)?\s*$"))]
     pub name: String,
     /// The engineering lead's email; the person is created if new.
     #[serde(default)]
@@ -98,7 +101,9 @@ pub struct NewTeam {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewSystem {
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^\s*[a-z0-9][a-z0-9-]{0,63}\s*$"))]
     pub slug: String,
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^\s*\S([\s\S]{0,118}\S)?\s*$"))]
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -486,8 +491,11 @@ pub struct Account {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^\s*[a-z0-9][a-z0-9-]{0,63}\s*$"))]
     pub slug: String,
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^\s*\S([\s\S]{0,118}\S)?\s*$"))]
     pub name: String,
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^(enterprise|business|standard)$"))]
     pub tier: String,
     #[serde(default)]
     pub crm_id: Option<String>,

@@ -468,6 +468,7 @@ pub struct DraftInput {
     /// The email subject, at most 200 characters.
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schema(max_length = 200))]
+    #[cfg_attr(feature = "ssr", schema(pattern = r"\S"))]
     pub subject: Option<String>,
     /// The email body, at most 16 KB.
     #[serde(default)]
@@ -493,6 +494,7 @@ pub struct EditInput {
     /// The email subject, at most 200 characters.
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schema(max_length = 200))]
+    #[cfg_attr(feature = "ssr", schema(pattern = r"\S"))]
     pub subject: Option<String>,
     /// The email body, at most 16 KB.
     #[serde(default)]
@@ -555,8 +557,11 @@ pub struct Template {
     /// None: for every tier without its own.
     #[serde(default)]
     pub tier: Option<Tier>,
+    #[cfg_attr(feature = "ssr", schema(pattern = r"\S"))]
     pub subject: String,
+    #[cfg_attr(feature = "ssr", schema(pattern = r"\S"))]
     pub body: String,
+    #[cfg_attr(feature = "ssr", schema(pattern = r"\S"))]
     pub short_text: String,
 }
 

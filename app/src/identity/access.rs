@@ -435,10 +435,13 @@ pub fn required(method: &str, route: &str) -> Option<Access> {
                 .find(|(name, _)| *name == endpoint)
                 .map(|(_, access)| *access)
         }
-        Surface::Rest => REST
-            .iter()
-            .find(|(m, path, _)| *m == method && *path == route)
-            .map(|(_, _, access)| *access),
+        Surface::Rest => {
+            // A HEAD is answered like the GET it stands for.
+            let method = if method == "HEAD" { "GET" } else { method };
+            REST.iter()
+                .find(|(m, path, _)| *m == method && *path == route)
+                .map(|(_, _, access)| *access)
+        }
         Surface::Page if matches!(method, "GET" | "HEAD") => PAGES
             .iter()
             .find(|(path, _)| *path == route)
@@ -448,6 +451,15 @@ pub fn required(method: &str, route: &str) -> Option<Access> {
             .find(|(m, path, _)| *m == method && *path == route)
             .map(|(_, _, access)| *access),
     }
+}
+
+/// The methods the REST table lists for a route template (empty for none): any other
+/// method on it is answered 405 with these as `Allow`.
+pub fn rest_methods(route: &str) -> Vec<&'static str> {
+    REST.iter()
+        .filter(|(_, path, _)| *path == route)
+        .map(|(method, _, _)| *method)
+        .collect()
 }
 
 /// Which table a route is in; each surface also refuses in its own format.

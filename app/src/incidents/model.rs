@@ -272,7 +272,9 @@ impl Lifecycle {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeclareInput {
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^\s*\S([\s\S]{0,198}\S)?\s*$"))]
     pub title: String,
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^(P1|P2|P3)$"))]
     pub severity: String,
     #[serde(default)]
     pub description: String,
@@ -287,6 +289,7 @@ pub struct DeclareInput {
     pub accounts: Vec<String>,
     /// The impacted tier when no account is named (or a higher one than theirs).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^(|enterprise|business|standard)$"))]
     pub customer_tier: Option<String>,
     /// manual (default), cs_report or alert.
     #[serde(default)]

@@ -137,10 +137,13 @@ pub struct Integration {
 #[serde(deny_unknown_fields)]
 pub struct IntegrationInput {
     /// pagerduty, alertmanager, grafana, datadog, opsgenie or generic.
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^(pagerduty|alertmanager|grafana|datadog|opsgenie|generic)$"))]
     pub kind: String,
+    #[cfg_attr(feature = "ssr", schema(pattern = r"\S"))]
     pub name: String,
     /// P1, P2 or P3 (default P2).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^(|P1|P2|P3)$"))]
     pub default_severity: Option<String>,
     #[serde(default)]
     pub systems: Vec<String>,

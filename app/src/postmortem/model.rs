@@ -111,6 +111,7 @@ pub struct VersionSummary {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PostMortemEdit {
+    #[cfg_attr(feature = "ssr", schema(pattern = r"\S"))]
     pub body: String,
     pub base_version: i64,
 }
@@ -354,9 +355,13 @@ pub struct FollowUp {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FollowUpInput {
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^\s*\S([\s\S]{0,198}\S)?\s*$"))]
     pub title: String,
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^(mitigate|prevent|process|other)$"))]
     pub kind: String,
+    #[cfg_attr(feature = "ssr", schema(pattern = r"\S"))]
     pub owner: String,
+    #[cfg_attr(feature = "ssr", schema(format = Date))]
     pub due_on: String,
     #[serde(default)]
     pub tracker_url: Option<String>,
@@ -388,10 +393,12 @@ pub struct FollowUpSuggestion {
 #[serde(deny_unknown_fields)]
 pub struct FollowUpChange {
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^(open|in_progress|done|wont_do)$"))]
     pub status: Option<String>,
     #[serde(default)]
     pub owner: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(format = Date))]
     pub due_on: Option<String>,
 }
 
@@ -471,6 +478,7 @@ pub struct PostMortemTemplate {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TemplateInput {
+    #[cfg_attr(feature = "ssr", schema(pattern = r"\S"))]
     pub body: String,
 }
 

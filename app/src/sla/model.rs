@@ -199,15 +199,19 @@ pub fn is_open(state: ClockState) -> bool {
 pub struct ReportQuery {
     /// First day (YYYY-MM-DD, UTC); default: 30 days before `to`.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(pattern = r"^(|\d{4}-\d{2}-\d{2})$"))]
     pub from: String,
     /// Day after the last (YYYY-MM-DD, UTC); default: tomorrow.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(pattern = r"^(|\d{4}-\d{2}-\d{2})$"))]
     pub to: String,
     /// account (default), tier or severity.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(pattern = r"^(|account|tier|severity)$"))]
     pub by: String,
     /// json (default) or csv; the API only.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(pattern = r"^(|json|csv)$"))]
     pub format: String,
 }
 

@@ -32,6 +32,7 @@ pub struct PolicyTerms {
     pub pause_statuses: Vec<IncidentStatus>,
     /// At risk once this share of a target is used.
     #[serde(default = "default_at_risk")]
+    #[schema(minimum = 1, maximum = 99)]
     pub at_risk_percent: u8,
 }
 
@@ -54,11 +55,17 @@ pub struct SeverityTargets {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Targets {
+    #[schema(minimum = 1, maximum = 525_600)]
     pub response_min: u32,
+    #[schema(minimum = 1, maximum = 525_600)]
     pub resolution_min: u32,
     /// How often customers must hear from us (used by customer communication).
+    #[schema(minimum = 1, maximum = 525_600)]
     pub update_min: u32,
 }
+
+/// The longest target: a year of minutes.
+pub const TARGET_MAX_MIN: u32 = 525_600;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -104,6 +111,14 @@ impl PolicyTerms {
             if t.response_min == 0 || t.resolution_min == 0 || t.update_min == 0 {
                 return Err(format!(
                     "{severity}: every target must be at least 1 minute"
+                ));
+            }
+            if [t.response_min, t.resolution_min, t.update_min]
+                .iter()
+                .any(|&min| min > TARGET_MAX_MIN)
+            {
+                return Err(format!(
+                    "{severity}: a target is at most a year ({TARGET_MAX_MIN} min)"
                 ));
             }
             if t.response_min > t.resolution_min {

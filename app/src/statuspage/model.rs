@@ -726,8 +726,10 @@ mod tests {
 #[serde(deny_unknown_fields)]
 pub struct ComponentInput {
     /// Lower-case letters, digits and dashes; stable across renames.
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^\s*[a-z0-9][a-z0-9-]{0,63}\s*$"))]
     pub slug: String,
     /// What customers read, e.g. "Checkout".
+    #[cfg_attr(feature = "ssr", schema(pattern = r"\S"))]
     pub name: String,
     /// The group it shows under; empty for none.
     #[serde(default)]

@@ -249,6 +249,7 @@ pub struct Revision {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PostEntry {
+    #[cfg_attr(feature = "ssr", schema(pattern = r"\S"))]
     pub body: String,
     /// update (default), note, action or finding.
     #[serde(default)]

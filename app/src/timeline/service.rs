@@ -28,6 +28,7 @@ pub struct Posted {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReviseInput {
+    #[cfg_attr(feature = "ssr", schema(pattern = r"\S"))]
     pub body: String,
 }
 
@@ -162,6 +163,7 @@ pub async fn revise_entry(
 #[serde(deny_unknown_fields)]
 pub struct RedactInput {
     /// Why it is removed (e.g. "customer's card number pasted"); shown in its place.
+    #[cfg_attr(feature = "ssr", schema(pattern = r"\S"))]
     pub reason: String,
 }
 

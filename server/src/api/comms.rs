@@ -194,19 +194,22 @@ struct LogQuery {
     /// Slug of an account: what it was told.
     account: Option<String>,
     /// enterprise, business or standard.
+    #[param(pattern = r"^(|enterprise|business|standard)$")]
     tier: Option<String>,
     /// Messages created at or after (RFC 3339).
     from: Option<DateTime<Utc>>,
     /// Messages created before (RFC 3339).
     to: Option<DateTime<Utc>>,
     /// json (default) or csv.
+    #[param(pattern = r"^(json|csv)$")]
     format: Option<String>,
 }
 
 /// Every message across incidents, newest first: to an account (sent to it), to
 /// incidents impacting a tier, in a period.
 #[utoipa::path(get, path = "/messages", tag = "comms", params(LogQuery),
-    responses((status = 200, description = "JSON, or CSV with format=csv", body = Vec<CustomerMessage>),
+    responses((status = 200, description = "JSON, or CSV with format=csv",
+               content((Vec<CustomerMessage> = "application/json"), (String = "text/csv"))),
               (status = 422, description = "Unknown account, tier or format", body = ErrorBody)))]
 async fn message_log(
     State(state): State<AppState>,

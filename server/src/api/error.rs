@@ -102,21 +102,82 @@ impl IntoResponse for ApiError {
 }
 
 /// `Json<T>` whose rejections (malformed JSON, wrong types, unknown fields, wrong
-/// content type) are API errors naming the problem.
+/// content type) are API errors naming the problem. A number with a zero fraction
+/// (`3.0`) is the integer it equals, as JSON Schema counts it; and a body documented
+/// as an object must be one (serde would also read a struct from an array).
 pub struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
 where
-    T: DeserializeOwned,
+    T: DeserializeOwned + utoipa::PartialSchema,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let Json(mut value) = Json::<Value>::from_request(req, state)
+            .await
+            .map_err(json_rejection)?;
+        let object = matches!(
+            T::schema(),
+            utoipa::openapi::RefOr::T(utoipa::openapi::Schema::Object(_))
+        );
+        if object && !value.is_object() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "The body must be a JSON object".into(),
+            ));
         }
+        whole_numbers_as_integers(&mut value);
+        serde_json::from_value(value).map(ApiJson).map_err(|err| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                format!("Failed to deserialize the JSON body into the target type: {err}"),
+            )
+        })
+    }
+}
+
+/// `3.0` → `3`, wherever it is in the value (only within i64's range).
+fn whole_numbers_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            if let Some(f) = number.as_f64() {
+                if f.fract() == 0.0 && f.abs() < 9.2e18 {
+                    *value = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
+}
+
+/// `Path<T>` whose rejection (e.g. an id too large for a number) is a JSON 404:
+/// nothing has that id.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| ApiPath(value))
+            .map_err(|rejection| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    format!("Nothing is at {}: {}", parts.uri.path(), rejection.body_text()),
+                )
+            })
     }
 }
 

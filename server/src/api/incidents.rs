@@ -52,18 +52,22 @@ async fn declare_incident(
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     /// investigating, identified, fixing, monitoring or resolved.
+    #[param(pattern = r"^(|investigating|identified|fixing|monitoring|resolved)$")]
     status: Option<String>,
     /// P1, P2 or P3.
+    #[param(pattern = r"^(|P1|P2|P3)$")]
     severity: Option<String>,
     /// Slug of an affected system.
     system: Option<String>,
     /// Slug of an impacted account.
     account: Option<String>,
     /// enterprise, business or standard.
+    #[param(pattern = r"^(|enterprise|business|standard)$")]
     tier: Option<String>,
     /// Words to find in titles and timeline text (case-insensitive).
     q: Option<String>,
     /// 1 to 100; 100 when absent.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
 }
 

@@ -1,7 +1,7 @@
 //! Alert intake over HTTP: the webhook each integration's source calls (public: the
 //! signature is the credential), and the integrations admins manage.
 
-use super::{Actor, ApiError, ApiJson, ErrorBody};
+use super::{Actor, ApiError, ApiJson, ApiPath, ErrorBody};
 use app::intake::model::{
     CreatedIntegration, Delivery, DeliveryReport, Integration, IntegrationInput, RoutingRule,
     RuleTest, RuleTestAlert, SecretInput,
@@ -156,7 +156,7 @@ async fn list_deliveries(
 async fn replay_delivery(
     State(state): State<AppState>,
     Actor(by): Actor,
-    Path((id, delivery)): Path<(String, i64)>,
+    ApiPath((id, delivery)): ApiPath<(String, i64)>,
 ) -> Result<Json<DeliveryReport>, ApiError> {
     Ok(Json(service::replay(&state, &id, delivery, &by).await?))
 }

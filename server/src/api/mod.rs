@@ -18,7 +18,7 @@ mod statuspage;
 
 use app::state::AppState;
 use axum::{Json, Router};
-pub use error::{ApiError, ApiJson, ApiQuery, ErrorBody};
+pub use error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
 use std::sync::OnceLock;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::OpenApi;
@@ -85,9 +85,105 @@ fn build() -> (Router<AppState>, OpenApiDoc) {
         .merge(intake::routes())
         .merge(statuspage::routes())
         .routes(routes!(openapi_json));
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
-        .split_for_parts()
+        .split_for_parts();
+    document_common_answers(&mut doc);
+    close_tagged_variants(&mut doc, &["Audience", "CalendarTerms"]);
+    (router, doc)
+}
+
+/// Marks each variant of these internally tagged enums as taking no other fields, as
+/// their `#[serde(deny_unknown_fields)]` does: utoipa carries that onto structs, not
+/// onto an enum's variants.
+fn close_tagged_variants(doc: &mut OpenApiDoc, enums: &[&str]) {
+    use utoipa::openapi::schema::AdditionalProperties;
+    use utoipa::openapi::{RefOr, Schema};
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for name in enums {
+        if let Some(RefOr::T(Schema::OneOf(one_of))) = components.schemas.get_mut(*name) {
+            for variant in &mut one_of.items {
+                // A variant with only its tag stays open: serde does not check the
+                // fields of a unit variant.
+                if let RefOr::T(Schema::Object(object)) = variant {
+                    if object.properties.len() > 1 {
+                        object.additional_properties =
+                            Some(Box::new(AdditionalProperties::FreeForm(false)));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds the answers every route of a kind gives, which the handlers do not list one
+/// by one: 400/413/415 for a body that is not the JSON asked for, 400 for a query
+/// string that does not parse, 422 for input refused by validation, 404 for a path
+/// naming nothing, and 401/403 on routes that need someone signed in.
+fn document_common_answers(doc: &mut OpenApiDoc) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let operations = [
+            ("GET", &mut item.get),
+            ("PUT", &mut item.put),
+            ("POST", &mut item.post),
+            ("DELETE", &mut item.delete),
+            ("PATCH", &mut item.patch),
+        ];
+        for (method, operation) in operations {
+            let Some(operation) = operation else { continue };
+            let parameters = operation.parameters.as_deref().unwrap_or_default();
+            let has = |place: ParameterIn| parameters.iter().any(|p| p.parameter_in == place);
+            let mut answers = Vec::new();
+            if operation.request_body.is_some() {
+                answers.extend([
+                    ("400", "The body is not valid JSON of the documented shape"),
+                    ("413", "The body is larger than 16 MiB"),
+                    ("415", "The body is not `Content-Type: application/json`"),
+                    ("422", "Refused by validation; `fields` names each problem"),
+                ]);
+            }
+            if has(ParameterIn::Query) {
+                answers.extend([
+                    ("400", "The query string does not parse (unknown or mistyped parameter)"),
+                    ("422", "Refused by validation; `fields` names each problem"),
+                ]);
+            }
+            if has(ParameterIn::Path) {
+                answers.push(("404", "Nothing has that key, id or name"));
+            }
+            let route = format!("/api/v1{path}");
+            if app::identity::access::required(method, &route)
+                != Some(app::identity::access::Access::Public)
+            {
+                answers.extend([
+                    ("401", "No valid session cookie or API token"),
+                    ("403", "The signed-in role may not do this"),
+                ]);
+            }
+            for (status, description) in answers {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| error(description).into());
+            }
+        }
+    }
 }
 
 /// The OpenAPI document (built once).

@@ -1,7 +1,7 @@
 //! Post-mortems: the incident's document, generated from the timeline and edited as
 //! versions; its Markdown for export.
 
-use super::{incident_id, Actor, ApiError, ApiJson, ApiQuery, ErrorBody};
+use super::{incident_id, Actor, ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
 use app::error::AppError;
 use app::identity::model::User;
 use app::postmortem::model::{
@@ -289,7 +289,7 @@ async fn list_followups(
 async fn change_followup(
     State(state): State<AppState>,
     Actor(by): Actor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(change): ApiJson<FollowUpChange>,
 ) -> ApiResult<Json<FollowUp>> {
     Ok(Json(followups::change(&state, id, &change, &by).await?))
@@ -304,7 +304,7 @@ async fn change_followup(
               (status = 422, description = "Version 1 has nothing before it", body = ErrorBody)))]
 async fn version_diff(
     State(state): State<AppState>,
-    Path((key, version)): Path<(String, i64)>,
+    ApiPath((key, version)): ApiPath<(String, i64)>,
 ) -> ApiResult<Json<VersionDiff>> {
     Ok(Json(
         service::diff(&state, incident_id(&key)?, version).await?,

@@ -145,7 +145,7 @@ async fn set_time_zone(
 struct AuditQuery {
     /// Only actions starting with this, e.g. `login` or `token`.
     action: Option<String>,
-    /// 1 to 500; 100 when absent.
+    /// How many, newest first: 100 when absent; below 1 reads as 1, above 500 as 500.
     limit: Option<i64>,
 }
 

@@ -78,7 +78,8 @@ async fn set_account_policy(
 /// Compliance over a period: met/missed per account, tier or severity and clock, with
 /// median and p90 time to respond and resolve (contract time). `format=csv` for CSV.
 #[utoipa::path(get, path = "/sla/report", tag = "sla", params(ReportQuery),
-    responses((status = 200, body = ComplianceReport, description = "JSON, or CSV with format=csv"),
+    responses((status = 200, description = "JSON, or CSV with format=csv",
+               content((ComplianceReport = "application/json"), (String = "text/csv"))),
               (status = 422, body = ErrorBody)))]
 async fn compliance_report(
     State(state): State<AppState>,

@@ -1,7 +1,7 @@
 //! Managing the status page: its components, its name, accounts' private links.
 //! The pages themselves are served by `crate::statuspage`.
 
-use super::{Actor, ApiError, ApiJson, ErrorBody};
+use super::{Actor, ApiError, ApiJson, ApiPath, ErrorBody};
 use app::state::AppState;
 use app::statuspage::maintenance::{self, MaintenanceInput, MaintenanceNotice};
 use app::statuspage::model::PageMaintenance;
@@ -57,7 +57,7 @@ async fn schedule_maintenance(
 async fn post_maintenance_notice(
     State(state): State<AppState>,
     Actor(actor): Actor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(notice): ApiJson<MaintenanceNotice>,
 ) -> Result<Json<PageMaintenance>, ApiError> {
     Ok(Json(
