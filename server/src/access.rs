@@ -83,7 +83,9 @@ fn method_not_allowed(method: &str, route: &str, allowed: &[&str]) -> Response {
     )
     .into_response();
     if let Ok(value) = axum::http::HeaderValue::from_str(&allow) {
-        response.headers_mut().insert(axum::http::header::ALLOW, value);
+        response
+            .headers_mut()
+            .insert(axum::http::header::ALLOW, value);
     }
     response
 }

@@ -45,7 +45,10 @@ pub struct Team {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewMember {
-    #[cfg_attr(feature = "ssr", schema(pattern = r"^\s*[^@\s]+@[^@\s.][^@\s]*\.[^@\s]*[^@\s.]\s*$"))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = r"^\s*[^@\s]+@[^@\s.][^@\s]*\.[^@\s]*[^@\s.]\s*$")
+    )]
     pub email: String,
     /// Used only when the person is new; defaults to the email's local part.
     #[serde(default)]

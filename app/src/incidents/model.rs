@@ -289,7 +289,10 @@ pub struct DeclareInput {
     pub accounts: Vec<String>,
     /// The impacted tier when no account is named (or a higher one than theirs).
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(pattern = r"^(|enterprise|business|standard)$"))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = r"^(|enterprise|business|standard)$")
+    )]
     pub customer_tier: Option<String>,
     /// manual (default), cs_report or alert.
     #[serde(default)]

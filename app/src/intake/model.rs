@@ -137,7 +137,10 @@ pub struct Integration {
 #[serde(deny_unknown_fields)]
 pub struct IntegrationInput {
     /// pagerduty, alertmanager, grafana, datadog, opsgenie or generic.
-    #[cfg_attr(feature = "ssr", schema(pattern = r"^(pagerduty|alertmanager|grafana|datadog|opsgenie|generic)$"))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = r"^(pagerduty|alertmanager|grafana|datadog|opsgenie|generic)$")
+    )]
     pub kind: String,
     #[cfg_attr(feature = "ssr", schema(pattern = r"\S"))]
     pub name: String,

@@ -357,7 +357,10 @@ pub struct FollowUp {
 pub struct FollowUpInput {
     #[cfg_attr(feature = "ssr", schema(pattern = r"^\s*\S([\s\S]{0,198}\S)?\s*$"))]
     pub title: String,
-    #[cfg_attr(feature = "ssr", schema(pattern = r"^(mitigate|prevent|process|other)$"))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = r"^(mitigate|prevent|process|other)$")
+    )]
     pub kind: String,
     #[cfg_attr(feature = "ssr", schema(pattern = r"\S"))]
     pub owner: String,
@@ -393,7 +396,10 @@ pub struct FollowUpSuggestion {
 #[serde(deny_unknown_fields)]
 pub struct FollowUpChange {
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(pattern = r"^(open|in_progress|done|wont_do)$"))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = r"^(open|in_progress|done|wont_do)$")
+    )]
     pub status: Option<String>,
     #[serde(default)]
     pub owner: Option<String>,

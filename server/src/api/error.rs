@@ -175,7 +175,11 @@ where
                 ApiError::new(
                     StatusCode::NOT_FOUND,
                     "not_found",
-                    format!("Nothing is at {}: {}", parts.uri.path(), rejection.body_text()),
+                    format!(
+                        "Nothing is at {}: {}",
+                        parts.uri.path(),
+                        rejection.body_text()
+                    ),
                 )
             })
     }

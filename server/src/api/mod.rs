@@ -159,7 +159,10 @@ fn document_common_answers(doc: &mut OpenApiDoc) {
             }
             if has(ParameterIn::Query) {
                 answers.extend([
-                    ("400", "The query string does not parse (unknown or mistyped parameter)"),
+                    (
+                        "400",
+                        "The query string does not parse (unknown or mistyped parameter)",
+                    ),
                     ("422", "Refused by validation; `fields` names each problem"),
                 ]);
             }
