@@ -65,21 +65,9 @@ pub async fn backup(database_url: &str, to: &Path) -> anyhow::Result<String> {
         .with_context(|| format!("cannot write the backup to {}", partial.display()))?;
     db.close().await?;
 
-    let checked = async {
-        let contents = check(&partial, to).await?;
-        std::fs::File::open(&partial)?.sync_all()?;
-        std::fs::rename(&partial, to)?;
-        sync_dir(to)?;
-        anyhow::Ok(contents)
-    }
-    .await;
-    let contents = match checked {
-        Ok(contents) => contents,
-        Err(err) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(err);
-        }
-    };
+    let contents = keep_if_whole(&partial, to).await?;
+    std::fs::rename(&partial, to)?;
+    sync_dir(to)?;
     let size = std::fs::metadata(to)?.len();
     Ok(format!(
         "backup of {} written to {} ({}): {contents}",
@@ -120,19 +108,7 @@ pub async fn restore(database_url: &str, from: &Path) -> anyhow::Result<String> 
     let restoring = with_suffix(&target, ".restoring");
     std::fs::copy(from, &restoring)
         .with_context(|| format!("cannot copy {} to {}", from.display(), restoring.display()))?;
-    let checked = async {
-        let contents = check(&restoring, from).await?;
-        std::fs::File::open(&restoring)?.sync_all()?;
-        anyhow::Ok(contents)
-    }
-    .await;
-    let contents = match checked {
-        Ok(contents) => contents,
-        Err(err) => {
-            let _ = std::fs::remove_file(&restoring);
-            return Err(err);
-        }
-    };
+    let contents = keep_if_whole(&restoring, from).await?;
 
     let kept = if target.exists() {
         if let Err(err) = take_over(&target).await {
@@ -183,6 +159,21 @@ async fn open(path: &Path, busy: Duration) -> anyhow::Result<SqliteConnection> {
         .connect()
         .await
         .with_context(|| format!("cannot open {}", path.display()))
+}
+
+/// Checks the database `copy` (of `named`) and writes it to disk; removes it when it
+/// fails, so no copy that is not whole is left.
+async fn keep_if_whole(copy: &Path, named: &Path) -> anyhow::Result<Contents> {
+    let checked = async {
+        let contents = check(copy, named).await?;
+        std::fs::File::open(copy)?.sync_all()?;
+        anyhow::Ok(contents)
+    }
+    .await;
+    if checked.is_err() {
+        let _ = std::fs::remove_file(copy);
+    }
+    checked
 }
 
 /// Checks that the database `copy` (a copy of `named`) is whole and a schema this

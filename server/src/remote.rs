@@ -404,7 +404,7 @@ async fn tail(key: &str, json: bool) -> Result<(), Failure> {
     let mut wait = Duration::from_secs(1);
     loop {
         let mut was_live = false;
-        match follow(
+        let ended = follow(
             &socket_url,
             &api.token,
             key,
@@ -414,7 +414,9 @@ async fn tail(key: &str, json: bool) -> Result<(), Failure> {
             zone,
         )
         .await
-        {
+        .err()
+        .unwrap_or_else(|| Followed::Lost("the connection ended".into()));
+        match ended {
             Followed::Refused(why) => return Err(Failure::Refused(why)),
             Followed::Lost(why) => {
                 // A connection that worked starts the waits over.
@@ -443,21 +445,6 @@ enum Followed {
 /// One live connection: subscribes after `last` and prints each new entry, moving
 /// `last` on; `was_live` once the server confirmed the subscription.
 async fn follow(
-    url: &str,
-    token: &str,
-    key: &str,
-    last: &mut i64,
-    was_live: &mut bool,
-    json: bool,
-    zone: chrono_tz::Tz,
-) -> Followed {
-    match follow_once(url, token, key, last, was_live, json, zone).await {
-        Ok(()) => Followed::Lost("the connection ended".into()),
-        Err(ended) => ended,
-    }
-}
-
-async fn follow_once(
     url: &str,
     token: &str,
     key: &str,
