@@ -479,7 +479,7 @@ impl TestApp {
 
 /// A client that follows no redirects (tests look at them) and, with a token,
 /// sends it as a bearer credential on every request.
-fn http_client(token: Option<&str>) -> reqwest::Client {
+pub fn http_client(token: Option<&str>) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     if let Some(token) = token {
         headers.insert(
@@ -505,7 +505,7 @@ impl Drop for TestApp {
 }
 
 /// Creates an empty database on the test cluster and returns its URL.
-async fn fresh_postgres_database() -> String {
+pub async fn fresh_postgres_database() -> String {
     let admin_url = std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| {
         panic!(
             "{POSTGRES_URL_VAR} is not set: the PostgreSQL half of the suite needs a server. \
