@@ -29,6 +29,10 @@ pub enum AppError {
     /// A server-side failure; details are in the server log under `request_id`.
     #[error("something went wrong on the server (request {request_id})")]
     Internal { request_id: String },
+    /// The database cannot take the request right now (unreachable, restarting, out
+    /// of disk); nothing was stored and the same request may be sent again.
+    #[error("{0}")]
+    Unavailable(String),
     /// The request never reached our code, or its answer could not be read.
     #[error("{0}")]
     Transport(String),
@@ -92,6 +96,12 @@ impl AppError {
         }
     }
 
+    /// Whether sending the same request again later can succeed: it never reached
+    /// the server, or the database could not take it. Nothing was stored either way.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, AppError::Transport(_) | AppError::Unavailable(_))
+    }
+
     /// A refusal with what was typed into `fields` echoed back, so a form drawn
     /// again from it keeps the text; any other error as it is.
     pub fn echoing(self, fields: &[(&str, &str)]) -> AppError {
@@ -135,6 +145,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Transport(_) => StatusCode::BAD_REQUEST,
         }
     }
@@ -161,7 +172,48 @@ pub fn set_error_status(err: &AppError) {
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
-        AppError::internal("database", err)
+        match unavailable_because(&err) {
+            Some(why) => {
+                tracing::warn!("database unavailable: {err}");
+                AppError::Unavailable(format!("{why}; nothing was stored. Try again shortly."))
+            }
+            None => AppError::internal("database", err),
+        }
+    }
+}
+
+/// Why the database could not take a request, when that is a passing condition
+/// (the server stays up and the next try can succeed) rather than a bug.
+#[cfg(feature = "ssr")]
+fn unavailable_because(err: &sqlx::Error) -> Option<&'static str> {
+    use sqlx::Error;
+    match err {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed => Some("the database is unreachable"),
+        Error::Database(db) => {
+            let code = db.code()?;
+            // PostgreSQL: class 08 is a lost connection; 57P01-03 a server shutting
+            // down, crashed or still starting.
+            if code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03") {
+                return Some("the database is unreachable");
+            }
+            if code == "53100" {
+                return Some("the database's disk is full");
+            }
+            // SQLite: the primary result code is the low byte of the extended one.
+            match code.parse::<i32>().ok()? & 0xff {
+                5 | 6 => Some("the database is busy"),
+                8 => Some("the database is read-only"),
+                10 => Some("the database cannot write to its disk"),
+                13 => Some("the database's disk is full"),
+                14 => Some("the database file cannot be opened"),
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }
 
@@ -178,6 +230,24 @@ mod tests {
             invalid.to_string(),
             "invalid input: severity: must be P1, P2 or P3; title: is required"
         );
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_database_out_of_reach_is_unavailable_and_a_bug_is_internal() {
+        let lost = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        for passing in [sqlx::Error::Io(lost), sqlx::Error::PoolTimedOut] {
+            let err = AppError::from(passing);
+            assert!(err.is_retryable(), "{err:?}");
+            assert_eq!(err.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(
+                err.to_string(),
+                "the database is unreachable; nothing was stored. Try again shortly."
+            );
+        }
+        let bug = AppError::from(sqlx::Error::RowNotFound);
+        assert!(matches!(bug, AppError::Internal { .. }), "{bug:?}");
+        assert!(!bug.is_retryable());
     }
 
     #[test]

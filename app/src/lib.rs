@@ -72,10 +72,18 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     live::now::ServerNow::provide();
     // Lets end-to-end tests (and curious people) tell a hydrated page from plain HTML.
+    // Set from a timer: the content of each <Suspense> hydrates in tasks queued after
+    // this effect's first run, and a test typing before their listeners and `prop:`
+    // values are in place would lose what it typed.
     Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
+        set_timeout(
+            || {
+                if let Some(body) = document().body() {
+                    let _ = body.set_attribute("data-hydrated", "true");
+                }
+            },
+            std::time::Duration::ZERO,
+        );
     });
 
     view! {

@@ -18,10 +18,17 @@ async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
+/// How long the database may take to answer the probe. Less than a pool acquire
+/// (5 s): an orchestrator's probe gives up after a second or a few.
+const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The process can serve: its database answers.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let database = state.db.backend().name();
-    match state.db.ping().await {
+    let ping = tokio::time::timeout(PING_TIMEOUT, state.db.ping())
+        .await
+        .unwrap_or(Err(sqlx::Error::PoolTimedOut));
+    match ping {
         Ok(()) => (
             StatusCode::OK,
             Json(json!({ "status": "ready", "database": database })),

@@ -1,8 +1,10 @@
 //! The server killed with SIGKILL under load, and started again on the same database
 //! and port: every post the API acknowledged is in the timeline once, client retries
 //! of unacknowledged posts (same idempotency key) are stored once, and every live
-//! viewer resumes from its last seq with no gap and no repeat. The short version of
-//! issue 19's kill -9 scenario; both backends.
+//! viewer resumes from its last seq with no gap and no repeat (both backends). And
+//! PostgreSQL stopped and started again under two replicas' load: both servers stay
+//! up, say 503 while it is down, reconnect and re-LISTEN by themselves, and lose
+//! nothing acknowledged. The short versions of issue 19's fault scenarios.
 
 mod common;
 
@@ -17,6 +19,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 for_each_backend!(every_acknowledged_post_survives_a_kill_9_and_viewers_resume,);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_restarting_under_two_replicas_loses_nothing_and_both_reconnect() {
+    postgres_restart().await
+}
 
 const VIEWERS: usize = 20;
 const POSTERS: usize = 4;
@@ -74,6 +81,126 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// Adds an admin with the CLI and returns a fresh API token of theirs.
+fn admin_token(data_dir: &Path, database_url: Option<&str>) -> String {
+    let output = sitrep(data_dir, database_url)
+        .args([
+            "user",
+            "add",
+            "--email",
+            "ada@example.com",
+            "--role",
+            "admin",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let output = sitrep(data_dir, database_url)
+        .args([
+            "token",
+            "create",
+            "--user",
+            "ada@example.com",
+            "--name",
+            "faults",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Declares the incident the load is about; returns its key.
+async fn declare(client: &reqwest::Client, base: &str) -> String {
+    let declared: Value = client
+        .post(format!("{base}/api/v1/incidents"))
+        .json(&json!({"title": "Checkout failing", "severity": "P1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    declared["key"].as_str().unwrap().to_owned()
+}
+
+/// Checks that each acknowledged post is stored once, at the seq its answer gave, and
+/// nothing else was; returns the timeline's last seq.
+async fn check_stored_once(
+    client: &reqwest::Client,
+    timeline_url: &str,
+    acknowledged: &[(String, i64)],
+) -> i64 {
+    let timeline: Vec<Value> = client
+        .get(timeline_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut stored: HashMap<String, Vec<i64>> = HashMap::new();
+    for entry in &timeline {
+        let body = entry["body"].as_str().unwrap_or_default();
+        if body.starts_with("poster ") {
+            stored
+                .entry(body.to_owned())
+                .or_default()
+                .push(entry["seq"].as_i64().unwrap());
+        }
+    }
+    for (body, seq) in acknowledged {
+        assert_eq!(
+            stored.get(body),
+            Some(&vec![*seq]),
+            "{body:?} was acknowledged at seq {seq}"
+        );
+    }
+    assert_eq!(
+        stored.len(),
+        acknowledged.len(),
+        "no post stored that was not acknowledged"
+    );
+    timeline
+        .iter()
+        .map(|entry| entry["seq"].as_i64().unwrap())
+        .max()
+        .unwrap()
+}
+
+/// Lets the viewers stop at `last_seq` and checks each saw every event once, in order.
+async fn check_viewers_gap_free(
+    viewers: Vec<tokio::task::JoinHandle<Vec<i64>>>,
+    target: &AtomicI64,
+    last_seq: i64,
+) {
+    target.store(last_seq, Ordering::SeqCst);
+    for viewer in viewers {
+        let seen = tokio::time::timeout(Duration::from_secs(30), viewer)
+            .await
+            .expect("each viewer catches up within 30 s")
+            .unwrap();
+        assert_eq!(
+            seen,
+            (1..=last_seq).collect::<Vec<_>>(),
+            "a viewer's events, gap-free and without repeats"
+        );
     }
 }
 
@@ -174,55 +301,13 @@ async fn every_acknowledged_post_survives_a_kill_9_and_viewers_resume(backend: B
         Backend::Postgres => Some(common::fresh_postgres_database().await),
     };
     let database_url = database_url.as_deref();
-    let output = sitrep(data.path(), database_url)
-        .args([
-            "user",
-            "add",
-            "--email",
-            "ada@example.com",
-            "--role",
-            "admin",
-        ])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let output = sitrep(data.path(), database_url)
-        .args([
-            "token",
-            "create",
-            "--user",
-            "ada@example.com",
-            "--name",
-            "faults",
-        ])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let token = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .to_owned();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let token = admin_token(data.path(), database_url);
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let client = common::http_client(Some(&token));
 
     let server = Server::start(data.path(), database_url, port).await;
-    let declared: Value = client
-        .post(format!("{base}/api/v1/incidents"))
-        .json(&json!({"title": "Checkout failing", "severity": "P1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let key = declared["key"].as_str().unwrap().to_owned();
+    let key = declare(&client, &base).await;
 
     let target = Arc::new(AtomicI64::new(i64::MAX));
     let viewers: Vec<_> = (0..VIEWERS)
@@ -265,59 +350,13 @@ async fn every_acknowledged_post_survives_a_kill_9_and_viewers_resume(backend: B
     }
 
     // Each acknowledged post is there once, at the seq its answer gave; nothing else.
-    let timeline: Vec<Value> = client
-        .get(&timeline_url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut stored: HashMap<String, Vec<i64>> = HashMap::new();
-    for entry in &timeline {
-        let body = entry["body"].as_str().unwrap_or_default();
-        if body.starts_with("poster ") {
-            stored
-                .entry(body.to_owned())
-                .or_default()
-                .push(entry["seq"].as_i64().unwrap());
-        }
-    }
-    for (body, seq) in &acknowledged {
-        assert_eq!(
-            stored.get(body),
-            Some(&vec![*seq]),
-            "{body:?} was acknowledged at seq {seq}"
-        );
-    }
-    assert_eq!(
-        stored.len(),
-        acknowledged.len(),
-        "no post stored that was not acknowledged"
-    );
+    let last_seq = check_stored_once(&client, &timeline_url, &acknowledged).await;
     assert!(
         retries.load(Ordering::Relaxed) > 0,
         "some posts were retried across the kill"
     );
-
     // Every viewer saw every event once, in order, across the kill.
-    let last_seq = timeline
-        .iter()
-        .map(|entry| entry["seq"].as_i64().unwrap())
-        .max()
-        .unwrap();
-    target.store(last_seq, Ordering::SeqCst);
-    for viewer in viewers {
-        let seen = tokio::time::timeout(Duration::from_secs(30), viewer)
-            .await
-            .expect("each viewer catches up within 30 s")
-            .unwrap();
-        assert_eq!(
-            seen,
-            (1..=last_seq).collect::<Vec<_>>(),
-            "a viewer's events, gap-free and without repeats"
-        );
-    }
+    check_viewers_gap_free(viewers, &target, last_seq).await;
     println!(
         "kill -9 ({}): {} posts acknowledged, {} retried across the kill, down {} ms, \
          {VIEWERS} viewers resumed to seq {last_seq} with no gap or repeat",
@@ -327,4 +366,234 @@ async fn every_acknowledged_post_survives_a_kill_9_and_viewers_resume(backend: B
         down_for.as_millis()
     );
     drop(server);
+}
+
+/// A PostgreSQL cluster of this test's own (the shared one serves other tests), which
+/// it stops and starts again. Stopped for good when dropped.
+struct OwnPostgres {
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl OwnPostgres {
+    fn start() -> OwnPostgres {
+        let dir = tempfile::Builder::new()
+            .prefix("sitrep-pg-restart")
+            .tempdir()
+            .unwrap();
+        if running_as_root() {
+            // initdb refuses root: the cluster belongs to the postgres user.
+            let chowned = Command::new("chown")
+                .arg("postgres:postgres")
+                .arg(dir.path())
+                .status()
+                .unwrap();
+            assert!(chowned.success());
+        }
+        let cluster = OwnPostgres {
+            dir,
+            port: free_port(),
+        };
+        let data = cluster.dir.path().join("data");
+        let output = cluster
+            .tool("initdb")
+            .arg("-D")
+            .arg(&data)
+            .args(["--auth=trust", "-U", "postgres", "-E", "UTF8"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "initdb: {output:?}");
+        cluster.pg_ctl_start();
+        cluster
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// A server binary, run as the postgres user when the test runs as root.
+    fn tool(&self, name: &str) -> Command {
+        let path = pg_bindir().join(name);
+        if running_as_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(path);
+            command
+        } else {
+            Command::new(path)
+        }
+    }
+
+    fn pg_ctl_start(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100",
+            self.port,
+            self.dir.path().display()
+        );
+        let output = self
+            .tool("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .arg("-l")
+            .arg(self.dir.path().join("server.log"))
+            .args(["-w", "-t", "60", "-o", &options, "start"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "pg_ctl start: {output:?}");
+    }
+
+    /// Stops the cluster the way an operator's restart does: open sessions are ended.
+    fn pg_ctl_stop(&self, mode: &str) -> bool {
+        self.tool("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", mode, "-w", "stop"])
+            .output()
+            .is_ok_and(|output| output.status.success())
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        self.pg_ctl_stop("immediate");
+    }
+}
+
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| output.stdout.trim_ascii() == b"0")
+}
+
+/// Where Debian keeps the PostgreSQL server binaries (outside PATH).
+fn pg_bindir() -> std::path::PathBuf {
+    std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|version| version.path().join("bin"))
+        .find(|bin| bin.join("initdb").exists())
+        .unwrap_or_else(|| "/usr/lib/postgresql/15/bin".into())
+}
+
+/// GET `url` once, waiting at most `within`: the status, or `None` without an answer.
+async fn status_of(url: &str, within: Duration) -> Option<u16> {
+    let response = reqwest::Client::new()
+        .get(url)
+        .timeout(within)
+        .send()
+        .await
+        .ok()?;
+    Some(response.status().as_u16())
+}
+
+async fn postgres_restart() {
+    let cluster = OwnPostgres::start();
+    let database_url = cluster.url();
+    let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let token = admin_token(data_a.path(), Some(&database_url));
+    let ports = [free_port(), free_port()];
+    let bases = ports.map(|port| format!("http://127.0.0.1:{port}"));
+    let _a = Server::start(data_a.path(), Some(&database_url), ports[0]).await;
+    let _b = Server::start(data_b.path(), Some(&database_url), ports[1]).await;
+    let client = common::http_client(Some(&token));
+    let key = declare(&client, &bases[0]).await;
+
+    // Viewers on both replicas; posters to both, so each replica's viewers depend on
+    // notices from the other one (LISTEN) for half of the events.
+    let target = Arc::new(AtomicI64::new(i64::MAX));
+    let viewers: Vec<_> = (0..VIEWERS)
+        .map(|n| {
+            tokio::spawn(viewer(
+                format!("ws://127.0.0.1:{}/api/v1/live", ports[n % 2]),
+                token.clone(),
+                key.clone(),
+                target.clone(),
+            ))
+        })
+        .collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let retries = Arc::new(AtomicUsize::new(0));
+    let posters: Vec<_> = (0..POSTERS)
+        .map(|writer| {
+            tokio::spawn(poster(
+                client.clone(),
+                format!("{}/api/v1/incidents/{key}/timeline", bases[writer % 2]),
+                writer,
+                stop.clone(),
+                retries.clone(),
+            ))
+        })
+        .collect();
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(cluster.pg_ctl_stop("fast"), "PostgreSQL stopped");
+    let stopped = Instant::now();
+    // While it is down, both servers answer, and say so.
+    for base in &bases {
+        assert_eq!(
+            status_of(&format!("{base}/healthz"), Duration::from_secs(2)).await,
+            Some(200),
+            "{base} stays up"
+        );
+        assert_eq!(
+            status_of(&format!("{base}/readyz"), Duration::from_secs(4)).await,
+            Some(503),
+            "{base} is not ready without its database"
+        );
+    }
+    let refused = client
+        .post(format!("{}/api/v1/incidents/{key}/timeline", bases[1]))
+        .json(&json!({"body": "written while the database is down"}))
+        .timeout(Duration::from_secs(15))
+        .send()
+        .await
+        .expect("a write is answered while the database is down");
+    assert_eq!(refused.status().as_u16(), 503);
+    let refusal: Value = refused.json().await.unwrap();
+    assert_eq!(refusal["error"]["code"], "unavailable", "{refusal}");
+    let message = refusal["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("database is unreachable") && message.contains("nothing was stored"),
+        "{message}"
+    );
+
+    cluster.pg_ctl_start();
+    let down_for = stopped.elapsed();
+    let restarted = Instant::now();
+    for base in &bases {
+        let ready = format!("{base}/readyz");
+        while status_of(&ready, Duration::from_secs(4)).await != Some(200) {
+            assert!(
+                restarted.elapsed() < Duration::from_secs(30),
+                "{base} was ready again within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let ready_after = restarted.elapsed();
+    // Posting on after the restart: events from each replica reach the other's viewers
+    // only if both LISTEN again.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, Ordering::SeqCst);
+    let mut acknowledged = Vec::new();
+    for poster in posters {
+        acknowledged.extend(poster.await.unwrap());
+    }
+
+    let timeline_url = format!("{}/api/v1/incidents/{key}/timeline", bases[0]);
+    let last_seq = check_stored_once(&client, &timeline_url, &acknowledged).await;
+    assert!(
+        retries.load(Ordering::Relaxed) > 0,
+        "some posts met the stopped database and were retried"
+    );
+    check_viewers_gap_free(viewers, &target, last_seq).await;
+    println!(
+        "PostgreSQL restart (2 replicas): {} posts acknowledged, {} retried, database down {} ms, \
+         both ready {} ms after it started, {VIEWERS} viewers on the two replicas gap-free to seq {last_seq}",
+        acknowledged.len(),
+        retries.load(Ordering::Relaxed),
+        down_for.as_millis(),
+        ready_after.as_millis()
+    );
 }

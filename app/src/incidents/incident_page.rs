@@ -7,7 +7,6 @@ use super::api::{
 use super::model::{Incident, IncidentStatus, Role};
 use crate::catalog::api::{account_choices, people_choices, system_choices};
 use crate::catalog::model::Tier;
-use crate::error::AppError;
 use crate::identity::model::{permits, Action, UserRole};
 use crate::identity::pages::role_resource;
 use crate::live::model::{LiveState, Viewer};
@@ -305,8 +304,8 @@ where
 #[cfg(feature = "hydrate")]
 fn apply_live_event(
     event: &crate::live::model::LiveEvent,
-    incident: Resource<Result<Incident, AppError>>,
-    timeline: Resource<Result<Vec<TimelineEntry>, AppError>>,
+    incident: Resource<Result<Incident, crate::error::AppError>>,
+    timeline: Resource<Result<Vec<TimelineEntry>, crate::error::AppError>>,
 ) -> Option<super::live_patch::Patch> {
     let mut patch = None;
     timeline.update(|loaded| {
@@ -735,8 +734,9 @@ fn PostForm(
     });
     Effect::new(move |_| match action.value().get() {
         Some(Ok(_)) => post_key.set(new_key()),
-        // The server was not reached: keep the post here and send it when live.
-        Some(Err(AppError::Transport(_))) => {
+        // The server was not reached, or its database could not store the post:
+        // keep it here and send it when live.
+        Some(Err(err)) if err.is_retryable() => {
             if let Some(post) = dispatched.get_value().and_then(PendingPost::of) {
                 pending.add(post);
                 post_key.set(new_key());

@@ -3,7 +3,6 @@
 //! order once the page is live again. Each keeps the idempotency key it was first
 //! sent with, so a post whose first attempt did reach the server is stored once.
 
-use crate::error::AppError;
 use crate::incidents::api::{post_timeline_entry, PostTimelineEntry};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -103,7 +102,7 @@ impl PendingPosts {
                         self.discard(&post.idempotency_key);
                         on_posted();
                     }
-                    Err(AppError::Transport(_)) => break,
+                    Err(err) if err.is_retryable() => break,
                     Err(err) => {
                         self.list.update(|list| {
                             if let Some(p) = list

@@ -90,6 +90,7 @@ impl From<AppError> for ApiError {
                 status,
                 body: json!({ "error": { "code": "internal", "message": message, "request_id": request_id } }),
             },
+            AppError::Unavailable(_) => ApiError::new(status, "unavailable", message),
             AppError::Transport(_) => ApiError::new(status, "bad_request", message),
         }
     }

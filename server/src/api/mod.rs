@@ -121,7 +121,8 @@ fn close_tagged_variants(doc: &mut OpenApiDoc, enums: &[&str]) {
 /// Adds the answers every route of a kind gives, which the handlers do not list one
 /// by one: 400/413/415 for a body that is not the JSON asked for, 400 for a query
 /// string that does not parse, 422 for input refused by validation, 404 for a path
-/// naming nothing, and 401/403 on routes that need someone signed in.
+/// naming nothing, 401/403 on routes that need someone signed in, and 503 while the
+/// database cannot take requests.
 fn document_common_answers(doc: &mut OpenApiDoc) {
     use utoipa::openapi::path::ParameterIn;
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
@@ -177,6 +178,13 @@ fn document_common_answers(doc: &mut OpenApiDoc) {
                     ("401", "No valid session cookie or API token"),
                     ("403", "The signed-in role may not do this"),
                 ]);
+            }
+            if method != "GET" || route != "/api/v1/openapi.json" {
+                answers.push((
+                    "503",
+                    "The database cannot take the request right now (unreachable, restarting, \
+                     out of disk); nothing was stored, and the same request may be sent again",
+                ));
             }
             for (status, description) in answers {
                 operation
