@@ -4,7 +4,8 @@
 //! viewer resumes from its last seq with no gap and no repeat (both backends). And
 //! PostgreSQL stopped and started again under two replicas' load: both servers stay
 //! up, say 503 while it is down, reconnect and re-LISTEN by themselves, and lose
-//! nothing acknowledged. The short versions of issue 19's fault scenarios.
+//! nothing acknowledged. And SQLite's disk filling up: writes refused with 503 naming
+//! why, nothing half-written, writes accepted again once there is space. The short versions of issue 19's fault scenarios.
 
 mod common;
 
@@ -23,6 +24,11 @@ for_each_backend!(every_acknowledged_post_survives_a_kill_9_and_viewers_resume,)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_restarting_under_two_replicas_loses_nothing_and_both_reconnect() {
     postgres_restart().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_refuses_writes_clearly_and_the_server_recovers() {
+    full_and_read_only_disk().await
 }
 
 const VIEWERS: usize = 20;
@@ -595,5 +601,133 @@ async fn postgres_restart() {
         retries.load(Ordering::Relaxed),
         down_for.as_millis(),
         ready_after.as_millis()
+    );
+}
+
+/// A small tmpfs holding the data dir, which the test fills and then grows.
+/// Mounting needs root: `None` otherwise.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Option<SmallDisk> {
+        if !running_as_root() {
+            return None;
+        }
+        let disk = SmallDisk {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        disk.run_mount(&["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .then_some(disk)
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `mount -o remount,<options>`, e.g. `size=…` to grow it.
+    fn remount(&self, options: &str) {
+        assert!(
+            self.run_mount(&["-o", &format!("remount,{options}")]),
+            "remount {options}"
+        );
+    }
+
+    fn run_mount(&self, args: &[&str]) -> bool {
+        Command::new("mount")
+            .args(args)
+            .arg(self.dir.path())
+            .status()
+            .is_ok_and(|status| status.success())
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// Posts `body` once; the status and the JSON answer.
+async fn post_once(client: &reqwest::Client, url: &str, body: &str) -> (u16, Value) {
+    let response = client
+        .post(url)
+        .json(&json!({ "body": body }))
+        .timeout(Duration::from_secs(15))
+        .send()
+        .await
+        .expect("the server answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Asserts a write was refused as unavailable, with `why` in its message.
+fn assert_refused(answer: &(u16, Value), why: &str) {
+    assert_eq!(answer.0, 503, "{}", answer.1);
+    assert_eq!(answer.1["error"]["code"], "unavailable", "{}", answer.1);
+    let message = answer.1["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(why) && message.contains("nothing was stored"),
+        "{message}"
+    );
+}
+
+async fn full_and_read_only_disk() {
+    let Some(disk) = SmallDisk::mount("6m") else {
+        println!("disk faults: skipped, mounting a small tmpfs needs root");
+        return;
+    };
+    let token = admin_token(disk.path(), None);
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let server = Server::start(disk.path(), None, port).await;
+    let client = common::http_client(Some(&token));
+    let key = declare(&client, &base).await;
+    let timeline_url = format!("{base}/api/v1/incidents/{key}/timeline");
+
+    // Fill the disk with 60 KB posts until one is refused.
+    let filler = "x".repeat(60 * 1024);
+    let mut acknowledged = Vec::new();
+    let full = loop {
+        let body = format!("poster 0 entry {} {filler}", acknowledged.len());
+        let answer = post_once(&client, &timeline_url, &body).await;
+        if answer.0 != 201 {
+            break answer;
+        }
+        acknowledged.push((body, answer.1["seq"].as_i64().unwrap()));
+        assert!(acknowledged.len() < 500, "the 6 MB disk never filled");
+    };
+    // SQLite says SQLITE_FULL, or an I/O error when the WAL cannot grow: both name the disk.
+    assert_refused(&full, "disk");
+    // Reads still work, and the refused post is nowhere.
+    check_stored_once(&client, &timeline_url, &acknowledged).await;
+    let filled_after = acknowledged.len();
+
+    // Space returns: the next write goes through, no restart needed.
+    disk.remount("size=64m");
+    let body = format!("poster 0 entry {}", acknowledged.len());
+    let answer = post_once(&client, &timeline_url, &body).await;
+    assert_eq!(answer.0, 201, "a write after space returned: {}", answer.1);
+    acknowledged.push((body, answer.1["seq"].as_i64().unwrap()));
+
+    // Nothing half-written: a restart on the same file finds every acknowledged post,
+    // and SQLite's own check passes.
+    drop(server);
+    let output = sitrep(disk.path(), None)
+        .args(["backup", "--to"])
+        .arg(disk.path().join("check.db"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "the database is whole: {output:?}");
+    let _server = Server::start(disk.path(), None, port).await;
+    check_stored_once(&client, &timeline_url, &acknowledged).await;
+    println!(
+        "disk faults (SQLite): full after {filled_after} posts of 60 KB on a 6 MB disk, refused with 503; \
+         writes accepted again once the disk grew; {} posts intact after a restart",
+        acknowledged.len()
     );
 }
