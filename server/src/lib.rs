@@ -8,6 +8,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 mod demo;
+mod fn_errors;
 mod health;
 pub mod metrics;
 pub mod outbox;
@@ -55,7 +56,8 @@ pub fn router(
         .layer(middleware::from_fn_with_state(
             (render_deadline::RenderDeadline::default(), metrics.clone()),
             render_deadline::retry_stalled_render,
-        ));
+        ))
+        .layer(middleware::from_fn(fn_errors::status_from_error));
     let tracked = middleware::from_fn_with_state(metrics.clone(), metrics::track);
     Router::new()
         .route("/metrics", axum::routing::get(metrics::scrape))

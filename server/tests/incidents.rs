@@ -3,7 +3,7 @@
 mod common;
 
 use common::{Backend, TestApp};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 for_each_backend!(
     health_and_readiness_report_the_backend,
@@ -16,6 +16,7 @@ for_each_backend!(
     plain_form_post_success_redirects_to_the_list,
     pages_render_without_javascript,
     declare_form_names_the_affected_system,
+    server_function_errors_carry_their_own_status,
 );
 
 async fn declare(app: &TestApp, title: &str, severity: &str, description: &str) -> Value {
@@ -342,4 +343,22 @@ async fn declare_form_names_the_affected_system(backend: Backend) {
     ];
     let response = app.call("declare_incident", &form).await;
     assert_eq!(response.status(), 200);
+}
+
+/// Found by the fuzz test: a server function whose error skipped setting the status,
+/// or whose form could not be read as its arguments, answered 500.
+async fn server_function_errors_carry_their_own_status(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // An incident key that is no key (the function returns before any status is set).
+    let unknown = app.call("get_sla", &[("key", "9223372036854775808")]).await;
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(
+        unknown.json::<Value>().await.unwrap(),
+        json!({"NotFound": "9223372036854775808"})
+    );
+    // A form missing the function's argument: the framework's own refusal.
+    let unreadable = app.call("get_sla", &[("not_an_argument", "x")]).await;
+    assert_eq!(unreadable.status(), 400);
+    let body: Value = unreadable.json().await.unwrap();
+    assert!(body["Transport"].is_string(), "{body}");
 }
