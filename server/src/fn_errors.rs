@@ -10,8 +10,9 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
 
-/// Error bodies are short; a longer 500 is not one of these.
-const ERROR_BODY_MAX: usize = 64 * 1024;
+/// An error body can quote the request it refuses (a framework error names the form
+/// it could not read), and requests are at most `MAX_BODY_BYTES`.
+const ERROR_BODY_MAX: usize = 2 * crate::MAX_BODY_BYTES;
 
 pub async fn status_from_error(request: Request, next: Next) -> Response {
     let is_server_fn = request.uri().path().starts_with("/api/fn/");

@@ -4,7 +4,9 @@
 //! viewer resumes from its last seq with no gap and no repeat (both backends). And
 //! PostgreSQL stopped and started again under two replicas' load: both servers stay
 //! up, say 503 while it is down, reconnect and re-LISTEN by themselves, and lose
-//! nothing acknowledged. And SQLite's disk filling up: writes refused with 503 naming
+//! nothing acknowledged. Two replicas, one killed with SIGKILL: its viewers and
+//! posters fail over to the other, and nothing acknowledged is lost or doubled. And
+//! SQLite's disk filling up: writes refused with 503 naming
 //! why, nothing half-written, writes accepted again once there is space. The short versions of issue 19's fault scenarios.
 
 mod common;
@@ -24,6 +26,11 @@ for_each_backend!(every_acknowledged_post_survives_a_kill_9_and_viewers_resume,)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_restarting_under_two_replicas_loses_nothing_and_both_reconnect() {
     postgres_restart().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_under_load_loses_nothing_and_its_clients_fail_over() {
+    replica_killed().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -211,13 +218,18 @@ async fn check_viewers_gap_free(
 }
 
 /// Follows the incident until it has seen `target`, reconnecting (and resuming after
-/// the last seq it saw) whenever the connection drops. Returns every seq received.
-async fn viewer(url: String, token: String, key: String, target: Arc<AtomicI64>) -> Vec<i64> {
+/// the last seq it saw) whenever the connection drops, to the next of `urls` when
+/// its server is gone. Returns every seq received.
+async fn viewer(urls: Vec<String>, token: String, key: String, target: Arc<AtomicI64>) -> Vec<i64> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     use tokio_tungstenite::tungstenite::Message;
     let mut seen = Vec::new();
     let mut last = 0;
+    // After a drop, the next server in the list (a replica's viewers fail over).
+    let mut at = 0;
     while last < target.load(Ordering::SeqCst) {
+        let url = &urls[at % urls.len()];
+        at += 1;
         let mut request = url.as_str().into_client_request().unwrap();
         request
             .headers_mut()
@@ -226,6 +238,7 @@ async fn viewer(url: String, token: String, key: String, target: Arc<AtomicI64>)
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
+        at -= 1; // connected: stay on this server until it drops
         let subscribe = json!({"type": "subscribe", "incident": key, "after_seq": last});
         if socket
             .send(Message::Text(subscribe.to_string().into()))
@@ -254,23 +267,25 @@ async fn viewer(url: String, token: String, key: String, target: Arc<AtomicI64>)
 }
 
 /// Posts one entry after another, each with its own idempotency key, retrying the same
-/// key until an answer arrives. Returns (body, seq acknowledged) and the retry count.
+/// key (on the next of `urls`) until an answer arrives. Returns (body, seq acknowledged) and the retry count.
 async fn poster(
     client: reqwest::Client,
-    url: String,
+    urls: Vec<String>,
     writer: usize,
     stop: Arc<AtomicBool>,
     retries: Arc<AtomicUsize>,
 ) -> Vec<(String, i64)> {
     let mut acknowledged = Vec::new();
     let mut n = 0;
+    // After a failure, the same key to the next server in the list.
+    let mut at = 0;
     while !stop.load(Ordering::SeqCst) {
         let body = format!("poster {writer} entry {n}");
         let post = json!({"body": body, "idempotency_key": format!("faults-{writer}-{n}")});
         loop {
             let answer = async {
                 let response = client
-                    .post(&url)
+                    .post(&urls[at % urls.len()])
                     .json(&post)
                     .timeout(Duration::from_secs(2))
                     .send()
@@ -288,6 +303,7 @@ async fn poster(
                     break;
                 }
                 None => {
+                    at += 1;
                     retries.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
@@ -319,7 +335,7 @@ async fn every_acknowledged_post_survives_a_kill_9_and_viewers_resume(backend: B
     let viewers: Vec<_> = (0..VIEWERS)
         .map(|_| {
             tokio::spawn(viewer(
-                format!("ws://127.0.0.1:{port}/api/v1/live"),
+                vec![format!("ws://127.0.0.1:{port}/api/v1/live")],
                 token.clone(),
                 key.clone(),
                 target.clone(),
@@ -333,7 +349,7 @@ async fn every_acknowledged_post_survives_a_kill_9_and_viewers_resume(backend: B
         .map(|writer| {
             tokio::spawn(poster(
                 client.clone(),
-                timeline_url.clone(),
+                vec![timeline_url.clone()],
                 writer,
                 stop.clone(),
                 retries.clone(),
@@ -511,7 +527,7 @@ async fn postgres_restart() {
     let viewers: Vec<_> = (0..VIEWERS)
         .map(|n| {
             tokio::spawn(viewer(
-                format!("ws://127.0.0.1:{}/api/v1/live", ports[n % 2]),
+                vec![format!("ws://127.0.0.1:{}/api/v1/live", ports[n % 2])],
                 token.clone(),
                 key.clone(),
                 target.clone(),
@@ -524,7 +540,10 @@ async fn postgres_restart() {
         .map(|writer| {
             tokio::spawn(poster(
                 client.clone(),
-                format!("{}/api/v1/incidents/{key}/timeline", bases[writer % 2]),
+                vec![format!(
+                    "{}/api/v1/incidents/{key}/timeline",
+                    bases[writer % 2]
+                )],
                 writer,
                 stop.clone(),
                 retries.clone(),
@@ -729,5 +748,66 @@ async fn full_and_read_only_disk() {
         "disk faults (SQLite): full after {filled_after} posts of 60 KB on a 6 MB disk, refused with 503; \
          writes accepted again once the disk grew; {} posts intact after a restart",
         acknowledged.len()
+    );
+}
+
+async fn replica_killed() {
+    let database_url = common::fresh_postgres_database().await;
+    let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let token = admin_token(data_a.path(), Some(&database_url));
+    let ports = [free_port(), free_port()];
+    let bases = ports.map(|port| format!("http://127.0.0.1:{port}"));
+    let _a = Server::start(data_a.path(), Some(&database_url), ports[0]).await;
+    let b = Server::start(data_b.path(), Some(&database_url), ports[1]).await;
+    let client = common::http_client(Some(&token));
+    let key = declare(&client, &bases[0]).await;
+
+    // Half the viewers and posters on each replica; each falls over to the other.
+    let live = |n: usize| format!("ws://127.0.0.1:{}/api/v1/live", ports[n % 2]);
+    let timeline = |n: usize| format!("{}/api/v1/incidents/{key}/timeline", bases[n % 2]);
+    let target = Arc::new(AtomicI64::new(i64::MAX));
+    let viewers: Vec<_> = (0..VIEWERS)
+        .map(|n| {
+            tokio::spawn(viewer(
+                vec![live(n), live(n + 1)],
+                token.clone(),
+                key.clone(),
+                target.clone(),
+            ))
+        })
+        .collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let retries = Arc::new(AtomicUsize::new(0));
+    let posters: Vec<_> = (0..POSTERS)
+        .map(|writer| {
+            tokio::spawn(poster(
+                client.clone(),
+                vec![timeline(writer), timeline(writer + 1)],
+                writer,
+                stop.clone(),
+                retries.clone(),
+            ))
+        })
+        .collect();
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    b.kill_9();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop.store(true, Ordering::SeqCst);
+    let mut acknowledged = Vec::new();
+    for poster in posters {
+        acknowledged.extend(poster.await.unwrap());
+    }
+    let last_seq = check_stored_once(&client, &timeline(0), &acknowledged).await;
+    assert!(
+        retries.load(Ordering::Relaxed) > 0,
+        "the killed replica's posters failed over"
+    );
+    check_viewers_gap_free(viewers, &target, last_seq).await;
+    println!(
+        "replica killed (2 on PostgreSQL): {} posts acknowledged, {} retried on the survivor, \
+         {VIEWERS} viewers (half failed over) gap-free to seq {last_seq}",
+        acknowledged.len(),
+        retries.load(Ordering::Relaxed)
     );
 }

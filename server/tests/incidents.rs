@@ -361,4 +361,10 @@ async fn server_function_errors_carry_their_own_status(backend: Backend) {
     assert_eq!(unreadable.status(), 400);
     let body: Value = unreadable.json().await.unwrap();
     assert!(body["Transport"].is_string(), "{body}");
+    // The same with a long form, which the refusal quotes: still 400, whole.
+    let long = "x".repeat(70_000);
+    let quoted = app.call("get_sla", &[("not_an_argument", &long)]).await;
+    assert_eq!(quoted.status(), 400);
+    let body: Value = quoted.json().await.unwrap();
+    assert!(body["Transport"].is_string(), "{body}");
 }
