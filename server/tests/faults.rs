@@ -197,23 +197,87 @@ async fn check_stored_once(
         .unwrap()
 }
 
-/// Lets the viewers stop at `last_seq` and checks each saw every event once, in order.
-async fn check_viewers_gap_free(
+/// Viewers and posters on one incident, started and stopped together.
+struct Load {
     viewers: Vec<tokio::task::JoinHandle<Vec<i64>>>,
-    target: &AtomicI64,
-    last_seq: i64,
-) {
-    target.store(last_seq, Ordering::SeqCst);
-    for viewer in viewers {
-        let seen = tokio::time::timeout(Duration::from_secs(30), viewer)
-            .await
-            .expect("each viewer catches up within 30 s")
-            .unwrap();
-        assert_eq!(
-            seen,
-            (1..=last_seq).collect::<Vec<_>>(),
-            "a viewer's events, gap-free and without repeats"
-        );
+    posters: Vec<tokio::task::JoinHandle<Vec<(String, i64)>>>,
+    target: Arc<AtomicI64>,
+    stop: Arc<AtomicBool>,
+    retries: Arc<AtomicUsize>,
+}
+
+impl Load {
+    /// `VIEWERS` viewers and `POSTERS` posters; `live(n)` and `timeline(n)` are the
+    /// servers viewer or poster `n` uses, in the order it fails over.
+    fn start(
+        client: &reqwest::Client,
+        token: &str,
+        key: &str,
+        live: impl Fn(usize) -> Vec<String>,
+        timeline: impl Fn(usize) -> Vec<String>,
+    ) -> Load {
+        let target = Arc::new(AtomicI64::new(i64::MAX));
+        let stop = Arc::new(AtomicBool::new(false));
+        let retries = Arc::new(AtomicUsize::new(0));
+        let viewers = (0..VIEWERS)
+            .map(|n| {
+                tokio::spawn(viewer(
+                    live(n),
+                    token.to_owned(),
+                    key.to_owned(),
+                    target.clone(),
+                ))
+            })
+            .collect();
+        let posters = (0..POSTERS)
+            .map(|writer| {
+                tokio::spawn(poster(
+                    client.clone(),
+                    timeline(writer),
+                    writer,
+                    stop.clone(),
+                    retries.clone(),
+                ))
+            })
+            .collect();
+        Load {
+            viewers,
+            posters,
+            target,
+            stop,
+            retries,
+        }
+    }
+
+    /// Stops the posters; every post acknowledged, with its seq.
+    async fn stop_posting(&mut self) -> Vec<(String, i64)> {
+        self.stop.store(true, Ordering::SeqCst);
+        let mut acknowledged = Vec::new();
+        for poster in self.posters.drain(..) {
+            acknowledged.extend(poster.await.unwrap());
+        }
+        acknowledged
+    }
+
+    /// How many posts were sent again (after no answer or an error).
+    fn retries(&self) -> usize {
+        self.retries.load(Ordering::Relaxed)
+    }
+
+    /// Lets the viewers stop at `last_seq` and checks each saw every event once, in order.
+    async fn check_viewers_gap_free(self, last_seq: i64) {
+        self.target.store(last_seq, Ordering::SeqCst);
+        for viewer in self.viewers {
+            let seen = tokio::time::timeout(Duration::from_secs(30), viewer)
+                .await
+                .expect("each viewer catches up within 30 s")
+                .unwrap();
+            assert_eq!(
+                seen,
+                (1..=last_seq).collect::<Vec<_>>(),
+                "a viewer's events, gap-free and without repeats"
+            );
+        }
     }
 }
 
@@ -331,31 +395,14 @@ async fn every_acknowledged_post_survives_a_kill_9_and_viewers_resume(backend: B
     let server = Server::start(data.path(), database_url, port).await;
     let key = declare(&client, &base).await;
 
-    let target = Arc::new(AtomicI64::new(i64::MAX));
-    let viewers: Vec<_> = (0..VIEWERS)
-        .map(|_| {
-            tokio::spawn(viewer(
-                vec![format!("ws://127.0.0.1:{port}/api/v1/live")],
-                token.clone(),
-                key.clone(),
-                target.clone(),
-            ))
-        })
-        .collect();
-    let stop = Arc::new(AtomicBool::new(false));
-    let retries = Arc::new(AtomicUsize::new(0));
     let timeline_url = format!("{base}/api/v1/incidents/{key}/timeline");
-    let posters: Vec<_> = (0..POSTERS)
-        .map(|writer| {
-            tokio::spawn(poster(
-                client.clone(),
-                vec![timeline_url.clone()],
-                writer,
-                stop.clone(),
-                retries.clone(),
-            ))
-        })
-        .collect();
+    let mut load = Load::start(
+        &client,
+        &token,
+        &key,
+        |_| vec![format!("ws://127.0.0.1:{port}/api/v1/live")],
+        |_| vec![timeline_url.clone()],
+    );
 
     tokio::time::sleep(Duration::from_secs(1)).await;
     server.kill_9();
@@ -365,26 +412,23 @@ async fn every_acknowledged_post_survives_a_kill_9_and_viewers_resume(backend: B
     let server = Server::start(data.path(), database_url, port).await;
     let down_for = killed.elapsed();
     tokio::time::sleep(Duration::from_secs(1)).await;
-    stop.store(true, Ordering::SeqCst);
-    let mut acknowledged = Vec::new();
-    for poster in posters {
-        acknowledged.extend(poster.await.unwrap());
-    }
+    let acknowledged = load.stop_posting().await;
 
     // Each acknowledged post is there once, at the seq its answer gave; nothing else.
     let last_seq = check_stored_once(&client, &timeline_url, &acknowledged).await;
     assert!(
-        retries.load(Ordering::Relaxed) > 0,
+        load.retries() > 0,
         "some posts were retried across the kill"
     );
     // Every viewer saw every event once, in order, across the kill.
-    check_viewers_gap_free(viewers, &target, last_seq).await;
+    let retried = load.retries();
+    load.check_viewers_gap_free(last_seq).await;
     println!(
         "kill -9 ({}): {} posts acknowledged, {} retried across the kill, down {} ms, \
          {VIEWERS} viewers resumed to seq {last_seq} with no gap or repeat",
         backend.name(),
         acknowledged.len(),
-        retries.load(Ordering::Relaxed),
+        retried,
         down_for.as_millis()
     );
     drop(server);
@@ -523,33 +567,13 @@ async fn postgres_restart() {
 
     // Viewers on both replicas; posters to both, so each replica's viewers depend on
     // notices from the other one (LISTEN) for half of the events.
-    let target = Arc::new(AtomicI64::new(i64::MAX));
-    let viewers: Vec<_> = (0..VIEWERS)
-        .map(|n| {
-            tokio::spawn(viewer(
-                vec![format!("ws://127.0.0.1:{}/api/v1/live", ports[n % 2])],
-                token.clone(),
-                key.clone(),
-                target.clone(),
-            ))
-        })
-        .collect();
-    let stop = Arc::new(AtomicBool::new(false));
-    let retries = Arc::new(AtomicUsize::new(0));
-    let posters: Vec<_> = (0..POSTERS)
-        .map(|writer| {
-            tokio::spawn(poster(
-                client.clone(),
-                vec![format!(
-                    "{}/api/v1/incidents/{key}/timeline",
-                    bases[writer % 2]
-                )],
-                writer,
-                stop.clone(),
-                retries.clone(),
-            ))
-        })
-        .collect();
+    let mut load = Load::start(
+        &client,
+        &token,
+        &key,
+        |n| vec![format!("ws://127.0.0.1:{}/api/v1/live", ports[n % 2])],
+        |n| vec![format!("{}/api/v1/incidents/{key}/timeline", bases[n % 2])],
+    );
 
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(cluster.pg_ctl_stop("fast"), "PostgreSQL stopped");
@@ -600,24 +624,21 @@ async fn postgres_restart() {
     // Posting on after the restart: events from each replica reach the other's viewers
     // only if both LISTEN again.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    stop.store(true, Ordering::SeqCst);
-    let mut acknowledged = Vec::new();
-    for poster in posters {
-        acknowledged.extend(poster.await.unwrap());
-    }
+    let acknowledged = load.stop_posting().await;
 
     let timeline_url = format!("{}/api/v1/incidents/{key}/timeline", bases[0]);
     let last_seq = check_stored_once(&client, &timeline_url, &acknowledged).await;
     assert!(
-        retries.load(Ordering::Relaxed) > 0,
+        load.retries() > 0,
         "some posts met the stopped database and were retried"
     );
-    check_viewers_gap_free(viewers, &target, last_seq).await;
+    let retried = load.retries();
+    load.check_viewers_gap_free(last_seq).await;
     println!(
         "PostgreSQL restart (2 replicas): {} posts acknowledged, {} retried, database down {} ms, \
          both ready {} ms after it started, {VIEWERS} viewers on the two replicas gap-free to seq {last_seq}",
         acknowledged.len(),
-        retries.load(Ordering::Relaxed),
+        retried,
         down_for.as_millis(),
         ready_after.as_millis()
     );
@@ -765,49 +786,29 @@ async fn replica_killed() {
     // Half the viewers and posters on each replica; each falls over to the other.
     let live = |n: usize| format!("ws://127.0.0.1:{}/api/v1/live", ports[n % 2]);
     let timeline = |n: usize| format!("{}/api/v1/incidents/{key}/timeline", bases[n % 2]);
-    let target = Arc::new(AtomicI64::new(i64::MAX));
-    let viewers: Vec<_> = (0..VIEWERS)
-        .map(|n| {
-            tokio::spawn(viewer(
-                vec![live(n), live(n + 1)],
-                token.clone(),
-                key.clone(),
-                target.clone(),
-            ))
-        })
-        .collect();
-    let stop = Arc::new(AtomicBool::new(false));
-    let retries = Arc::new(AtomicUsize::new(0));
-    let posters: Vec<_> = (0..POSTERS)
-        .map(|writer| {
-            tokio::spawn(poster(
-                client.clone(),
-                vec![timeline(writer), timeline(writer + 1)],
-                writer,
-                stop.clone(),
-                retries.clone(),
-            ))
-        })
-        .collect();
+    let mut load = Load::start(
+        &client,
+        &token,
+        &key,
+        |n| vec![live(n), live(n + 1)],
+        |n| vec![timeline(n), timeline(n + 1)],
+    );
 
     tokio::time::sleep(Duration::from_secs(1)).await;
     b.kill_9();
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    stop.store(true, Ordering::SeqCst);
-    let mut acknowledged = Vec::new();
-    for poster in posters {
-        acknowledged.extend(poster.await.unwrap());
-    }
+    let acknowledged = load.stop_posting().await;
     let last_seq = check_stored_once(&client, &timeline(0), &acknowledged).await;
     assert!(
-        retries.load(Ordering::Relaxed) > 0,
+        load.retries() > 0,
         "the killed replica's posters failed over"
     );
-    check_viewers_gap_free(viewers, &target, last_seq).await;
+    let retried = load.retries();
+    load.check_viewers_gap_free(last_seq).await;
     println!(
         "replica killed (2 on PostgreSQL): {} posts acknowledged, {} retried on the survivor, \
          {VIEWERS} viewers (half failed over) gap-free to seq {last_seq}",
         acknowledged.len(),
-        retries.load(Ordering::Relaxed)
+        retried
     );
 }
