@@ -230,7 +230,9 @@ fn rest_targets(doc: &Value, known: &Known) -> Vec<Target> {
                 continue;
             };
             let schema = resolve(doc, &content["application/json"]["schema"]);
-            let mut bodies = vec![shaped_json(doc, &schema).prop_map(Body::Json).boxed()];
+            let mut bodies = vec![shaped_json(doc, &schema, known)
+                .prop_map(Body::Json)
+                .boxed()];
             if content.contains_key("text/csv") {
                 bodies.push(csv().prop_map(Body::Csv).boxed());
             }
@@ -297,7 +299,7 @@ fn resolve(doc: &Value, schema: &Value) -> Value {
 /// An object with a random subset of the schema's properties, each holding a value
 /// that is one of its enum members, an odd value of any type, or nested JSON; or,
 /// one time in five, any JSON at all.
-fn shaped_json(doc: &Value, schema: &Value) -> BoxedStrategy<Value> {
+fn shaped_json(doc: &Value, schema: &Value, known: &Known) -> BoxedStrategy<Value> {
     let properties: Vec<(String, Value)> = schema["properties"]
         .as_object()
         .map(|p| {
@@ -307,16 +309,16 @@ fn shaped_json(doc: &Value, schema: &Value) -> BoxedStrategy<Value> {
         })
         .unwrap_or_default();
     if properties.is_empty() {
-        return any_json().boxed();
+        return any_json(known);
     }
     let fields: Vec<BoxedStrategy<Option<(String, Value)>>> = properties
         .into_iter()
         .map(|(name, schema)| {
             let members: Vec<Value> = schema["enum"].as_array().cloned().unwrap_or_default();
             let value = if members.is_empty() {
-                prop_oneof![3 => leaf(), 1 => any_json()].boxed()
+                prop_oneof![3 => leaf(known), 1 => any_json(known)].boxed()
             } else {
-                prop_oneof![2 => prop::sample::select(members), 1 => leaf(), 1 => any_json()]
+                prop_oneof![2 => prop::sample::select(members), 1 => leaf(known), 1 => any_json(known)]
                     .boxed()
             };
             prop::option::weighted(0.7, value.prop_map(move |v| (name.clone(), v))).boxed()
@@ -324,7 +326,7 @@ fn shaped_json(doc: &Value, schema: &Value) -> BoxedStrategy<Value> {
         .collect();
     let object = fields
         .prop_map(|fields| Value::Object(fields.into_iter().flatten().collect::<Map<_, _>>()));
-    prop_oneof![4 => object, 1 => any_json()].boxed()
+    prop_oneof![4 => object, 1 => any_json(known)].boxed()
 }
 
 /// Strings that break naive code: empty, blank, control characters, markup, very
@@ -361,13 +363,7 @@ fn odd_text(known: &Known) -> BoxedStrategy<String> {
     .boxed()
 }
 
-fn leaf() -> BoxedStrategy<Value> {
-    let known = Known {
-        incident: "INC-1".into(),
-        account: "acme".into(),
-        team: "payments".into(),
-        email: "ops@acme.example".into(),
-    };
+fn leaf(known: &Known) -> BoxedStrategy<Value> {
     prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
@@ -377,13 +373,13 @@ fn leaf() -> BoxedStrategy<Value> {
         any::<f64>()
             .prop_filter("JSON has no NaN", |f| f.is_finite())
             .prop_map(Value::from),
-        odd_text(&known).prop_map(Value::from),
+        odd_text(known).prop_map(Value::from),
     ]
     .boxed()
 }
 
-fn any_json() -> BoxedStrategy<Value> {
-    leaf()
+fn any_json(known: &Known) -> BoxedStrategy<Value> {
+    leaf(known)
         .prop_recursive(3, 32, 6, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
