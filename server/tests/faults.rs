@@ -264,6 +264,23 @@ impl Load {
         self.retries.load(Ordering::Relaxed)
     }
 
+    /// Stops posting and checks the outcome: every acknowledged post stored once at its
+    /// seq, some posts retried (`retried_because` says why they must have been), and
+    /// every viewer gap-free. Returns (posts acknowledged, retried, last seq).
+    async fn finish(
+        mut self,
+        client: &reqwest::Client,
+        timeline_url: &str,
+        retried_because: &str,
+    ) -> (usize, usize, i64) {
+        let acknowledged = self.stop_posting().await;
+        let last_seq = check_stored_once(client, timeline_url, &acknowledged).await;
+        let retried = self.retries();
+        assert!(retried > 0, "{retried_because}");
+        self.check_viewers_gap_free(last_seq).await;
+        (acknowledged.len(), retried, last_seq)
+    }
+
     /// Lets the viewers stop at `last_seq` and checks each saw every event once, in order.
     async fn check_viewers_gap_free(self, last_seq: i64) {
         self.target.store(last_seq, Ordering::SeqCst);
@@ -396,7 +413,7 @@ async fn every_acknowledged_post_survives_a_kill_9_and_viewers_resume(backend: B
     let key = declare(&client, &base).await;
 
     let timeline_url = format!("{base}/api/v1/incidents/{key}/timeline");
-    let mut load = Load::start(
+    let load = Load::start(
         &client,
         &token,
         &key,
@@ -412,22 +429,20 @@ async fn every_acknowledged_post_survives_a_kill_9_and_viewers_resume(backend: B
     let server = Server::start(data.path(), database_url, port).await;
     let down_for = killed.elapsed();
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let acknowledged = load.stop_posting().await;
-
-    // Each acknowledged post is there once, at the seq its answer gave; nothing else.
-    let last_seq = check_stored_once(&client, &timeline_url, &acknowledged).await;
-    assert!(
-        load.retries() > 0,
-        "some posts were retried across the kill"
-    );
-    // Every viewer saw every event once, in order, across the kill.
-    let retried = load.retries();
-    load.check_viewers_gap_free(last_seq).await;
+    // Each acknowledged post is there once, at the seq its answer gave; nothing else;
+    // and every viewer saw every event once, in order, across the kill.
+    let (acknowledged, retried, last_seq) = load
+        .finish(
+            &client,
+            &timeline_url,
+            "some posts were retried across the kill",
+        )
+        .await;
     println!(
         "kill -9 ({}): {} posts acknowledged, {} retried across the kill, down {} ms, \
          {VIEWERS} viewers resumed to seq {last_seq} with no gap or repeat",
         backend.name(),
-        acknowledged.len(),
+        acknowledged,
         retried,
         down_for.as_millis()
     );
@@ -567,7 +582,7 @@ async fn postgres_restart() {
 
     // Viewers on both replicas; posters to both, so each replica's viewers depend on
     // notices from the other one (LISTEN) for half of the events.
-    let mut load = Load::start(
+    let load = Load::start(
         &client,
         &token,
         &key,
@@ -624,20 +639,18 @@ async fn postgres_restart() {
     // Posting on after the restart: events from each replica reach the other's viewers
     // only if both LISTEN again.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let acknowledged = load.stop_posting().await;
-
     let timeline_url = format!("{}/api/v1/incidents/{key}/timeline", bases[0]);
-    let last_seq = check_stored_once(&client, &timeline_url, &acknowledged).await;
-    assert!(
-        load.retries() > 0,
-        "some posts met the stopped database and were retried"
-    );
-    let retried = load.retries();
-    load.check_viewers_gap_free(last_seq).await;
+    let (acknowledged, retried, last_seq) = load
+        .finish(
+            &client,
+            &timeline_url,
+            "some posts met the stopped database and were retried",
+        )
+        .await;
     println!(
         "PostgreSQL restart (2 replicas): {} posts acknowledged, {} retried, database down {} ms, \
          both ready {} ms after it started, {VIEWERS} viewers on the two replicas gap-free to seq {last_seq}",
-        acknowledged.len(),
+        acknowledged,
         retried,
         down_for.as_millis(),
         ready_after.as_millis()
@@ -786,7 +799,7 @@ async fn replica_killed() {
     // Half the viewers and posters on each replica; each falls over to the other.
     let live = |n: usize| format!("ws://127.0.0.1:{}/api/v1/live", ports[n % 2]);
     let timeline = |n: usize| format!("{}/api/v1/incidents/{key}/timeline", bases[n % 2]);
-    let mut load = Load::start(
+    let load = Load::start(
         &client,
         &token,
         &key,
@@ -797,18 +810,16 @@ async fn replica_killed() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     b.kill_9();
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let acknowledged = load.stop_posting().await;
-    let last_seq = check_stored_once(&client, &timeline(0), &acknowledged).await;
-    assert!(
-        load.retries() > 0,
-        "the killed replica's posters failed over"
-    );
-    let retried = load.retries();
-    load.check_viewers_gap_free(last_seq).await;
+    let (acknowledged, retried, last_seq) = load
+        .finish(
+            &client,
+            &timeline(0),
+            "the killed replica's posters failed over",
+        )
+        .await;
     println!(
         "replica killed (2 on PostgreSQL): {} posts acknowledged, {} retried on the survivor, \
          {VIEWERS} viewers (half failed over) gap-free to seq {last_seq}",
-        acknowledged.len(),
-        retried
+        acknowledged, retried
     );
 }
