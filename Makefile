@@ -1,5 +1,5 @@
 # Sitrep: the two commands most people need are `make run` and `make test`.
-.PHONY: run demo test bench dev site bootstrap clean
+.PHONY: run demo test bench report dev site bootstrap clean
 
 ## run: install what is missing, build (release), serve http://127.0.0.1:3000 on ./data/sitrep.db
 run:
@@ -16,6 +16,10 @@ test:
 ## bench: API, live fan-out and customer-communication benchmarks (release builds, SQLite and PostgreSQL), print tables
 bench:
 	scripts/bench.sh
+
+## report: every benchmark, the fault scenarios, a 100,000-case fuzz run and a 30-minute soak, written to target/report/report.md (about an hour)
+report:
+	scripts/report.sh
 
 ## dev: cargo leptos watch (installs cargo-leptos on first use)
 dev:

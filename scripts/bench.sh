@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # `make bench`: the benchmarks against a release server, on the embedded SQLite and
 # on a throwaway PostgreSQL.
-#   scripts/bench.sh [api|live|comms|firstload|all] [arguments for that benchmark]
+#   scripts/bench.sh [api|status|live|comms|sla|firstload|soak|all] [arguments for that benchmark]
 # api:  REST operations (api-bench; e.g. --seconds 10 --clients 10)
 # status: the public status page and its JSON summary read by concurrent gzip
 #       clients, demo history plus 10 open incidents (status-bench; e.g. --seconds 10)
 # live: websocket fan-out (live-bench; default here: 100, 1,000 and 5,000 viewers at
-#       100 posts/s for 10 s each, and 10,000 idle connections)
+#       100 posts/s for 10 s each, 10,000 idle connections, and 1,000 viewers alone and
+#       beside misbehaving clients with 10,000 connects and disconnects)
 # comms: drafting a customer update from 10,000 entries, the scheduler's pass over
 #       1,000 schedules, and the post-mortem draft of the same incident (comms-bench,
 #       in-process on the database)
@@ -14,6 +15,10 @@
 #       and on Fast 3G (end2end/bench/first-load.mjs; e.g. --runs 5 --profile fast-3g),
 #       against a release server with the demo data and the release site (built here
 #       with scripts/build-site.sh release). SQLite only: the database plays no part.
+# sla:  one SLA engine pass over 10,000 running clocks (sla-bench, in-process, no database)
+# soak: 30 minutes of mixed load with the server's RSS sampled each minute and its
+#       slope reported (soak-bench; e.g. --minutes 5 --sample-seconds 10). SQLite only;
+#       not part of `all` (it is part of `make report`).
 # Arguments need a benchmark first; with them, live's defaults here are replaced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,9 +40,9 @@ stop_firstload_server() {
 trap 'stop_firstload_server; stop_postgres' EXIT
 
 which=all
-case "${1:-}" in api | status | live | comms | firstload | all) which=$1; shift ;; esac
+case "${1:-}" in api | status | live | comms | sla | firstload | soak | all) which=$1; shift ;; esac
 if [[ $which == all && $# -gt 0 ]]; then
-    echo "arguments go to one benchmark: scripts/bench.sh api|status|live|comms|firstload $*" >&2
+    echo "arguments go to one benchmark: scripts/bench.sh api|status|live|comms|sla|firstload|soak $*" >&2
     exit 2
 fi
 
@@ -55,7 +60,7 @@ run_bench() { # name, backend label, then arguments
 
 api_args=("$@")
 live_args=("$@")
-if [[ $# -eq 0 ]]; then live_args=(--viewers 100,1000,5000 --rate 100 --seconds 10 --idle 10000); fi
+if [[ $# -eq 0 ]]; then live_args=(--viewers 100,1000,5000 --rate 100 --seconds 10 --idle 10000 --misbehaving 1000); fi
 
 comms_bench() { # backend label, then arguments
     local label=$1
@@ -96,8 +101,13 @@ if [[ $which == all || $which == api ]]; then run_bench api-bench SQLite "${api_
 if [[ $which == all || $which == status ]]; then run_bench status-bench SQLite "$@"; fi
 if [[ $which == all || $which == live ]]; then run_bench live-bench SQLite "${live_args[@]}"; fi
 if [[ $which == all || $which == comms ]]; then comms_bench SQLite "$@"; fi
+if [[ $which == all || $which == sla ]]; then
+    step "SLA engine benchmark (in-process)"
+    target/release/sla-bench "$@"
+fi
+if [[ $which == soak ]]; then run_bench soak-bench SQLite "$@"; fi
 if [[ $which == all || $which == firstload ]]; then firstload_bench "$@"; fi
-if [[ $which == firstload ]]; then exit 0; fi
+if [[ $which == firstload || $which == sla || $which == soak ]]; then exit 0; fi
 start_postgres
 postgres=(--database-url "$SITREP_TEST_POSTGRES_URL")
 if [[ $which == all || $which == api ]]; then run_bench api-bench PostgreSQL "${postgres[@]}" "${api_args[@]}"; fi

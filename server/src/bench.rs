@@ -87,13 +87,7 @@ impl ServerProcess {
 
     /// The server's resident memory in KiB, from /proc.
     pub fn rss_kib(&self) -> u64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
+        rss_kib(self.pid())
     }
 
     /// An HTTP client that sends the admin's token with every request.
@@ -157,6 +151,16 @@ fn task(
         );
     }
     Ok(text)
+}
+
+/// A process's resident memory in KiB, from /proc (0 once it is gone).
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// The `p` quantile (0.0–1.0) of sorted values, nearest rank.

@@ -58,6 +58,11 @@ pub struct Config {
     #[arg(long, env = "SITREP_LIVE_QUEUE", default_value_t = app::live::hub::QUEUE_CAPACITY)]
     pub live_queue: usize,
 
+    /// Seconds a live viewer's socket may refuse frames (a client that stopped
+    /// reading) before the connection is dropped; the viewer resumes from its last seq.
+    #[arg(long, env = "SITREP_LIVE_WRITE_TIMEOUT", default_value_t = app::live::hub::WRITE_TIMEOUT.as_secs())]
+    pub live_write_timeout: u64,
+
     /// Fill an empty database with demo teams, systems and incidents.
     #[arg(long, env = "SITREP_DEMO")]
     pub demo: bool,

@@ -13,6 +13,7 @@ for_each_backend!(
     a_viewer_that_missed_posts_gets_exactly_those_on_resume,
     the_seam_between_replay_and_live_has_no_gap_and_no_duplicate,
     a_slow_viewer_is_cut_with_a_resume_hint_and_others_carry_on,
+    a_viewer_that_stops_reading_is_dropped_after_the_write_timeout,
     handshakes_without_sign_in_or_from_other_sites_are_refused,
     viewers_see_who_else_has_the_war_room_open,
     the_incident_list_hears_of_declarations_and_changes,
@@ -209,6 +210,78 @@ async fn a_slow_viewer_is_cut_with_a_resume_hint_and_others_carry_on(backend: Ba
         seqs(&received),
         (2..2 + received.len() as i64).collect::<Vec<_>>()
     );
+}
+
+/// A client that stops reading (a frozen tab, a dead phone behind a NAT that keeps
+/// the TCP connection) fills its socket; before the write timeout its connection task
+/// waited on that write forever, within the lag limit and never looking at the silence.
+async fn a_viewer_that_stops_reading_is_dropped_after_the_write_timeout(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        Options {
+            live_write_timeout: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+    let key = declare(&app).await;
+    let mut stuck = app.live(&[]).await.unwrap();
+    stuck.subscribe(&key, 1).await;
+    let mut steady = app.live(&[]).await.unwrap();
+    steady.subscribe(&key, 1).await;
+    assert_eq!(open_live_connections(&app).await, 2);
+
+    // Fewer posts than the lag limit (256), so only the write timeout can drop it; large
+    // enough together (14 MB) to fill the loopback socket buffers.
+    let body = "x".repeat(60 * 1024);
+    let posts = 240;
+    let reader = tokio::spawn(async move {
+        let events = steady.events_until(1 + posts).await;
+        (steady, events)
+    });
+    for _ in 0..posts {
+        post(&app, &key, &body).await;
+    }
+    let (_steady, events) = reader.await.unwrap();
+    assert_eq!(seqs(&events), (2..=1 + posts).collect::<Vec<_>>(), "unaffected");
+
+    let dropped = std::time::Instant::now();
+    while open_live_connections(&app).await != 1 {
+        assert!(
+            dropped.elapsed() < std::time::Duration::from_secs(10),
+            "the viewer that stopped reading is dropped"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // What had reached its socket is a gap-free prefix to resume from, then the end.
+    let mut received = Vec::new();
+    while let Some(message) = stuck.next().await {
+        match message["type"].as_str() {
+            Some("event") => received.push(message),
+            Some("presence") => {}
+            _ => break,
+        }
+    }
+    assert!(received.len() < posts as usize, "cut before the end: {}", received.len());
+    assert_eq!(seqs(&received), (2..2 + received.len() as i64).collect::<Vec<_>>());
+}
+
+/// `sitrep_live_connections` as the server counts it.
+async fn open_live_connections(app: &TestApp) -> u64 {
+    let text = app
+        .anon
+        .get(app.url("/metrics"))
+        .bearer_auth(common::METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("sitrep_live_connections "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no sitrep_live_connections in {text}"))
 }
 
 async fn handshakes_without_sign_in_or_from_other_sites_are_refused(backend: Backend) {

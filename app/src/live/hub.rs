@@ -25,6 +25,10 @@ use tokio_stream::wrappers::{errors::BroadcastStreamRecvError, BroadcastStream};
 /// (and told to resume) instead of buffering without bound.
 pub const QUEUE_CAPACITY: usize = 256;
 
+/// A viewer that has not read for this long (its socket full) holds a connection and
+/// its buffers for nothing; the lag limit alone never fires while a write waits.
+pub const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The PostgreSQL channel replicas announce changed incidents on (payload: the id,
 /// with `INCIDENT_CHANGED` appended when the incident itself changed, or
 /// `NOTIFICATIONS_CHANGED` when only its notifications' deliveries did).
@@ -81,6 +85,7 @@ pub struct Hub {
     /// Following other replicas: this server hears its own changes back from them.
     replicated: Arc<std::sync::atomic::AtomicBool>,
     capacity: usize,
+    write_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for Hub {
@@ -160,6 +165,16 @@ impl Hub {
             changes: broadcast::channel(1024).0,
             replicated: Arc::default(),
             capacity,
+            write_timeout: WRITE_TIMEOUT,
+        }
+    }
+
+    /// How long a frame may wait for a viewer's socket to take it before the viewer
+    /// is dropped (it resumes from its last seq when it comes back).
+    pub fn with_write_timeout(self, write_timeout: std::time::Duration) -> Hub {
+        Hub {
+            write_timeout,
+            ..self
         }
     }
 
@@ -341,6 +356,11 @@ impl Hub {
     /// How far a viewer may fall behind (events) before it is cut.
     pub fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    /// How long a viewer's socket may refuse frames before the viewer is dropped.
+    pub fn write_timeout(&self) -> std::time::Duration {
+        self.write_timeout
     }
 
     /// How many incidents are watched (for tests and the benchmark).

@@ -117,7 +117,11 @@ impl Connection {
             version: PROTOCOL_VERSION,
             server_time: self.state.now(),
         };
-        if send(&mut sink, &hello).await.is_err() {
+        // Every write is bounded: a client that stops reading fills its socket, and a
+        // write waiting on it would hold this task (and never look at the lag limit
+        // or the silence) for as long as the client stays connected.
+        let deadline = self.state.live.write_timeout();
+        if !matches!(tokio::time::timeout(deadline, send(&mut sink, &hello)).await, Ok(Ok(()))) {
             return;
         }
         tracing::debug!(user = %self.user.email, "live connection opened");
@@ -130,19 +134,28 @@ impl Connection {
                     let Some(Ok(message)) = incoming else { break };
                     heard = tokio::time::Instant::now();
                     match message {
-                        Message::Text(text) if self.handle(&mut sink, text.as_str()).await.is_err() => break,
+                        Message::Text(text) => {
+                            let handled = tokio::time::timeout(deadline, self.handle(&mut sink, text.as_str())).await;
+                            if !matches!(handled, Ok(Ok(()))) {
+                                break;
+                            }
+                        }
                         Message::Close(_) => break,
                         // Pings are answered by the websocket layer; pongs only prove life.
                         _ => {}
                     }
                 }
                 Some((_, next)) = self.following.next(), if !self.following.is_empty() => {
-                    match self.write_ready(&mut sink, next).await {
+                    let Ok(written) = tokio::time::timeout(deadline, self.write_ready(&mut sink, next)).await else {
+                        tracing::debug!(user = %self.user.email, "live viewer not reading: dropped");
+                        break;
+                    };
+                    match written {
                         Ok(true) => {}
                         Ok(false) => break,
                         Err(FellBehind) => {
                     let close = CloseFrame { code: CLOSE_TOO_SLOW, reason: Utf8Bytes::from_static(TOO_SLOW) };
-                    if sink.send(Message::Close(Some(close))).await.is_ok() {
+                    if matches!(tokio::time::timeout(deadline, sink.send(Message::Close(Some(close)))).await, Ok(Ok(()))) {
                         // Read until the client answers the close: dropping a socket with
                         // its messages unread resets it, and the client would lose the
                         // frames still buffered for it, the close reason included.
@@ -164,7 +177,7 @@ impl Connection {
                         tracing::debug!(user = %self.user.email, "live connection silent: closed");
                         break;
                     }
-                    if sink.send(Message::Ping(Default::default())).await.is_err() {
+                    if !matches!(tokio::time::timeout(deadline, sink.send(Message::Ping(Default::default()))).await, Ok(Ok(()))) {
                         break;
                     }
                 }

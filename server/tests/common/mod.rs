@@ -58,6 +58,8 @@ pub struct Options {
     pub anonymous: bool,
     /// How far a live viewer may fall behind before it is cut.
     pub live_queue: usize,
+    /// Seconds a live viewer's socket may refuse frames before it is dropped.
+    pub live_write_timeout: u64,
     /// Status page requests per second per address (0: unlimited).
     pub status_rate_limit: u32,
     /// The token /metrics is served to (`None`: the route is off).
@@ -75,6 +77,7 @@ impl Default for Options {
             clock: None,
             anonymous: false,
             live_queue: app::live::hub::QUEUE_CAPACITY,
+            live_write_timeout: app::live::hub::WRITE_TIMEOUT.as_secs(),
             // As served by default.
             status_rate_limit: 20,
             metrics_token: Some(METRICS_TOKEN.into()),
@@ -128,6 +131,7 @@ impl TestApp {
             retry_base_ms: options.retry_base_ms,
             status_rate_limit: options.status_rate_limit,
             live_queue: options.live_queue,
+            live_write_timeout: options.live_write_timeout,
             demo: options.demo,
             log_format: LogFormat::Text,
             secure_cookies: options.secure_cookies,

@@ -1,10 +1,14 @@
 //! Fan-out benchmark of the live websocket (`GET /api/v1/live`): as many idle war
 //! rooms as one server will hold, then N viewers following one incident while posts
-//! arrive through the REST API at a set rate.
+//! arrive through the REST API at a set rate. And (`--misbehaving N`) N viewers
+//! measured alone, then on the same server beside clients that misbehave: viewers that
+//! never read, viewers sending garbage frames, raw garbage bytes to the port, and
+//! `--churn` connects and disconnects in a loop; with the server's RSS sampled, the
+//! two rows compared and a pass/fail line.
 //!
 //! `scripts/bench.sh live` runs it against SQLite and a throwaway PostgreSQL. By hand:
 //! `live-bench [--viewers 100,1000,5000] [--rate 100] [--seconds 10] [--idle 10000]
-//! [--database-url postgres://…]`
+//! [--misbehaving 1000] [--churn 10000] [--database-url postgres://…]`
 //!
 //! Latency is measured from just before a post is sent to when a viewer reads its
 //! event, both on this process's clock. Each viewer checks that the seqs it gets are
@@ -46,6 +50,13 @@ struct Args {
     /// Idle connections to open at the end (0 skips that part).
     #[arg(long, default_value_t = 10_000)]
     idle: usize,
+    /// Viewers measured alone and then beside misbehaving clients, on one server
+    /// (0 skips that part).
+    #[arg(long, default_value_t = 0)]
+    misbehaving: usize,
+    /// Connects and disconnects made while measuring beside misbehaving clients.
+    #[arg(long, default_value_t = 10_000)]
+    churn: usize,
 }
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -294,6 +305,39 @@ fn ms(us: Option<u64>) -> String {
     us.map_or("-".into(), |us| format!("{:.1}", us as f64 / 1000.0))
 }
 
+/// One measured row.
+struct Row {
+    viewers: usize,
+    posts_per_second: f64,
+    failed_posts: usize,
+    seen: Seen,
+    rss_before_kib: u64,
+    rss_with_kib: u64,
+}
+
+impl Row {
+    fn p99_ms(&self) -> f64 {
+        percentile(&self.seen.latencies_us, 0.99).unwrap_or(0) as f64 / 1000.0
+    }
+
+    /// The table's cells after the first.
+    fn cells(&self) -> String {
+        let latencies = &self.seen.latencies_us;
+        format!(
+            "{} | {:.0} | {} | {} | {} | {} | {} | {} | {}",
+            self.viewers,
+            self.posts_per_second,
+            self.failed_posts,
+            latencies.len(),
+            ms(percentile(latencies, 0.50)),
+            ms(percentile(latencies, 0.95)),
+            ms(percentile(latencies, 0.99)),
+            self.seen.lost,
+            self.seen.duplicated,
+        )
+    }
+}
+
 /// One row: `viewers` follow a fresh incident while posts arrive at `args.rate`.
 async fn fan_out(
     server: &ServerProcess,
@@ -302,8 +346,41 @@ async fn fan_out(
     args: &Args,
     viewers: usize,
 ) -> anyhow::Result<()> {
+    let row = measure_fresh(server, target, client, args, viewers).await?;
+    println!(
+        "| {} | {:.0} | {:.0} | {:.1} |",
+        row.cells(),
+        row.rss_before_kib as f64 / 1024.0,
+        row.rss_with_kib as f64 / 1024.0,
+        row.rss_with_kib.saturating_sub(row.rss_before_kib) as f64 / viewers as f64,
+    );
+    Ok(())
+}
+
+/// `viewers` follow a fresh incident while posts arrive at `args.rate`.
+async fn measure_fresh(
+    server: &ServerProcess,
+    target: &Target,
+    client: &reqwest::Client,
+    args: &Args,
+    viewers: usize,
+) -> anyhow::Result<Row> {
     let api = format!("{}/api/v1", server.base);
     let (key, start_seq) = new_incident(client, &api, &format!("Fan-out to {viewers}")).await?;
+    measure(server, target, client, args, viewers, &key, start_seq).await
+}
+
+/// `viewers` follow `key` from `start_seq` while posts arrive at `args.rate`.
+async fn measure(
+    server: &ServerProcess,
+    target: &Target,
+    client: &reqwest::Client,
+    args: &Args,
+    viewers: usize,
+    key: &str,
+    start_seq: i64,
+) -> anyhow::Result<Row> {
+    let api = format!("{}/api/v1", server.base);
     let rss_before = server.rss_kib();
     let (sockets, failed, error) = open_viewers(target, &key, start_seq, viewers).await;
     if failed > 0 {
@@ -345,22 +422,14 @@ async fn fan_out(
     let seen = watching
         .finish(client, &api, &key, Duration::from_secs(10))
         .await?;
-    let latencies = &seen.latencies_us;
-    println!(
-        "| {viewers} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {:.0} | {:.0} | {:.1} |",
-        (total - failed_posts) as f64 / posting.as_secs_f64(),
+    Ok(Row {
+        viewers,
+        posts_per_second: (total - failed_posts) as f64 / posting.as_secs_f64(),
         failed_posts,
-        latencies.len(),
-        ms(percentile(latencies, 0.50)),
-        ms(percentile(latencies, 0.95)),
-        ms(percentile(latencies, 0.99)),
-        seen.lost,
-        seen.duplicated,
-        rss_before as f64 / 1024.0,
-        rss_with as f64 / 1024.0,
-        rss_with.saturating_sub(rss_before) as f64 / viewers as f64,
-    );
-    Ok(())
+        seen,
+        rss_before_kib: rss_before,
+        rss_with_kib: rss_with,
+    })
 }
 
 /// Opens `count` war rooms that only listen, then checks one post still reaches them all.
@@ -444,8 +513,14 @@ async fn main() -> anyhow::Result<()> {
         let (server, target, client) = fresh_server(&args).await?;
         idle(&server, &target, &client, args.idle).await?;
     }
+    if args.misbehaving > 0 {
+        let (server, target, client) = fresh_server(&args).await?;
+        misbehaving::compare(&server, &target, &client, &args).await?;
+    }
     Ok(())
 }
+
+mod misbehaving;
 
 #[cfg(test)]
 mod tests {
