@@ -53,6 +53,12 @@ pub struct Config {
     #[arg(long, env = "SITREP_RETRY_BASE_MS", default_value_t = 5000)]
     pub retry_base_ms: u64,
 
+    /// How long a server's claim on a delivery lasts, in seconds. Longer than the
+    /// slowest attempt (10 s timeouts); after a crash, another replica sends what the
+    /// crashed one had claimed once this passes, with the same idempotency key.
+    #[arg(long, env = "SITREP_DELIVERY_LEASE", default_value_t = 60)]
+    pub delivery_lease: u64,
+
     /// How many events a live viewer may fall behind on one incident before its
     /// connection is closed with a "resume from your last seq" reason.
     #[arg(long, env = "SITREP_LIVE_QUEUE", default_value_t = app::live::hub::QUEUE_CAPACITY)]

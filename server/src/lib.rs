@@ -227,6 +227,7 @@ impl Server {
             mailer,
             http: reqwest::Client::new(),
             retry_base: std::time::Duration::from_millis(config.retry_base_ms.max(1)),
+            lease: std::time::Duration::from_secs(config.delivery_lease.max(1)),
             live: state.live.clone(),
             public_url: state.public_url.clone(),
         };

@@ -1,8 +1,8 @@
 //! The delivery worker: sends queued notifications and customer messages by email
 //! (SMTP) and to webhooks, retrying with backoff. Its state is the delivery tables,
 //! so it survives restarts; claims are leases, so several replicas never send the
-//! same delivery at once; and each customer delivery carries its idempotency key
-//! (email Message-ID, webhook header), so a redelivery after a crash can be dropped.
+//! same delivery at once; and each delivery carries its idempotency key (email
+//! Message-ID, webhook header), so a redelivery after a crash can be dropped.
 
 use app::clock::SharedClock;
 use app::comms::repo::DeliveryContent;
@@ -17,8 +17,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
-/// How long a claim lasts; longer than the slowest attempt (timeouts are 10 s).
-const LEASE: Duration = Duration::from_secs(60);
 /// Deliveries attempted per pass.
 const BATCH: i64 = 20;
 /// Even with nothing due, look again this often (another replica may have queued work).
@@ -34,6 +32,8 @@ pub struct Outbox {
     pub http: reqwest::Client,
     /// Wait after the first failure; doubles after each further one.
     pub retry_base: Duration,
+    /// How long a claim lasts; longer than the slowest attempt (timeouts are 10 s).
+    pub lease: Duration,
     /// Tells the incident's live viewers how each attempt went.
     pub live: app::live::hub::Hub,
     /// This server's address, for the war-room links in team channels' messages.
@@ -100,7 +100,7 @@ impl Outbox {
         for queue in Queue::ALL {
             loop {
                 let now = self.clock.now();
-                let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+                let lease_until = now + chrono::Duration::from_std(self.lease).unwrap_or_default();
                 let claimed =
                     repo::claim_due(self.db.pool(), queue, now, lease_until, BATCH).await?;
                 if claimed.is_empty() {
@@ -131,15 +131,23 @@ impl Outbox {
                 else {
                     return Ok(());
                 };
+                // Stable per delivery: what a crashed replica sent before it could
+                // mark it delivered goes out again with the same key.
+                let key = format!("notification-{}", delivery.id);
                 let result = match delivery.channel {
                     Channel::Email => {
                         let (subject, _) = message.split_once('\n').unwrap_or((&message, ""));
-                        self.send_email(&delivery.target, subject, &message, Email::default())
+                        let extra = Email {
+                            idempotency_key: Some(&key),
+                            unsubscribe_url: None,
+                        };
+                        self.send_email(&delivery.target, subject, &message, extra)
                             .await
                     }
                     Channel::Webhook => {
                         let body = self.slack_message(incident, &message).await?;
-                        self.post_webhook(&delivery.target, body, &[]).await
+                        self.post_webhook(&delivery.target, body, &[("Idempotency-Key", key)])
+                            .await
                     }
                 };
                 (Some(incident), result)

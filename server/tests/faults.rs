@@ -7,7 +7,10 @@
 //! nothing acknowledged. Two replicas, one killed with SIGKILL: its viewers and
 //! posters fail over to the other, and nothing acknowledged is lost or doubled. And
 //! SQLite's disk filling up: writes refused with 503 naming
-//! why, nothing half-written, writes accepted again once there is space. The short versions of issue 19's fault scenarios.
+//! why, nothing half-written, writes accepted again once there is space. And a
+//! replica killed while its outbox is sending: the survivor sends what it had claimed
+//! once the lease passes, each delivery under one idempotency key. The short versions
+//! of issue 19's fault scenarios.
 
 mod common;
 
@@ -31,6 +34,11 @@ async fn postgres_restarting_under_two_replicas_loses_nothing_and_both_reconnect
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_killed_under_load_loses_nothing_and_its_clients_fail_over() {
     replica_killed().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_killed_mid_delivery_leaves_every_notification_sent_under_one_key() {
+    outbox_across_a_kill().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,8 +68,19 @@ struct Server(Child);
 
 impl Server {
     async fn start(data_dir: &Path, database_url: Option<&str>, port: u16) -> Server {
+        Server::start_with(data_dir, database_url, port, &[]).await
+    }
+
+    /// With more command-line options.
+    async fn start_with(
+        data_dir: &Path,
+        database_url: Option<&str>,
+        port: u16,
+        options: &[String],
+    ) -> Server {
         let child = sitrep(data_dir, database_url)
             .arg(format!("--listen=127.0.0.1:{port}"))
+            .args(options)
             .env("SITREP_STATUS_RATE_LIMIT", "0")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -821,5 +840,140 @@ async fn replica_killed() {
         "replica killed (2 on PostgreSQL): {} posts acknowledged, {} retried on the survivor, \
          {VIEWERS} viewers (half failed over) gap-free to seq {last_seq}",
         acknowledged, retried
+    );
+}
+
+/// Incidents declared in the outbox scenario; each notifies the lead by email and the
+/// team's channel by webhook.
+const NOTIFIED: usize = 30;
+
+/// The value of `name` among a mail's headers.
+fn mail_header(mail: &common::peers::ReceivedMail, name: &str) -> Option<String> {
+    mail.data
+        .lines()
+        .take_while(|line| !line.is_empty())
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+        .map(|value| value.trim().to_owned())
+}
+
+async fn outbox_across_a_kill() {
+    let database_url = common::fresh_postgres_database().await;
+    // A mail server that takes 100 ms per mail: the kill lands while mails are in flight.
+    let smtp = common::peers::SmtpSink::start_slow(Duration::from_millis(100)).await;
+    let channel = common::peers::WebhookReceiver::start(0).await;
+    let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let token = admin_token(data_a.path(), Some(&database_url));
+    let ports = [free_port(), free_port()];
+    let bases = ports.map(|port| format!("http://127.0.0.1:{port}"));
+    let options = [
+        format!("--smtp-url={}", smtp.url()),
+        "--delivery-lease=2".to_owned(),
+        "--retry-base-ms=200".to_owned(),
+    ];
+    let a = Server::start_with(data_a.path(), Some(&database_url), ports[0], &options).await;
+    let _b = Server::start_with(data_b.path(), Some(&database_url), ports[1], &options).await;
+    let client = common::http_client(Some(&token));
+    let api = |n: usize, path: &str| format!("{}/api/v1{path}", bases[n]);
+    let created = |response: reqwest::Response| {
+        assert_eq!(response.status(), 201, "{response:?}");
+    };
+    created(
+        client
+            .post(api(0, "/teams"))
+            .json(&json!({"slug": "payments", "name": "Payments", "lead_email": "dana.lee@example.com",
+                          "lead_name": "Dana Lee", "notify_webhook_url": channel.url()}))
+            .send()
+            .await
+            .unwrap(),
+    );
+    created(
+        client
+            .post(api(0, "/systems"))
+            .json(&json!({"slug": "payments-api", "name": "Payments API", "team": "payments"}))
+            .send()
+            .await
+            .unwrap(),
+    );
+    let mut keys = Vec::new();
+    for n in 0..NOTIFIED {
+        let declared: Value = client
+            .post(api(n % 2, "/incidents"))
+            .json(&json!({"title": format!("Refunds stuck {n}"), "severity": "P2", "systems": ["payments-api"]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        keys.push(declared["key"].as_str().unwrap().to_owned());
+    }
+
+    // Both outboxes are sending; A dies with mails in flight and deliveries claimed.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while smtp.received().len() < 3 {
+        assert!(Instant::now() < deadline, "no mail within 20 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    a.kill_9();
+    let killed_after = smtp.received().len();
+
+    // The survivor delivers everything, A's claims once their lease has passed.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for key in &keys {
+        loop {
+            let body: Value = client
+                .get(api(1, &format!("/incidents/{key}/notifications")))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let statuses: Vec<Value> = body["notifications"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|n| n["deliveries"].as_array().unwrap().iter())
+                .map(|d| d["status"].clone())
+                .collect();
+            assert_eq!(statuses.len(), 2, "an email and a webhook for {key}: {body}");
+            if statuses.iter().all(|s| s == "delivered") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{key} still undelivered after 60 s: {body}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    // Each delivery reached its peer under one key; a repeat is one the killed replica
+    // had sent but not yet marked, sent again under the same key.
+    let mails = smtp.received();
+    let mut mail_keys: HashMap<String, Vec<String>> = HashMap::new();
+    for mail in &mails {
+        let key = mail_header(mail, "Message-ID").expect("every notification mail has a Message-ID");
+        let subject = mail_header(mail, "Subject").unwrap_or_default();
+        mail_keys.entry(key).or_default().push(subject);
+    }
+    assert_eq!(mail_keys.len(), NOTIFIED, "one key per notification mail");
+    for (key, subjects) in &mail_keys {
+        assert!(subjects.windows(2).all(|w| w[0] == w[1]), "{key}: one key, one mail: {subjects:?}");
+    }
+    let requests = channel.requests();
+    let mut hook_keys: HashMap<String, usize> = HashMap::new();
+    for request in &requests {
+        let key = request.headers["idempotency-key"].to_str().unwrap().to_owned();
+        *hook_keys.entry(key).or_default() += 1;
+    }
+    assert_eq!(hook_keys.len(), NOTIFIED, "one key per channel message");
+    let repeats = mails.len() + requests.len() - 2 * NOTIFIED;
+    // A replica claims at most one batch (20) at a time.
+    assert!(repeats <= 20, "{repeats} deliveries sent again");
+    println!(
+        "outbox across a replica kill (2 on PostgreSQL): {NOTIFIED} incidents, {} mails and {} \
+         channel posts for {} keys each; the killed replica died after {killed_after} mails; \
+         {repeats} sent again by the survivor under the same key; every delivery marked delivered",
+        mails.len(),
+        requests.len(),
+        NOTIFIED,
     );
 }

@@ -129,6 +129,7 @@ impl TestApp {
             smtp_url: options.smtp_url,
             smtp_from: "Sitrep <sitrep@example.com>".into(),
             retry_base_ms: options.retry_base_ms,
+            delivery_lease: 60,
             status_rate_limit: options.status_rate_limit,
             live_queue: options.live_queue,
             live_write_timeout: options.live_write_timeout,

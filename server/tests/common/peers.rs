@@ -50,6 +50,11 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
+        SmtpSink::start_slow(std::time::Duration::ZERO).await
+    }
+
+    /// A sink that takes `delay` to accept each mail, as a loaded mail server does.
+    pub async fn start_slow(delay: std::time::Duration) -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mails = Arc::new(Mutex::new(Vec::new()));
@@ -58,7 +63,7 @@ impl SmtpSink {
             while let Ok((stream, _)) = listener.accept().await {
                 let store = store.clone();
                 tokio::spawn(async move {
-                    let _ = serve_smtp(stream, store).await;
+                    let _ = serve_smtp(stream, store, delay).await;
                 });
             }
         });
@@ -77,6 +82,7 @@ impl SmtpSink {
 async fn serve_smtp(
     stream: tokio::net::TcpStream,
     store: Arc<Mutex<Vec<ReceivedMail>>>,
+    delay: std::time::Duration,
 ) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
@@ -106,6 +112,7 @@ async fn serve_smtp(
                 data.push_str(line.strip_prefix('.').unwrap_or(&line));
                 data.push('\n');
             }
+            tokio::time::sleep(delay).await;
             store.lock().unwrap().push(ReceivedMail {
                 from: std::mem::take(&mut from),
                 to: std::mem::take(&mut to),
