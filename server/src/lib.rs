@@ -160,7 +160,9 @@ pub fn app_state(
     AppState {
         leptos_options: leptos_options(&config.site_root, addr),
         live: app::live::hub::Hub::with_capacity(db.clone(), config.live_queue.max(1))
-            .with_write_timeout(std::time::Duration::from_secs(config.live_write_timeout.max(1))),
+            .with_write_timeout(std::time::Duration::from_secs(
+                config.live_write_timeout.max(1),
+            )),
         db,
         clock,
         public_url: config

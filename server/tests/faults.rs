@@ -936,11 +936,18 @@ async fn outbox_across_a_kill() {
                 .flat_map(|n| n["deliveries"].as_array().unwrap().iter())
                 .map(|d| d["status"].clone())
                 .collect();
-            assert_eq!(statuses.len(), 2, "an email and a webhook for {key}: {body}");
+            assert_eq!(
+                statuses.len(),
+                2,
+                "an email and a webhook for {key}: {body}"
+            );
             if statuses.iter().all(|s| s == "delivered") {
                 break;
             }
-            assert!(Instant::now() < deadline, "{key} still undelivered after 60 s: {body}");
+            assert!(
+                Instant::now() < deadline,
+                "{key} still undelivered after 60 s: {body}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -950,18 +957,25 @@ async fn outbox_across_a_kill() {
     let mails = smtp.received();
     let mut mail_keys: HashMap<String, Vec<String>> = HashMap::new();
     for mail in &mails {
-        let key = mail_header(mail, "Message-ID").expect("every notification mail has a Message-ID");
+        let key =
+            mail_header(mail, "Message-ID").expect("every notification mail has a Message-ID");
         let subject = mail_header(mail, "Subject").unwrap_or_default();
         mail_keys.entry(key).or_default().push(subject);
     }
     assert_eq!(mail_keys.len(), NOTIFIED, "one key per notification mail");
     for (key, subjects) in &mail_keys {
-        assert!(subjects.windows(2).all(|w| w[0] == w[1]), "{key}: one key, one mail: {subjects:?}");
+        assert!(
+            subjects.windows(2).all(|w| w[0] == w[1]),
+            "{key}: one key, one mail: {subjects:?}"
+        );
     }
     let requests = channel.requests();
     let mut hook_keys: HashMap<String, usize> = HashMap::new();
     for request in &requests {
-        let key = request.headers["idempotency-key"].to_str().unwrap().to_owned();
+        let key = request.headers["idempotency-key"]
+            .to_str()
+            .unwrap()
+            .to_owned();
         *hook_keys.entry(key).or_default() += 1;
     }
     assert_eq!(hook_keys.len(), NOTIFIED, "one key per channel message");

@@ -243,7 +243,11 @@ async fn a_viewer_that_stops_reading_is_dropped_after_the_write_timeout(backend:
         post(&app, &key, &body).await;
     }
     let (_steady, events) = reader.await.unwrap();
-    assert_eq!(seqs(&events), (2..=1 + posts).collect::<Vec<_>>(), "unaffected");
+    assert_eq!(
+        seqs(&events),
+        (2..=1 + posts).collect::<Vec<_>>(),
+        "unaffected"
+    );
 
     let dropped = std::time::Instant::now();
     while open_live_connections(&app).await != 1 {
@@ -262,8 +266,15 @@ async fn a_viewer_that_stops_reading_is_dropped_after_the_write_timeout(backend:
             _ => break,
         }
     }
-    assert!(received.len() < posts as usize, "cut before the end: {}", received.len());
-    assert_eq!(seqs(&received), (2..2 + received.len() as i64).collect::<Vec<_>>());
+    assert!(
+        received.len() < posts as usize,
+        "cut before the end: {}",
+        received.len()
+    );
+    assert_eq!(
+        seqs(&received),
+        (2..2 + received.len() as i64).collect::<Vec<_>>()
+    );
 }
 
 /// `sitrep_live_connections` as the server counts it.

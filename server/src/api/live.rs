@@ -121,7 +121,10 @@ impl Connection {
         // write waiting on it would hold this task (and never look at the lag limit
         // or the silence) for as long as the client stays connected.
         let deadline = self.state.live.write_timeout();
-        if !matches!(tokio::time::timeout(deadline, send(&mut sink, &hello)).await, Ok(Ok(()))) {
+        if !matches!(
+            tokio::time::timeout(deadline, send(&mut sink, &hello)).await,
+            Ok(Ok(()))
+        ) {
             return;
         }
         tracing::debug!(user = %self.user.email, "live connection opened");

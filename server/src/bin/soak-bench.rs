@@ -96,7 +96,12 @@ impl Load {
     }
 
     /// Sends and counts an error for anything but `expected`.
-    async fn send(&self, request: reqwest::RequestBuilder, expected: u16, what: &str) -> Option<Value> {
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        expected: u16,
+        what: &str,
+    ) -> Option<Value> {
         match request.timeout(Duration::from_secs(10)).send().await {
             Ok(response) if response.status().as_u16() == expected => {
                 Some(response.json().await.unwrap_or(Value::Null))
@@ -132,7 +137,9 @@ async fn lifecycle(load: Arc<Load>) {
         }
         let oldest = {
             let mut open = load.open.lock().unwrap();
-            (open.len() > OPEN_AT_ONCE).then(|| open.pop_front()).flatten()
+            (open.len() > OPEN_AT_ONCE)
+                .then(|| open.pop_front())
+                .flatten()
         };
         if let Some(key) = oldest {
             for status in ["identified", "fixing", "monitoring", "resolved"] {
@@ -252,7 +259,10 @@ fn slope(points: &[(f64, f64)]) -> f64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let binary = args.server.clone().unwrap_or_else(|| sibling_binary("sitrep"));
+    let binary = args
+        .server
+        .clone()
+        .unwrap_or_else(|| sibling_binary("sitrep"));
     let server = ServerProcess::start(&binary, args.database_url.as_deref(), &[]).await?;
     let load = Arc::new(Load {
         api: format!("{}/api/v1", server.base),
@@ -265,7 +275,11 @@ async fn main() -> anyhow::Result<()> {
         counters: Counters::default(),
         first_errors: Mutex::default(),
     });
-    let backend = if args.database_url.is_some() { "postgres" } else { "sqlite" };
+    let backend = if args.database_url.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
     println!(
         "\nsoak ({backend}): {} min of mixed load — an incident declared every 2 s and the \
          oldest of {OPEN_AT_ONCE} open walked to resolved, {} posts/s, a war-room page \
@@ -312,7 +326,11 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let warm_up = args.minutes * WARM_UP;
-    let steady: Vec<(f64, f64)> = samples.iter().copied().filter(|(m, _)| *m >= warm_up).collect();
+    let steady: Vec<(f64, f64)> = samples
+        .iter()
+        .copied()
+        .filter(|(m, _)| *m >= warm_up)
+        .collect();
     let per_hour = slope(&steady) * 60.0;
     let errors = load.counters.errors.load(Ordering::Relaxed);
     let (first, last) = (samples[0].1, samples[samples.len() - 1].1);

@@ -382,7 +382,7 @@ async fn measure(
 ) -> anyhow::Result<Row> {
     let api = format!("{}/api/v1", server.base);
     let rss_before = server.rss_kib();
-    let (sockets, failed, error) = open_viewers(target, &key, start_seq, viewers).await;
+    let (sockets, failed, error) = open_viewers(target, key, start_seq, viewers).await;
     if failed > 0 {
         bail!(
             "{failed} of {viewers} viewers could not subscribe: {}",
@@ -420,7 +420,7 @@ async fn measure(
     }
     let posting = started.elapsed();
     let seen = watching
-        .finish(client, &api, &key, Duration::from_secs(10))
+        .finish(client, &api, key, Duration::from_secs(10))
         .await?;
     Ok(Row {
         viewers,

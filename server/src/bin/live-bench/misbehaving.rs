@@ -59,7 +59,8 @@ pub async fn compare(
     let (key, start_seq) = new_incident(client, &api, "Measured alone").await?;
     let alone = measure(server, target, client, args, viewers, &key, start_seq).await?;
 
-    let (key, start_seq) = new_incident(client, &api, "Measured beside misbehaving clients").await?;
+    let (key, start_seq) =
+        new_incident(client, &api, "Measured beside misbehaving clients").await?;
     // The loop opens and closes war rooms of another incident, as reloading tabs do.
     let (quiet, quiet_seq) = new_incident(client, &api, "Opened and closed").await?;
     let rss_before = server.rss_kib();
@@ -143,17 +144,32 @@ pub async fn compare(
     );
     let growth = mb(rss_peak.saturating_sub(rss_before));
     let failures = [
-        (beside.p99_ms() > P99_TARGET_MS, format!("p99 {:.1} ms above {P99_TARGET_MS} ms", beside.p99_ms())),
-        (beside.seen.lost + beside.seen.duplicated > 0, "events lost or repeated".to_owned()),
+        (
+            beside.p99_ms() > P99_TARGET_MS,
+            format!("p99 {:.1} ms above {P99_TARGET_MS} ms", beside.p99_ms()),
+        ),
+        (
+            beside.seen.lost + beside.seen.duplicated > 0,
+            "events lost or repeated".to_owned(),
+        ),
         (beside.failed_posts > 0, "posts failed".to_owned()),
         (count(&c.churn_failed) > 0, "connects failed".to_owned()),
-        (count(&c.garbage_cut) > 0, "garbage senders were cut instead of answered".to_owned()),
+        (
+            count(&c.garbage_cut) > 0,
+            "garbage senders were cut instead of answered".to_owned(),
+        ),
         (
             count(&c.broken_framing_closed) < count(&c.broken_framing),
             "broken framing left open".to_owned(),
         ),
-        (count(&c.raw_refused) < count(&c.raw_requests), "raw garbage not refused".to_owned()),
-        (growth > RSS_GROWTH_LIMIT_MB, format!("RSS grew {growth:.0} MB")),
+        (
+            count(&c.raw_refused) < count(&c.raw_requests),
+            "raw garbage not refused".to_owned(),
+        ),
+        (
+            growth > RSS_GROWTH_LIMIT_MB,
+            format!("RSS grew {growth:.0} MB"),
+        ),
     ];
     let failed: Vec<&str> = failures
         .iter()
@@ -276,7 +292,9 @@ async fn broken_framing(
         .await
         .is_ok();
         if closed {
-            counters.broken_framing_closed.fetch_add(1, Ordering::Relaxed);
+            counters
+                .broken_framing_closed
+                .fetch_add(1, Ordering::Relaxed);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
