@@ -9,8 +9,10 @@
 //! SQLite's disk filling up: writes refused with 503 naming
 //! why, nothing half-written, writes accepted again once there is space. And a
 //! replica killed while its outbox is sending: the survivor sends what it had claimed
-//! once the lease passes, each delivery under one idempotency key. The short versions
-//! of issue 19's fault scenarios.
+//! once the lease passes, each delivery under one idempotency key. And a replica
+//! killed while SLA clocks turn at risk and customer updates fall due: the survivor
+//! announces and fires the rest, and each SLA change, alert and due time is fired
+//! once across the pair. The short versions of issue 19's fault scenarios.
 
 mod common;
 
@@ -39,6 +41,11 @@ async fn a_replica_killed_under_load_loses_nothing_and_its_clients_fail_over() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_killed_mid_delivery_leaves_every_notification_sent_under_one_key() {
     outbox_across_a_kill().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sla_changes_and_customer_updates_falling_due_across_a_replica_kill_fire_once() {
+    due_items_across_a_kill().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,6 +120,52 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// Two servers on one PostgreSQL database, each with a data dir of its own, and an
+/// admin's API token.
+struct Replicas {
+    servers: [Option<Server>; 2],
+    ports: [u16; 2],
+    token: String,
+    _data_dirs: [tempfile::TempDir; 2],
+}
+
+impl Replicas {
+    async fn start(database_url: &str, options: &[String]) -> Replicas {
+        let data_dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+        let token = admin_token(data_dirs[0].path(), Some(database_url));
+        let ports = [free_port(), free_port()];
+        let mut servers = [None, None];
+        for n in 0..2 {
+            let dir = data_dirs[n].path();
+            servers[n] = Some(Server::start_with(dir, Some(database_url), ports[n], options).await);
+        }
+        Replicas {
+            servers,
+            ports,
+            token,
+            _data_dirs: data_dirs,
+        }
+    }
+
+    fn base(&self, n: usize) -> String {
+        format!("http://127.0.0.1:{}", self.ports[n])
+    }
+
+    /// A REST URL on replica `n`.
+    fn api(&self, n: usize, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base(n))
+    }
+
+    /// The live websocket of replica `n`.
+    fn live(&self, n: usize) -> String {
+        format!("ws://127.0.0.1:{}/api/v1/live", self.ports[n])
+    }
+
+    fn kill_9(&mut self, n: usize) {
+        self.servers[n].take().expect("replica running").kill_9();
     }
 }
 
@@ -590,23 +643,19 @@ async fn status_of(url: &str, within: Duration) -> Option<u16> {
 async fn postgres_restart() {
     let cluster = OwnPostgres::start();
     let database_url = cluster.url();
-    let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let token = admin_token(data_a.path(), Some(&database_url));
-    let ports = [free_port(), free_port()];
-    let bases = ports.map(|port| format!("http://127.0.0.1:{port}"));
-    let _a = Server::start(data_a.path(), Some(&database_url), ports[0]).await;
-    let _b = Server::start(data_b.path(), Some(&database_url), ports[1]).await;
-    let client = common::http_client(Some(&token));
+    let replicas = Replicas::start(&database_url, &[]).await;
+    let bases = [replicas.base(0), replicas.base(1)];
+    let client = common::http_client(Some(&replicas.token));
     let key = declare(&client, &bases[0]).await;
 
     // Viewers on both replicas; posters to both, so each replica's viewers depend on
     // notices from the other one (LISTEN) for half of the events.
     let load = Load::start(
         &client,
-        &token,
+        &replicas.token,
         &key,
-        |n| vec![format!("ws://127.0.0.1:{}/api/v1/live", ports[n % 2])],
-        |n| vec![format!("{}/api/v1/incidents/{key}/timeline", bases[n % 2])],
+        |n| vec![replicas.live(n % 2)],
+        |n| vec![replicas.api(n % 2, &format!("/incidents/{key}/timeline"))],
     );
 
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -806,33 +855,29 @@ async fn full_and_read_only_disk() {
 
 async fn replica_killed() {
     let database_url = common::fresh_postgres_database().await;
-    let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let token = admin_token(data_a.path(), Some(&database_url));
-    let ports = [free_port(), free_port()];
-    let bases = ports.map(|port| format!("http://127.0.0.1:{port}"));
-    let _a = Server::start(data_a.path(), Some(&database_url), ports[0]).await;
-    let b = Server::start(data_b.path(), Some(&database_url), ports[1]).await;
-    let client = common::http_client(Some(&token));
-    let key = declare(&client, &bases[0]).await;
+    let mut replicas = Replicas::start(&database_url, &[]).await;
+    let client = common::http_client(Some(&replicas.token));
+    let key = declare(&client, &replicas.base(0)).await;
 
     // Half the viewers and posters on each replica; each falls over to the other.
-    let live = |n: usize| format!("ws://127.0.0.1:{}/api/v1/live", ports[n % 2]);
-    let timeline = |n: usize| format!("{}/api/v1/incidents/{key}/timeline", bases[n % 2]);
+    let live = |n: usize| replicas.live(n % 2);
+    let timeline = |n: usize| replicas.api(n % 2, &format!("/incidents/{key}/timeline"));
     let load = Load::start(
         &client,
-        &token,
+        &replicas.token,
         &key,
         |n| vec![live(n), live(n + 1)],
         |n| vec![timeline(n), timeline(n + 1)],
     );
+    let timeline_url = timeline(0);
 
     tokio::time::sleep(Duration::from_secs(1)).await;
-    b.kill_9();
+    replicas.kill_9(1);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let (acknowledged, retried, last_seq) = load
         .finish(
             &client,
-            &timeline(0),
+            &timeline_url,
             "the killed replica's posters failed over",
         )
         .await;
@@ -861,18 +906,14 @@ async fn outbox_across_a_kill() {
     // A mail server that takes 100 ms per mail: the kill lands while mails are in flight.
     let smtp = common::peers::SmtpSink::start_slow(Duration::from_millis(100)).await;
     let channel = common::peers::WebhookReceiver::start(0).await;
-    let (data_a, data_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let token = admin_token(data_a.path(), Some(&database_url));
-    let ports = [free_port(), free_port()];
-    let bases = ports.map(|port| format!("http://127.0.0.1:{port}"));
     let options = [
         format!("--smtp-url={}", smtp.url()),
         "--delivery-lease=2".to_owned(),
         "--retry-base-ms=200".to_owned(),
     ];
-    let a = Server::start_with(data_a.path(), Some(&database_url), ports[0], &options).await;
-    let _b = Server::start_with(data_b.path(), Some(&database_url), ports[1], &options).await;
-    let client = common::http_client(Some(&token));
+    let mut replicas = Replicas::start(&database_url, &options).await;
+    let client = common::http_client(Some(&replicas.token));
+    let bases = [replicas.base(0), replicas.base(1)];
     let api = |n: usize, path: &str| format!("{}/api/v1{path}", bases[n]);
     let created = |response: reqwest::Response| {
         assert_eq!(response.status(), 201, "{response:?}");
@@ -914,7 +955,7 @@ async fn outbox_across_a_kill() {
         assert!(Instant::now() < deadline, "no mail within 20 s");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    a.kill_9();
+    replicas.kill_9(0);
     let killed_after = smtp.received().len();
 
     // The survivor delivers everything, A's claims once their lease has passed.
@@ -989,5 +1030,227 @@ async fn outbox_across_a_kill() {
         mails.len(),
         requests.len(),
         NOTIFIED,
+    );
+}
+
+/// Incidents in the due-items scenario; item `n` falls due `DUE_FROM + n * DUE_EVERY`
+/// after the start, and the kill lands at `KILL_AT`, halfway.
+const DUE_INCIDENTS: usize = 16;
+const DUE_FROM: Duration = Duration::from_secs(3);
+const DUE_EVERY: Duration = Duration::from_millis(400);
+const KILL_AT: Duration = Duration::from_millis(6200);
+
+/// The SLA entries of a timeline, as (account, clock, to).
+fn sla_changes(timeline: &[Value]) -> Vec<(String, String, String)> {
+    timeline
+        .iter()
+        .filter(|e| e["kind"] == "sla")
+        .map(|e| {
+            let text = |f: &str| e[f].as_str().unwrap_or_default().to_owned();
+            (text("account"), text("clock"), text("to"))
+        })
+        .collect()
+}
+
+/// Each time an incident's customer update fell due, from its event log: the due time.
+async fn updates_fired(
+    live_url: &str,
+    token: &str,
+    key: &str,
+) -> Vec<chrono::DateTime<chrono::Utc>> {
+    let mut live = common::Live::connect(live_url, token).await;
+    let (events, _) = live.subscribe(key, 0).await;
+    events
+        .iter()
+        .filter(|e| e["kind"] == "comms.update_due")
+        .map(|e| e["payload"]["due_at"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+async fn due_items_across_a_kill() {
+    let database_url = common::fresh_postgres_database().await;
+    let smtp = common::peers::SmtpSink::start().await;
+    let mut replicas =
+        Replicas::start(&database_url, &[format!("--smtp-url={}", smtp.url())]).await;
+    let bases = [replicas.base(0), replicas.base(1)];
+    let api = |n: usize, path: &str| format!("{}/api/v1{path}", bases[n]);
+    let client = common::http_client(Some(&replicas.token));
+    let send = |request: reqwest::RequestBuilder| async move {
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert!((200..300).contains(&status), "{status}: {body}");
+        body
+    };
+    for (path, body) in [
+        (
+            "/teams",
+            json!({"slug": "payments", "name": "Payments", "lead_email": "dana.lee@example.com", "lead_name": "Dana Lee"}),
+        ),
+        (
+            "/systems",
+            json!({"slug": "payments-api", "name": "Payments API", "team": "payments"}),
+        ),
+        (
+            "/accounts",
+            json!({"slug": "acme", "name": "Acme Corp", "tier": "enterprise",
+                             "csm_email": "priya@example.com", "csm_name": "Priya Raman",
+                             "contact_emails": ["ops@acme.example"]}),
+        ),
+    ] {
+        send(client.post(api(0, path)).json(&body)).await;
+    }
+
+    // P1s for an enterprise account (4 h resolution, at risk from 3 h) declared late,
+    // each started so that its resolution clock turns at risk a few seconds from now,
+    // with CS's next customer update set for the same moment; declared and scheduled
+    // on both replicas in turn. (Their 15 min response clocks are breached at once.)
+    let start = Instant::now();
+    let now = chrono::Utc::now();
+    let (mut keys, mut set_for) = (Vec::new(), Vec::new());
+    for n in 0..DUE_INCIDENTS {
+        let due = now + chrono::Duration::from_std(DUE_FROM + DUE_EVERY * n as u32).unwrap();
+        // Stored to the millisecond.
+        let due = chrono::DateTime::from_timestamp_millis(due.timestamp_millis()).unwrap();
+        let declared = send(client.post(api(n % 2, "/incidents")).json(&json!({
+            "title": format!("Card payments declined {n}"), "severity": "P1",
+            "systems": ["payments-api"], "accounts": ["acme"],
+            "started_at": due - chrono::Duration::hours(3),
+        })))
+        .await;
+        let key = declared["key"].as_str().unwrap().to_owned();
+        send(
+            client
+                .patch(api(n % 2, &format!("/incidents/{key}/comms/schedule")))
+                .json(&json!({"next_due_at": due})),
+        )
+        .await;
+        keys.push(key);
+        set_for.push(due);
+    }
+    assert!(
+        start.elapsed() < DUE_FROM,
+        "declared before the first item fell due"
+    );
+
+    // Replica 0 dies halfway through: its engine and scheduler may hold items in hand.
+    tokio::time::sleep(KILL_AT.saturating_sub(start.elapsed())).await;
+    let timelines = |n: usize| {
+        let (client, keys) = (client.clone(), keys.clone());
+        let base = bases[n].clone();
+        async move {
+            let mut all = Vec::new();
+            for key in &keys {
+                let timeline: Vec<Value> = client
+                    .get(format!("{base}/api/v1/incidents/{key}/timeline"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                all.push(timeline);
+            }
+            all
+        }
+    };
+    let at_risk = |timeline: &Vec<Value>| {
+        sla_changes(timeline)
+            .iter()
+            .any(|(_, clock, to)| clock == "resolution" && to == "at_risk")
+    };
+    let before_kill = timelines(1).await.iter().filter(|t| at_risk(t)).count();
+    replicas.kill_9(0);
+
+    // The survivor announces and fires the rest.
+    let survivor_live = replicas.live(1);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut fired = vec![false; DUE_INCIDENTS];
+    loop {
+        let all = timelines(1).await;
+        for (n, key) in keys.iter().enumerate() {
+            let fired_at = updates_fired(&survivor_live, &replicas.token, key).await;
+            fired[n] = fired_at.contains(&set_for[n]);
+        }
+        if all.iter().all(at_risk) && fired.iter().all(|f| *f) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not everything due was fired 30 s after the kill: at risk {:?}, updates fired {fired:?}",
+            all.iter().map(at_risk).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let settled = start.elapsed();
+
+    // A moment more, in case anything were to fire twice; then each was once.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let all = timelines(1).await;
+    for (n, key) in keys.iter().enumerate() {
+        let changes = sla_changes(&all[n]);
+        let mut distinct = changes.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(
+            distinct.len(),
+            changes.len(),
+            "{key}: an SLA change announced twice: {changes:?}"
+        );
+        for clock in ["response", "resolution"] {
+            assert!(
+                changes
+                    .iter()
+                    .any(|(account, c, _)| account == "acme" && c == clock),
+                "{key}: no {clock} change announced: {changes:?}"
+            );
+        }
+        // Two due times: the default one (30 min after a start 3 h ago: overdue at
+        // once, drafting the update) and CS's; each fired once, the second finding
+        // the first's draft still open.
+        let fired_at = updates_fired(&survivor_live, &replicas.token, key).await;
+        let mut distinct = fired_at.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(
+            distinct.len(),
+            fired_at.len(),
+            "{key}: a due time fired twice: {fired_at:?}"
+        );
+        assert!(
+            fired_at.contains(&set_for[n]),
+            "{key}: CS's time fired: {fired_at:?}"
+        );
+        let messages = send(client.get(api(1, &format!("/incidents/{key}/messages")))).await;
+        let drafted = messages.as_array().map_or(0, Vec::len);
+        assert_eq!(drafted, 1, "{key}: one draft for the update: {messages}");
+        let notifications =
+            send(client.get(api(1, &format!("/incidents/{key}/notifications")))).await;
+        let mut alerts: Vec<String> = notifications["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["reason"].as_str().unwrap().starts_with("SLA "))
+            .map(|n| format!("{} {}", n["recipient"], n["reason"]))
+            .collect();
+        let queued = alerts.len();
+        alerts.sort();
+        alerts.dedup();
+        assert!(queued > 0, "{key}: the SLA changes alerted someone");
+        assert_eq!(
+            alerts.len(),
+            queued,
+            "{key}: an SLA alert queued twice: {alerts:?}"
+        );
+    }
+    println!(
+        "SLA and schedule across a replica kill (2 on PostgreSQL): {DUE_INCIDENTS} incidents, each with \
+         a resolution clock turning at risk and a customer update due between {} and {} ms; \
+         {before_kill} at risk before the kill at {} ms, the rest announced by the survivor by {} ms; \
+         each SLA change, alert and due update once",
+        DUE_FROM.as_millis(),
+        (DUE_FROM + DUE_EVERY * (DUE_INCIDENTS as u32 - 1)).as_millis(),
+        KILL_AT.as_millis(),
+        settled.as_millis(),
     );
 }

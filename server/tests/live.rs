@@ -279,16 +279,7 @@ async fn a_viewer_that_stops_reading_is_dropped_after_the_write_timeout(backend:
 
 /// `sitrep_live_connections` as the server counts it.
 async fn open_live_connections(app: &TestApp) -> u64 {
-    let text = app
-        .anon
-        .get(app.url("/metrics"))
-        .bearer_auth(common::METRICS_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, text) = app.metrics().await;
     text.lines()
         .find_map(|line| line.strip_prefix("sitrep_live_connections "))
         .and_then(|n| n.trim().parse().ok())

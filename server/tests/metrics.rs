@@ -21,19 +21,11 @@ type Family = MetricFamily<OpenMetricsType, OpenMetricsValue>;
 
 /// Scrapes and parses; fails the test on anything a scraper would refuse.
 async fn scrape(app: &TestApp) -> HashMap<String, Family> {
-    let response = app
-        .anon
-        .get(app.url("/metrics"))
-        .bearer_auth(METRICS_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    let (content_type, text) = app.metrics().await;
     assert_eq!(
-        response.headers()["content-type"],
+        content_type,
         "application/openmetrics-text; version=1.0.0; charset=utf-8"
     );
-    let text = response.text().await.unwrap();
     openmetrics_parser::openmetrics::parse_openmetrics(&text)
         .unwrap_or_else(|err| panic!("not valid OpenMetrics: {err:?}\n{text}"))
         .families

@@ -465,11 +465,7 @@ impl TestApp {
                 value.parse().unwrap(),
             );
         }
-        let (socket, _) = tokio_tungstenite::connect_async(request).await?;
-        let mut live = Live { socket };
-        let hello = live.next().await.expect("hello");
-        assert_eq!(hello["type"], "hello", "{hello}");
-        Ok(live)
+        Live::open(request).await
     }
 
     /// Fetches a page's server-rendered HTML, without Leptos' hydration markers (`<!>`,
@@ -479,6 +475,23 @@ impl TestApp {
         let response = self.client.get(self.url(path)).send().await.expect("page");
         let status = response.status().as_u16();
         (status, response.text().await.unwrap().replace("<!>", ""))
+    }
+
+    /// Scrapes `/metrics` with the metrics token: (content type, text).
+    pub async fn metrics(&self) -> (String, String) {
+        let response = self
+            .anon
+            .get(self.url("/metrics"))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "the metrics scrape");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        (content_type, response.text().await.unwrap())
     }
 }
 
@@ -575,6 +588,27 @@ pub struct Live {
 }
 
 impl Live {
+    /// Opens the live websocket at `url` (any server) as the holder of an API token.
+    pub async fn connect(url: &str, token: &str) -> Live {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = url.into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        Live::open(request).await.expect("live connection")
+    }
+
+    /// Connects and reads the server's hello.
+    async fn open(
+        request: tokio_tungstenite::tungstenite::handshake::client::Request,
+    ) -> Result<Live, tokio_tungstenite::tungstenite::Error> {
+        let (socket, _) = tokio_tungstenite::connect_async(request).await?;
+        let mut live = Live { socket };
+        let hello = live.next().await.expect("hello");
+        assert_eq!(hello["type"], "hello", "{hello}");
+        Ok(live)
+    }
+
     pub async fn send(&mut self, message: Value) {
         use futures_util::SinkExt;
         self.socket
@@ -626,7 +660,9 @@ impl Live {
         loop {
             let message = self.next().await.expect("subscription answered");
             match message["type"].as_str() {
-                Some("event") => replay.push(message),
+                Some("event") if message["incident"] == incident => replay.push(message),
+                // Live events and viewers of incidents subscribed to before.
+                Some("event") | Some("presence") => continue,
                 Some("subscribed") => return (replay, message["seq"].as_i64().unwrap()),
                 _ => panic!("unexpected while subscribing: {message}"),
             }
