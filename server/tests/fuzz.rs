@@ -1,8 +1,10 @@
 //! Generated input for every JSON body the REST API documents (read from its own
-//! OpenAPI document), the CSV import, and every server function's form: no panic, no
-//! 5xx, and nothing written by a refused request. Bodies are shaped by proptest:
-//! arbitrary JSON, and objects with the documented fields holding odd values (enum
-//! members, bounds, huge and empty strings, other types).
+//! OpenAPI document), the CSV import, every server function's form, and every alert
+//! source's webhook (signed its vendor's way, so the bodies reach the parsers behind
+//! the signature check): no panic, no 5xx, and nothing written by a refused request.
+//! Bodies are shaped by proptest: arbitrary JSON, objects with the documented fields
+//! holding odd values (enum members, bounds, huge and empty strings, other types),
+//! and the vendors' real payloads with fields removed, replaced or cut short.
 //!
 //! `SITREP_FUZZ_CASES` sets how many requests (the default keeps `make test` short;
 //! `make report` runs 100,000). The seed is fixed, so a failure happens again.
@@ -64,7 +66,23 @@ enum Body {
     Json(Value),
     Csv(String),
     Form(Vec<(String, String)>),
+    /// An alert source's delivery, signed for `kind` when sent.
+    Signed {
+        kind: &'static str,
+        body: Vec<u8>,
+    },
 }
+
+/// The alert sources, each with an integration the fuzz delivers to.
+const INTAKE_KINDS: &[&str] = &[
+    "pagerduty",
+    "alertmanager",
+    "grafana",
+    "datadog",
+    "opsgenie",
+    "generic",
+];
+const INTAKE_SECRET: &str = "whsec_fuzz_0123456789abcdef";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_bodies_and_forms_get_no_5xx_and_refusals_write_nothing() {
@@ -78,6 +96,7 @@ async fn generated_bodies_and_forms_get_no_5xx_and_refusals_write_nothing() {
     assert_eq!(status, 200);
     let mut targets = rest_targets(&doc, &known);
     targets.extend(server_fn_targets(&doc, &known));
+    targets.extend(intake_targets(&known));
     // The same order every run (server functions come from a hash map): with the fixed
     // seed, a failure comes back.
     targets.sort_by(|a, b| {
@@ -91,6 +110,7 @@ async fn generated_bodies_and_forms_get_no_5xx_and_refusals_write_nothing() {
     );
     let started = Instant::now();
     let (mut accepted, mut refused) = (0_usize, 0_usize);
+    let mut deliveries: std::collections::BTreeMap<u16, usize> = Default::default();
     let mut before = watcher.take().await;
     for case in 0..cases {
         let pick = (0..targets.len()).new_tree(&mut runner).unwrap().current();
@@ -106,6 +126,7 @@ async fn generated_bodies_and_forms_get_no_5xx_and_refusals_write_nothing() {
                 .header("Content-Type", "text/csv")
                 .body(text.clone()),
             Body::Form(fields) => request.form(fields),
+            Body::Signed { kind, body } => signed(request, kind, body),
         };
         let what = format!(
             "case {case}: {} {} {}",
@@ -123,14 +144,20 @@ async fn generated_bodies_and_forms_get_no_5xx_and_refusals_write_nothing() {
             panic!("{status} for {what}, answered {}", shorten(&answer));
         }
         let after = watcher.take().await;
+        let delivery = matches!(body, Body::Signed { .. });
+        if delivery {
+            *deliveries.entry(status).or_default() += 1;
+        }
         if status < 400 {
             accepted += 1;
         } else {
             refused += 1;
+            // An unverified delivery is counted on its integration, rightly.
+            let counted = delivery && status == 401;
             let changed: Vec<_> = WRITTEN_BY_REQUESTS
                 .iter()
                 .zip(before.iter().zip(&after))
-                .filter(|(_, (b, a))| b != a)
+                .filter(|(table, (b, a))| b != a && !(counted && **table == "integrations"))
                 .map(|(table, _)| *table)
                 .collect();
             assert!(
@@ -146,6 +173,20 @@ async fn generated_bodies_and_forms_get_no_5xx_and_refusals_write_nothing() {
         targets.len(),
         started.elapsed().as_secs_f64()
     );
+    let answers: Vec<String> = deliveries
+        .iter()
+        .map(|(status, n)| format!("{n} answered {status}"))
+        .collect();
+    println!(
+        "fuzz: {} signed alert deliveries to {} sources: {}",
+        deliveries.values().sum::<usize>(),
+        INTAKE_KINDS.len(),
+        answers.join(", ")
+    );
+    assert!(
+        deliveries.contains_key(&202) && deliveries.contains_key(&400),
+        "some deliveries got past the signature to the parsers, both taken and refused"
+    );
 }
 
 /// What path parameters are filled with: things that exist, so requests get past
@@ -155,6 +196,8 @@ struct Known {
     account: String,
     team: String,
     email: String,
+    /// Each alert source's integration: (kind, the path it delivers to).
+    intake: Vec<(&'static str, String)>,
 }
 
 async fn seed(app: &TestApp) -> Known {
@@ -188,11 +231,25 @@ async fn seed(app: &TestApp) -> Known {
         )
         .await;
     assert_eq!(status, 201);
+    let mut intake = Vec::new();
+    for kind in INTAKE_KINDS {
+        let (status, created) = app
+            .post(
+                "/integrations",
+                json!({"kind": kind, "name": format!("Fuzzed {kind}"), "systems": ["checkout"],
+                       "secret": INTAKE_SECRET}),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        let url = created["integration"]["url"].as_str().unwrap();
+        intake.push((*kind, url[url.find("/api/v1/").unwrap()..].to_owned()));
+    }
     Known {
         incident: key,
         account: "acme".into(),
         team: "payments".into(),
         email: "ops@acme.example".into(),
+        intake,
     }
 }
 
@@ -327,6 +384,150 @@ fn shaped_json(doc: &Value, schema: &Value, known: &Known) -> BoxedStrategy<Valu
     let object = fields
         .prop_map(|fields| Value::Object(fields.into_iter().flatten().collect::<Map<_, _>>()));
     prop_oneof![4 => object, 1 => any_json(known)].boxed()
+}
+
+/// Each alert source's webhook, with bodies grown from its vendor's real payloads
+/// (the fixtures the parsers are tested with).
+fn intake_targets(known: &Known) -> Vec<Target> {
+    known
+        .intake
+        .iter()
+        .map(|(kind, path)| Target {
+            method: reqwest::Method::POST,
+            path: path.clone(),
+            body: delivery(kind, vendor_payloads(kind), known),
+        })
+        .collect()
+}
+
+/// The vendor's payloads: the parsers' fixtures, or (Datadog and generic webhooks,
+/// whose bodies the user writes) a typical one.
+fn vendor_payloads(kind: &str) -> Vec<Value> {
+    let dir = format!(
+        "{}/../app/src/intake/fixtures/{kind}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut payloads: Vec<Value> = match std::fs::read_dir(&dir) {
+        Ok(files) => files
+            .map(|file| file.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == "json"))
+            .map(|path| serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    payloads.sort_by_key(|p| p.to_string());
+    match kind {
+        "datadog" => payloads.push(json!({"alert_id": "77", "title": "[Triggered] Checkout p99 above 2 s",
+            "transition": "Triggered", "priority": "P2", "tags": "service:checkout", "scope": "host:web-1"})),
+        "generic" => payloads.push(
+            json!({"dedup_key": "disk-full-db-7", "title": "Disk full on db-7", "severity": "P1"}),
+        ),
+        _ => {}
+    }
+    assert!(!payloads.is_empty(), "no payloads for {kind} in {dir}");
+    payloads
+}
+
+/// A delivery for `kind`: one of its payloads with up to four fields removed or
+/// replaced by odd values, or cut short (not JSON), or any JSON at all.
+fn delivery(kind: &'static str, payloads: Vec<Value>, known: &Known) -> BoxedStrategy<Body> {
+    let replacement =
+        prop::option::weighted(0.8, prop_oneof![3 => leaf(known), 1 => any_json(known)]);
+    let changed = (
+        prop::sample::select(payloads.clone()),
+        prop::collection::vec((any::<prop::sample::Index>(), replacement), 0..4),
+    )
+        .prop_map(move |(mut payload, changes)| {
+            // PagerDuty refuses an event older than an hour as a replay: the
+            // fixtures' events happen now, unless a change hits the time.
+            if let Some(at) = payload.pointer_mut("/event/occurred_at") {
+                *at = Value::from(chrono::Utc::now().to_rfc3339());
+            }
+            for (at, replacement) in changes {
+                change(&mut payload, at, replacement);
+            }
+            serde_json::to_vec(&payload).unwrap()
+        });
+    let cut =
+        (prop::sample::select(payloads), any::<prop::sample::Index>()).prop_map(|(payload, at)| {
+            let bytes = serde_json::to_vec(&payload).unwrap();
+            bytes[..at.index(bytes.len())].to_vec()
+        });
+    let anything = any_json(known).prop_map(|value| serde_json::to_vec(&value).unwrap());
+    prop_oneof![6 => changed, 1 => cut, 1 => anything]
+        .prop_map(move |body| Body::Signed { kind, body })
+        .boxed()
+}
+
+/// Every JSON pointer inside `value`, below `at`.
+fn pointers(value: &Value, at: &str, out: &mut Vec<String>) {
+    let children: Vec<(String, &Value)> = match value {
+        Value::Object(map) => map
+            .iter()
+            .map(|(key, v)| (key.replace('~', "~0").replace('/', "~1"), v))
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), v))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for (step, child) in children {
+        let pointer = format!("{at}/{step}");
+        out.push(pointer.clone());
+        pointers(child, &pointer, out);
+    }
+}
+
+/// Replaces the value at one of `payload`'s pointers, or removes it (`None`).
+fn change(payload: &mut Value, at: prop::sample::Index, replacement: Option<Value>) {
+    let mut all = Vec::new();
+    pointers(payload, "", &mut all);
+    if all.is_empty() {
+        return;
+    }
+    let pointer = at.get(&all);
+    match replacement {
+        Some(value) => *payload.pointer_mut(pointer).unwrap() = value,
+        None => {
+            let (parent, step) = pointer.rsplit_once('/').unwrap();
+            match payload.pointer_mut(parent).unwrap() {
+                Value::Object(map) => {
+                    map.remove(&step.replace("~1", "/").replace("~0", "~"));
+                }
+                Value::Array(items) => {
+                    items.remove(step.parse::<usize>().unwrap());
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Signs a delivery the way its vendor does (PagerDuty's and Grafana's HMAC headers,
+/// the others' bearer token).
+fn signed(request: reqwest::RequestBuilder, kind: &str, body: &[u8]) -> reqwest::RequestBuilder {
+    use app::intake::verify::{grafana_signature, pagerduty_signature};
+    let request = request
+        .header("Content-Type", "application/json")
+        .body(body.to_vec());
+    match kind {
+        "pagerduty" => request.header(
+            "X-PagerDuty-Signature",
+            pagerduty_signature(INTAKE_SECRET, body),
+        ),
+        "grafana" => {
+            let now = chrono::Utc::now().timestamp();
+            request
+                .header(
+                    "X-Grafana-Alerting-Signature",
+                    grafana_signature(INTAKE_SECRET, Some(now), body),
+                )
+                .header("X-Grafana-Alerting-Timestamp", now.to_string())
+        }
+        _ => request.bearer_auth(INTAKE_SECRET),
+    }
 }
 
 /// Strings that break naive code: empty, blank, control characters, markup, very
