@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: the benchmarks against a release server, on the embedded SQLite and
 # on a throwaway PostgreSQL.
-#   scripts/bench.sh [api|status|live|comms|sla|firstload|soak|all] [arguments for that benchmark]
+#   scripts/bench.sh [api|status|live|comms|sla|pages|firstload|soak|all] [arguments for that benchmark]
 # api:  REST operations (api-bench; e.g. --seconds 10 --clients 10)
 # status: the public status page and its JSON summary read by concurrent gzip
 #       clients, demo history plus 10 open incidents (status-bench; e.g. --seconds 10)
@@ -16,6 +16,9 @@
 #       against a release server with the demo data and the release site (built here
 #       with scripts/build-site.sh release). SQLite only: the database plays no part.
 # sla:  one SLA engine pass over 10,000 running clocks (sla-bench, in-process, no database)
+# pages: 10,000 server-rendered pages (mostly war rooms) fetched 8 at a time under 20
+#       posts/s, with the server's counts of retried renders and patched policies,
+#       which must be 0 (page-bench; e.g. --pages 2000 --clients 4)
 # soak: 30 minutes of mixed load with the server's RSS sampled each minute and its
 #       slope reported (soak-bench; e.g. --minutes 5 --sample-seconds 10). SQLite only;
 #       not part of `all` (it is part of `make report`).
@@ -40,9 +43,9 @@ stop_firstload_server() {
 trap 'stop_firstload_server; stop_postgres' EXIT
 
 which=all
-case "${1:-}" in api | status | live | comms | sla | firstload | soak | all) which=$1; shift ;; esac
+case "${1:-}" in api | status | live | comms | sla | pages | firstload | soak | all) which=$1; shift ;; esac
 if [[ $which == all && $# -gt 0 ]]; then
-    echo "arguments go to one benchmark: scripts/bench.sh api|status|live|comms|sla|firstload|soak $*" >&2
+    echo "arguments go to one benchmark: scripts/bench.sh api|status|live|comms|sla|pages|firstload|soak $*" >&2
     exit 2
 fi
 
@@ -105,6 +108,7 @@ if [[ $which == all || $which == sla ]]; then
     step "SLA engine benchmark (in-process)"
     target/release/sla-bench "$@"
 fi
+if [[ $which == all || $which == pages ]]; then run_bench page-bench SQLite "$@"; fi
 if [[ $which == soak ]]; then run_bench soak-bench SQLite "$@"; fi
 if [[ $which == all || $which == firstload ]]; then firstload_bench "$@"; fi
 if [[ $which == firstload || $which == sla || $which == soak ]]; then exit 0; fi
@@ -114,3 +118,4 @@ if [[ $which == all || $which == api ]]; then run_bench api-bench PostgreSQL "${
 if [[ $which == all || $which == status ]]; then run_bench status-bench PostgreSQL "${postgres[@]}" "$@"; fi
 if [[ $which == all || $which == live ]]; then run_bench live-bench PostgreSQL "${postgres[@]}" "${live_args[@]}"; fi
 if [[ $which == all || $which == comms ]]; then comms_bench PostgreSQL "${postgres[@]}" "$@"; fi
+if [[ $which == all || $which == pages ]]; then run_bench page-bench PostgreSQL "${postgres[@]}" "$@"; fi

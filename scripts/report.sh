@@ -2,7 +2,8 @@
 # `make report`: the whole performance and reliability report, one Markdown file with
 # the commit and the machine it was measured on: every `make bench` benchmark (REST
 # API, status pages, live fan-out with misbehaving clients, customer communication,
-# SLA engine, first load), the fault scenarios, the fuzz run and a soak.
+# SLA engine, page renders under load, first load), the fault scenarios, the fuzz run
+# and a soak.
 #   scripts/report.sh
 # Environment: REPORT_SOAK_MINUTES (default 30), REPORT_FUZZ_CASES (default 100000).
 # Writes target/report/report.md; each section's full output is in
@@ -69,6 +70,7 @@ section status "Status pages" scripts/bench.sh status
 section live "Live fan-out and misbehaving clients" scripts/bench.sh live
 section comms "Customer communication" scripts/bench.sh comms
 section sla "SLA engine" scripts/bench.sh sla
+section pages "Page renders under load" scripts/bench.sh pages
 section firstload "First load of the war room" scripts/bench.sh firstload
 section faults "Fault scenarios" fault_tests faults
 section fuzz "Fuzzed input ($fuzz_cases cases)" fault_tests fuzz "SITREP_FUZZ_CASES=$fuzz_cases"
