@@ -52,13 +52,13 @@ section() { # name, title, command...
 }
 
 # The integration tests' printed figures, against a PostgreSQL of their own.
-fault_tests() { # test file, then environment assignments
-    local file=$1
-    shift
+fault_tests() { # test file, name filter ("" for all), then environment assignments
+    local file=$1 filter=$2
+    shift 2
     (
         start_postgres >/dev/null
         trap stop_postgres EXIT
-        env "$@" cargo test -q -p server --test "$file" -- --nocapture --test-threads=1
+        env "$@" cargo test -q -p server --test "$file" -- --nocapture --test-threads=1 $filter
     )
 }
 
@@ -72,8 +72,10 @@ section comms "Customer communication" scripts/bench.sh comms
 section sla "SLA engine" scripts/bench.sh sla
 section pages "Page renders under load" scripts/bench.sh pages
 section firstload "First load of the war room" scripts/bench.sh firstload
-section faults "Fault scenarios" fault_tests faults
-section fuzz "Fuzzed input ($fuzz_cases cases)" fault_tests fuzz "SITREP_FUZZ_CASES=$fuzz_cases"
+section faults "Fault scenarios" fault_tests faults ""
+section kill_long "kill -9 under 1,000 viewers (10 s before and after)" fault_tests faults \
+    every_acknowledged_post_survives_a_kill_9 SITREP_FAULT_VIEWERS=1000 SITREP_FAULT_SECONDS=10
+section fuzz "Fuzzed input ($fuzz_cases cases)" fault_tests fuzz "" "SITREP_FUZZ_CASES=$fuzz_cases"
 section soak "Soak ($soak_minutes min)" scripts/bench.sh soak --minutes "$soak_minutes"
 
 commit=$(git rev-parse --short HEAD)

@@ -53,7 +53,24 @@ async fn a_full_disk_refuses_writes_clearly_and_the_server_recovers() {
     full_and_read_only_disk().await
 }
 
-const VIEWERS: usize = 20;
+/// Viewers per scenario: 20, or `SITREP_FAULT_VIEWERS` (the long version in `make
+/// report`: 1,000).
+fn viewer_count() -> usize {
+    std::env::var("SITREP_FAULT_VIEWERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20)
+}
+
+/// How long the load runs before a kill and after the restart: 1 s, or
+/// `SITREP_FAULT_SECONDS`.
+fn load_time() -> Duration {
+    let seconds = std::env::var("SITREP_FAULT_SECONDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1.0);
+    Duration::from_secs_f64(seconds)
+}
 const POSTERS: usize = 4;
 
 /// The `sitrep` binary on this database (`None`: the data dir's SQLite file).
@@ -279,7 +296,7 @@ struct Load {
 }
 
 impl Load {
-    /// `VIEWERS` viewers and `POSTERS` posters; `live(n)` and `timeline(n)` are the
+    /// `viewer_count()` viewers and `POSTERS` posters; `live(n)` and `timeline(n)` are the
     /// servers viewer or poster `n` uses, in the order it fails over.
     fn start(
         client: &reqwest::Client,
@@ -291,7 +308,7 @@ impl Load {
         let target = Arc::new(AtomicI64::new(i64::MAX));
         let stop = Arc::new(AtomicBool::new(false));
         let retries = Arc::new(AtomicUsize::new(0));
-        let viewers = (0..VIEWERS)
+        let viewers = (0..viewer_count())
             .map(|n| {
                 tokio::spawn(viewer(
                     live(n),
@@ -493,14 +510,14 @@ async fn every_acknowledged_post_survives_a_kill_9_and_viewers_resume(backend: B
         |_| vec![timeline_url.clone()],
     );
 
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    tokio::time::sleep(load_time()).await;
     server.kill_9();
     let killed = Instant::now();
     // Down long enough that every poster meets it (one post each 40 ms).
     tokio::time::sleep(Duration::from_millis(300)).await;
     let server = Server::start(data.path(), database_url, port).await;
     let down_for = killed.elapsed();
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    tokio::time::sleep(load_time()).await;
     // Each acknowledged post is there once, at the seq its answer gave; nothing else;
     // and every viewer saw every event once, in order, across the kill.
     let (acknowledged, retried, last_seq) = load
@@ -512,11 +529,12 @@ async fn every_acknowledged_post_survives_a_kill_9_and_viewers_resume(backend: B
         .await;
     println!(
         "kill -9 ({}): {} posts acknowledged, {} retried across the kill, down {} ms, \
-         {VIEWERS} viewers resumed to seq {last_seq} with no gap or repeat",
+         {} viewers resumed to seq {last_seq} with no gap or repeat",
         backend.name(),
         acknowledged,
         retried,
-        down_for.as_millis()
+        down_for.as_millis(),
+        viewer_count()
     );
     drop(server);
 }
@@ -717,11 +735,12 @@ async fn postgres_restart() {
         .await;
     println!(
         "PostgreSQL restart (2 replicas): {} posts acknowledged, {} retried, database down {} ms, \
-         both ready {} ms after it started, {VIEWERS} viewers on the two replicas gap-free to seq {last_seq}",
+         both ready {} ms after it started, {} viewers on the two replicas gap-free to seq {last_seq}",
         acknowledged,
         retried,
         down_for.as_millis(),
-        ready_after.as_millis()
+        ready_after.as_millis(),
+        viewer_count()
     );
 }
 
@@ -883,8 +902,10 @@ async fn replica_killed() {
         .await;
     println!(
         "replica killed (2 on PostgreSQL): {} posts acknowledged, {} retried on the survivor, \
-         {VIEWERS} viewers (half failed over) gap-free to seq {last_seq}",
-        acknowledged, retried
+         {} viewers (half failed over) gap-free to seq {last_seq}",
+        acknowledged,
+        retried,
+        viewer_count()
     );
 }
 
