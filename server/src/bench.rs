@@ -172,6 +172,15 @@ pub fn percentile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
     Some(sorted[index])
 }
 
+/// How a benchmark names its database in what it prints.
+pub fn backend_name(database_url: Option<&str>) -> &'static str {
+    if database_url.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
 /// The default server binary, next to the benchmark's own.
 pub fn sibling_binary(name: &str) -> PathBuf {
     std::env::current_exe()

@@ -143,7 +143,8 @@ impl Drop for Server {
 /// Two servers on one PostgreSQL database, each with a data dir of its own, and an
 /// admin's API token.
 struct Replicas {
-    servers: [Option<Server>; 2],
+    /// A killed one is gone (`None`); a lock so killing one leaves the URLs borrowable.
+    servers: std::sync::Mutex<[Option<Server>; 2]>,
     ports: [u16; 2],
     token: String,
     _data_dirs: [tempfile::TempDir; 2],
@@ -160,7 +161,7 @@ impl Replicas {
             servers[n] = Some(Server::start_with(dir, Some(database_url), ports[n], options).await);
         }
         Replicas {
-            servers,
+            servers: std::sync::Mutex::new(servers),
             ports,
             token,
             _data_dirs: data_dirs,
@@ -181,8 +182,9 @@ impl Replicas {
         format!("ws://127.0.0.1:{}/api/v1/live", self.ports[n])
     }
 
-    fn kill_9(&mut self, n: usize) {
-        self.servers[n].take().expect("replica running").kill_9();
+    fn kill_9(&self, n: usize) {
+        let server = self.servers.lock().unwrap()[n].take();
+        server.expect("replica running").kill_9();
     }
 }
 
@@ -228,17 +230,23 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Sends `request` and returns its JSON answer; fails the test unless it is a 2xx.
+async fn answer(request: reqwest::RequestBuilder) -> Value {
+    let response = request.send().await.expect("the server answers");
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert!((200..300).contains(&status), "{status}: {body}");
+    body
+}
+
 /// Declares the incident the load is about; returns its key.
 async fn declare(client: &reqwest::Client, base: &str) -> String {
-    let declared: Value = client
-        .post(format!("{base}/api/v1/incidents"))
-        .json(&json!({"title": "Checkout failing", "severity": "P1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let declared = answer(
+        client
+            .post(format!("{base}/api/v1/incidents"))
+            .json(&json!({"title": "Checkout failing", "severity": "P1"})),
+    )
+    .await;
     declared["key"].as_str().unwrap().to_owned()
 }
 
@@ -249,16 +257,10 @@ async fn check_stored_once(
     timeline_url: &str,
     acknowledged: &[(String, i64)],
 ) -> i64 {
-    let timeline: Vec<Value> = client
-        .get(timeline_url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let timeline = answer(client.get(timeline_url)).await;
+    let timeline = timeline.as_array().expect("a timeline is a list");
     let mut stored: HashMap<String, Vec<i64>> = HashMap::new();
-    for entry in &timeline {
+    for entry in timeline {
         let body = entry["body"].as_str().unwrap_or_default();
         if body.starts_with("poster ") {
             stored
@@ -693,7 +695,7 @@ async fn postgres_restart() {
         );
     }
     let refused = client
-        .post(format!("{}/api/v1/incidents/{key}/timeline", bases[1]))
+        .post(replicas.api(1, &format!("/incidents/{key}/timeline")))
         .json(&json!({"body": "written while the database is down"}))
         .timeout(Duration::from_secs(15))
         .send()
@@ -725,7 +727,7 @@ async fn postgres_restart() {
     // Posting on after the restart: events from each replica reach the other's viewers
     // only if both LISTEN again.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let timeline_url = format!("{}/api/v1/incidents/{key}/timeline", bases[0]);
+    let timeline_url = replicas.api(0, &format!("/incidents/{key}/timeline"));
     let (acknowledged, retried, last_seq) = load
         .finish(
             &client,
@@ -874,7 +876,7 @@ async fn full_and_read_only_disk() {
 
 async fn replica_killed() {
     let database_url = common::fresh_postgres_database().await;
-    let mut replicas = Replicas::start(&database_url, &[]).await;
+    let replicas = Replicas::start(&database_url, &[]).await;
     let client = common::http_client(Some(&replicas.token));
     let key = declare(&client, &replicas.base(0)).await;
 
@@ -932,10 +934,9 @@ async fn outbox_across_a_kill() {
         "--delivery-lease=2".to_owned(),
         "--retry-base-ms=200".to_owned(),
     ];
-    let mut replicas = Replicas::start(&database_url, &options).await;
+    let replicas = Replicas::start(&database_url, &options).await;
     let client = common::http_client(Some(&replicas.token));
-    let bases = [replicas.base(0), replicas.base(1)];
-    let api = |n: usize, path: &str| format!("{}/api/v1{path}", bases[n]);
+    let api = |n: usize, path: &str| replicas.api(n, path);
     let created = |response: reqwest::Response| {
         assert_eq!(response.status(), 201, "{response:?}");
     };
@@ -958,15 +959,12 @@ async fn outbox_across_a_kill() {
     );
     let mut keys = Vec::new();
     for n in 0..NOTIFIED {
-        let declared: Value = client
-            .post(api(n % 2, "/incidents"))
-            .json(&json!({"title": format!("Refunds stuck {n}"), "severity": "P2", "systems": ["payments-api"]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let declared = answer(
+            client
+                .post(api(n % 2, "/incidents"))
+                .json(&json!({"title": format!("Refunds stuck {n}"), "severity": "P2", "systems": ["payments-api"]})),
+        )
+        .await;
         keys.push(declared["key"].as_str().unwrap().to_owned());
     }
 
@@ -983,14 +981,7 @@ async fn outbox_across_a_kill() {
     let deadline = Instant::now() + Duration::from_secs(60);
     for key in &keys {
         loop {
-            let body: Value = client
-                .get(api(1, &format!("/incidents/{key}/notifications")))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let body = answer(client.get(api(1, &format!("/incidents/{key}/notifications")))).await;
             let statuses: Vec<Value> = body["notifications"]
                 .as_array()
                 .unwrap()
@@ -1091,18 +1082,9 @@ async fn updates_fired(
 async fn due_items_across_a_kill() {
     let database_url = common::fresh_postgres_database().await;
     let smtp = common::peers::SmtpSink::start().await;
-    let mut replicas =
-        Replicas::start(&database_url, &[format!("--smtp-url={}", smtp.url())]).await;
-    let bases = [replicas.base(0), replicas.base(1)];
-    let api = |n: usize, path: &str| format!("{}/api/v1{path}", bases[n]);
+    let replicas = Replicas::start(&database_url, &[format!("--smtp-url={}", smtp.url())]).await;
+    let api = |n: usize, path: &str| replicas.api(n, path);
     let client = common::http_client(Some(&replicas.token));
-    let send = |request: reqwest::RequestBuilder| async move {
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        assert!((200..300).contains(&status), "{status}: {body}");
-        body
-    };
     for (path, body) in [
         (
             "/teams",
@@ -1119,7 +1101,7 @@ async fn due_items_across_a_kill() {
                              "contact_emails": ["ops@acme.example"]}),
         ),
     ] {
-        send(client.post(api(0, path)).json(&body)).await;
+        answer(client.post(api(0, path)).json(&body)).await;
     }
 
     // P1s for an enterprise account (4 h resolution, at risk from 3 h) declared late,
@@ -1133,14 +1115,14 @@ async fn due_items_across_a_kill() {
         let due = now + chrono::Duration::from_std(DUE_FROM + DUE_EVERY * n as u32).unwrap();
         // Stored to the millisecond.
         let due = chrono::DateTime::from_timestamp_millis(due.timestamp_millis()).unwrap();
-        let declared = send(client.post(api(n % 2, "/incidents")).json(&json!({
+        let declared = answer(client.post(api(n % 2, "/incidents")).json(&json!({
             "title": format!("Card payments declined {n}"), "severity": "P1",
             "systems": ["payments-api"], "accounts": ["acme"],
             "started_at": due - chrono::Duration::hours(3),
         })))
         .await;
         let key = declared["key"].as_str().unwrap().to_owned();
-        send(
+        answer(
             client
                 .patch(api(n % 2, &format!("/incidents/{key}/comms/schedule")))
                 .json(&json!({"next_due_at": due})),
@@ -1157,20 +1139,22 @@ async fn due_items_across_a_kill() {
     // Replica 0 dies halfway through: its engine and scheduler may hold items in hand.
     tokio::time::sleep(KILL_AT.saturating_sub(start.elapsed())).await;
     let timelines = |n: usize| {
-        let (client, keys) = (client.clone(), keys.clone());
-        let base = bases[n].clone();
+        let client = client.clone();
+        let urls: Vec<String> = keys
+            .iter()
+            .map(|key| api(n, &format!("/incidents/{key}/timeline")))
+            .collect();
         async move {
             let mut all = Vec::new();
-            for key in &keys {
-                let timeline: Vec<Value> = client
-                    .get(format!("{base}/api/v1/incidents/{key}/timeline"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                all.push(timeline);
+            for url in urls {
+                let timeline = answer(client.get(url));
+                all.push(
+                    timeline
+                        .await
+                        .as_array()
+                        .expect("a timeline is a list")
+                        .clone(),
+                );
             }
             all
         }
@@ -1242,11 +1226,11 @@ async fn due_items_across_a_kill() {
             fired_at.contains(&set_for[n]),
             "{key}: CS's time fired: {fired_at:?}"
         );
-        let messages = send(client.get(api(1, &format!("/incidents/{key}/messages")))).await;
+        let messages = answer(client.get(api(1, &format!("/incidents/{key}/messages")))).await;
         let drafted = messages.as_array().map_or(0, Vec::len);
         assert_eq!(drafted, 1, "{key}: one draft for the update: {messages}");
         let notifications =
-            send(client.get(api(1, &format!("/incidents/{key}/notifications")))).await;
+            answer(client.get(api(1, &format!("/incidents/{key}/notifications")))).await;
         let mut alerts: Vec<String> = notifications["notifications"]
             .as_array()
             .unwrap()

@@ -127,7 +127,9 @@ async fn generated_bodies_and_forms_get_no_5xx_and_refusals_write_nothing() {
                 .header("Content-Type", "text/csv")
                 .body(text.clone()),
             Body::Form(fields) => request.form(fields),
-            Body::Signed { kind, body } => signed(request, kind, body),
+            Body::Signed { kind, body } => {
+                common::signed_delivery(request, kind, INTAKE_SECRET, body)
+            }
         };
         let what = format!(
             "case {case}: {} {} {}",
@@ -503,31 +505,6 @@ fn change(payload: &mut Value, at: prop::sample::Index, replacement: Option<Valu
                 _ => {}
             }
         }
-    }
-}
-
-/// Signs a delivery the way its vendor does (PagerDuty's and Grafana's HMAC headers,
-/// the others' bearer token).
-fn signed(request: reqwest::RequestBuilder, kind: &str, body: &[u8]) -> reqwest::RequestBuilder {
-    use app::intake::verify::{grafana_signature, pagerduty_signature};
-    let request = request
-        .header("Content-Type", "application/json")
-        .body(body.to_vec());
-    match kind {
-        "pagerduty" => request.header(
-            "X-PagerDuty-Signature",
-            pagerduty_signature(INTAKE_SECRET, body),
-        ),
-        "grafana" => {
-            let now = chrono::Utc::now().timestamp();
-            request
-                .header(
-                    "X-Grafana-Alerting-Signature",
-                    grafana_signature(INTAKE_SECRET, Some(now), body),
-                )
-                .header("X-Grafana-Alerting-Timestamp", now.to_string())
-        }
-        _ => request.bearer_auth(INTAKE_SECRET),
     }
 }
 

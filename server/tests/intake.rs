@@ -6,7 +6,7 @@
 mod common;
 
 use app::clock::{Clock, ManualClock};
-use app::intake::verify::{grafana_signature, pagerduty_signature};
+use app::intake::verify::pagerduty_signature;
 use chrono::Utc;
 use common::peers::SmtpSink;
 use common::{Backend, Options, TestApp};
@@ -67,28 +67,14 @@ async fn integration(app: &TestApp, kind: &str) -> String {
 
 /// Sends `body` to `path` the way `kind` signs it (or with `headers` as given).
 async fn deliver(app: &TestApp, path: &str, kind: &str, body: &[u8], sign: bool) -> (u16, Value) {
-    let client = reqwest::Client::new();
-    let mut request = client
-        .post(app.url(path))
-        .header("content-type", "application/json")
-        .body(body.to_vec());
-    if sign {
-        request = match kind {
-            "pagerduty" => {
-                request.header("x-pagerduty-signature", pagerduty_signature(SECRET, body))
-            }
-            "grafana" => {
-                let ts = Utc::now().timestamp();
-                request
-                    .header(
-                        "x-grafana-alerting-signature",
-                        grafana_signature(SECRET, Some(ts), body),
-                    )
-                    .header("x-grafana-alerting-timestamp", ts.to_string())
-            }
-            _ => request.bearer_auth(SECRET),
-        };
-    }
+    let request = reqwest::Client::new().post(app.url(path));
+    let request = if sign {
+        common::signed_delivery(request, kind, SECRET, body)
+    } else {
+        request
+            .header("content-type", "application/json")
+            .body(body.to_vec())
+    };
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))

@@ -7,7 +7,7 @@
 use anyhow::bail;
 use clap::Parser;
 use serde_json::{json, Value};
-use server::bench::{measure, ms, ServerProcess};
+use server::bench::{backend_name, measure, ms, ServerProcess};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,11 +40,7 @@ async fn post(client: &reqwest::Client, url: &str, body: &Value) -> anyhow::Resu
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let backend = if args.database_url.is_some() {
-        "postgres"
-    } else {
-        "sqlite"
-    };
+    let backend = backend_name(args.database_url.as_deref());
     let server = ServerProcess::start(&args.server, args.database_url.as_deref(), &[]).await?;
     let client = server.client(args.clients * 2)?;
     let api = format!("{}/api/v1", server.base);

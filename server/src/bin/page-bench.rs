@@ -13,7 +13,7 @@
 use anyhow::Context;
 use clap::Parser;
 use serde_json::json;
-use server::bench::{ms, sibling_binary, ServerProcess};
+use server::bench::{backend_name, ms, sibling_binary, ServerProcess};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -145,11 +145,7 @@ async fn main() -> anyhow::Result<()> {
     let token_option = format!("--metrics-token={METRICS_TOKEN}");
     let server =
         ServerProcess::start(&binary, args.database_url.as_deref(), &[&token_option]).await?;
-    let backend = if args.database_url.is_some() {
-        "postgres"
-    } else {
-        "sqlite"
-    };
+    let backend = backend_name(args.database_url.as_deref());
     let client = server.client(args.clients + 8)?;
     let api = format!("{}/api/v1", server.base);
     let keys = Arc::new(seed(&client, &api).await?);

@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use server::bench::{sibling_binary, ServerProcess};
+use server::bench::{backend_name, sibling_binary, ServerProcess};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -275,11 +275,7 @@ async fn main() -> anyhow::Result<()> {
         counters: Counters::default(),
         first_errors: Mutex::default(),
     });
-    let backend = if args.database_url.is_some() {
-        "postgres"
-    } else {
-        "sqlite"
-    };
+    let backend = backend_name(args.database_url.as_deref());
     println!(
         "\nsoak ({backend}): {} min of mixed load — an incident declared every 2 s and the \
          oldest of {OPEN_AT_ONCE} open walked to resolved, {} posts/s, a war-room page \

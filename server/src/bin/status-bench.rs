@@ -9,7 +9,7 @@
 use anyhow::{bail, Context};
 use clap::Parser;
 use serde_json::{json, Value};
-use server::bench::{measure, ms, ServerProcess};
+use server::bench::{backend_name, measure, ms, ServerProcess};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -111,11 +111,7 @@ async fn top_up(client: &reqwest::Client, base: &str, wanted: usize) -> anyhow::
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let backend = if args.database_url.is_some() {
-        "postgres"
-    } else {
-        "sqlite"
-    };
+    let backend = backend_name(args.database_url.as_deref());
     let server =
         ServerProcess::start(&args.server, args.database_url.as_deref(), &["--demo"]).await?;
     let admin = server.client(4)?;

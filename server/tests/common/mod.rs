@@ -495,6 +495,34 @@ impl TestApp {
     }
 }
 
+/// An alert source's JSON delivery, signed the way `kind`'s vendor signs it with
+/// `secret`: PagerDuty's and Grafana's HMAC headers (Grafana's timestamped now), the
+/// others' bearer token.
+pub fn signed_delivery(
+    request: reqwest::RequestBuilder,
+    kind: &str,
+    secret: &str,
+    body: &[u8],
+) -> reqwest::RequestBuilder {
+    use app::intake::verify::{grafana_signature, pagerduty_signature};
+    let request = request
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    match kind {
+        "pagerduty" => request.header("x-pagerduty-signature", pagerduty_signature(secret, body)),
+        "grafana" => {
+            let now = chrono::Utc::now().timestamp();
+            request
+                .header(
+                    "x-grafana-alerting-signature",
+                    grafana_signature(secret, Some(now), body),
+                )
+                .header("x-grafana-alerting-timestamp", now.to_string())
+        }
+        _ => request.bearer_auth(secret),
+    }
+}
+
 /// A client that follows no redirects (tests look at them) and, with a token,
 /// sends it as a bearer credential on every request.
 pub fn http_client(token: Option<&str>) -> reqwest::Client {

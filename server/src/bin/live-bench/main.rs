@@ -18,7 +18,7 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use server::bench::{percentile, sibling_binary, ServerProcess};
+use server::bench::{backend_name, percentile, sibling_binary, ServerProcess};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -493,11 +493,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     // Every viewer is a socket here and one on the server.
     let _ = rlimit::increase_nofile_limit(u64::MAX);
-    let backend = if args.database_url.is_some() {
-        "postgres"
-    } else {
-        "sqlite"
-    };
+    let backend = backend_name(args.database_url.as_deref());
     println!(
         "\n{backend}: {} posts/s for {} s per row; a fresh server process for each row and \
          for the idle connections (memory a busy row frees stays with the allocator)\n",
